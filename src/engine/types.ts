@@ -1,0 +1,134 @@
+// The contract between the engine's parts: feature extraction (backbones, cache) produces a FeatureStore; the
+// SSOD heads train and score on it. Nothing here knows of SQLite, Electron or Svelte.
+
+/** Shape of one image's cached features. The map feeds SSOD's per-position sampling; the pooled vector feeds
+ * the CLS head on GAP and the distance baselines (it may come from a different layer than the map). */
+export interface FeatureLayout {
+  mapH: number;
+  mapW: number;
+  mapC: number;
+  pooledC: number;
+}
+
+/** Read access to cached features by row. Rows are dense 0..count-1. Reads are batched so memory stays flat. */
+export interface FeatureStore {
+  readonly layout: FeatureLayout;
+  readonly count: number;
+  /** Feature maps of the rows, concatenated row-major: [rows.length, mapH * mapW * mapC], float32. */
+  maps(rows: readonly number[]): Promise<Float32Array>;
+  /** Pooled features of the rows: [rows.length, pooledC], float32 at full precision. */
+  pooled(rows: readonly number[]): Promise<Float32Array>;
+}
+
+/** A training example: a row of the FeatureStore and its class index, or OOD_LABEL for an image a reviewer
+ * rejected as out-of-distribution (explicit OOD supervision: all positions and the pooled feature, target 0). */
+export interface TrainItem {
+  row: number;
+  label: number;
+}
+export const OOD_LABEL = -1;
+
+export interface HeadsConfig {
+  /** SSOD sampling threshold: ID positions c_j >= gamma, OOD positions c_j <= 1 - gamma. */
+  gamma: number;
+  /** Weight of the OOD-head BCE terms. */
+  alpha: number;
+  epochs: number;
+  warmupEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  folds: number;
+  seed: number;
+  /** Share of training ID images held out for early stopping and threshold calibration. */
+  valFraction: number;
+  /** ID pass rate the threshold is calibrated at. */
+  idPassRate: number;
+  /** Variant knobs (neck width, pooling, ...), recorded in the run. */
+  variant: Record<string, string | number | boolean>;
+}
+
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+  loss?: number;
+  message?: string;
+}
+export type ProgressFn = (p: Progress) => void;
+
+/** One image's result. All scores are OOD scores: higher = more out-of-distribution. */
+export interface ImageScore {
+  row: number;
+  predicted: number;
+  /** Top class probabilities (class index, probability), best first, at most 5. */
+  top: [number, number][];
+  scores: Record<string, number>;
+  /** Per-position ID probability of the OOD head, row-major mapH x mapW. */
+  heatmap: number[];
+}
+
+export interface LossRecord {
+  epoch: number;
+  phase: string;
+  loss: number;
+  valLoss?: number;
+}
+
+/** Everything needed to score new rows later; serialisable to disk by the engine host. */
+export interface SavedHeads {
+  format: 'ssod-heads/1';
+  classes: string[];
+  layout: FeatureLayout;
+  config: HeadsConfig;
+  /** JSON-able description of the head weights and the baseline statistics. */
+  spec: Record<string, unknown>;
+  /** Concatenated float32 weights referenced by `spec`. */
+  weights: Float32Array;
+}
+
+export interface TrainHeadsResult {
+  /** Out-of-fold scores for every train item, and all-data-model scores for `scoreRows`. */
+  scores: ImageScore[];
+  /** Threshold per scorer, calibrated on held-out ID at config.idPassRate. */
+  thresholds: Record<string, number>;
+  defaultScorer: string;
+  scorers: string[];
+  metrics: Record<string, unknown>;
+  lossCurve: LossRecord[];
+  model: SavedHeads;
+}
+
+/** How an image becomes the backbone's input tensor; recorded in every run. */
+export interface PreprocessSpec {
+  size: number;
+  /** 'squash' resizes to size x size; 'crop' resizes the short side then centre-crops; 'pad' letterboxes. */
+  fit: 'squash' | 'crop' | 'pad';
+  /** pixel' = (pixel / 255 - mean) / std per channel. */
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Grey images are replicated to 3 channels; EXIF orientation is always applied. */
+  channels: 3;
+}
+
+/** A frozen feature extractor. Runs on whatever tfjs backend is active in the calling process. */
+export interface Backbone {
+  /** Stable key for the feature cache: changes whenever weights, layer or preprocessing change. */
+  readonly key: string;
+  /** Human-readable identity recorded in runs: package and version, weights sha256, layers. */
+  readonly identity: Record<string, string>;
+  readonly preprocess: PreprocessSpec;
+  readonly layout: FeatureLayout;
+  /** pixels: [n, size, size, 3] float32 already preprocessed. Returns maps and pooled, row-major per image. */
+  extract(pixels: Float32Array, n: number): Promise<{ maps: Float32Array; pooled: Float32Array }>;
+  dispose(): void;
+}
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendChoice {
+  name: BackendName;
+  /** Why each faster backend was skipped. */
+  skipped: Partial<Record<BackendName, string>>;
+  /** Whether convolution gradients are available at useful speed (end-to-end mode). */
+  trainsConvolutions: boolean;
+}

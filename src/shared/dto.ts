@@ -1,0 +1,351 @@
+// Data that crosses a boundary (IPC, HTTP, CLI JSON). Plain JSON only: no Dates, no typed arrays, no classes.
+
+export type Role = 'train' | 'inbox';
+export const ROLES: readonly Role[] = ['train', 'inbox'];
+
+export type ImageStatus = 'ok' | 'error' | 'missing';
+
+/** Why a file could not be used. Every scan failure maps to exactly one code. */
+export type ErrorCode =
+  | 'zero-byte'
+  | 'truncated'
+  | 'not-an-image'
+  | 'unsupported-format'
+  | 'too-large'
+  | 'permission-denied'
+  | 'vanished'
+  | 'invalid-utf8-name'
+  | 'io-error';
+export const ERROR_CODES: readonly ErrorCode[] = [
+  'zero-byte',
+  'truncated',
+  'not-an-image',
+  'unsupported-format',
+  'too-large',
+  'permission-denied',
+  'vanished',
+  'invalid-utf8-name',
+  'io-error',
+];
+
+/** A reviewer's decision. `undo` appends an event that cancels the image's latest standing decision. */
+export type Action = 'keep' | 'reject' | 'relabel' | 'unsure';
+export const ACTIONS: readonly Action[] = ['keep', 'reject', 'relabel', 'unsure'];
+export type EventAction = Action | 'undo';
+
+/** Scorer names. Every score is an OOD score: higher = more out-of-distribution. */
+export type ScorerName = 'ssod' | 'msp' | 'maxlogit' | 'energy' | 'knn' | 'mahalanobis' | 'fused' | (string & {});
+
+export interface ProjectInfo {
+  path: string;
+  name: string;
+  schemaVersion: number;
+  createdAt: string;
+}
+
+export interface RecentProject {
+  path: string;
+  name: string;
+  openedAt: string;
+  exists: boolean;
+}
+
+export interface SourceInfo {
+  id: number;
+  path: string;
+  role: Role;
+  addedAt: string;
+  lastScanAt: string | null;
+  counts: { ok: number; error: number; missing: number };
+}
+
+export interface ClassCount {
+  name: string;
+  count: number;
+}
+
+export interface ProjectStatus {
+  project: ProjectInfo;
+  sources: SourceInfo[];
+  classes: ClassCount[];
+  byStatus: Record<ImageStatus, number>;
+  errorsByCode: Partial<Record<ErrorCode, number>>;
+  decisions: Partial<Record<Action, number>>;
+  currentRun: RunSummary | null;
+  engine: EngineInfo | null;
+  reviewer: string | null;
+}
+
+export interface EngineInfo {
+  backend: string;
+  /** Why each faster backend was skipped, e.g. { 'tensorflow-gpu': 'not installed' }. */
+  skipped: Record<string, string>;
+  workers: number;
+}
+
+export interface Decision {
+  eventId: number;
+  action: Action;
+  newClass: string | null;
+  note: string | null;
+  reviewer: string;
+  at: string;
+}
+
+export interface ImageRow {
+  id: number;
+  sourceId: number;
+  role: Role;
+  relPath: string;
+  /** Absolute path on disk (for display and CLI; the UI fetches pixels by id only). */
+  path: string;
+  class: string | null;
+  status: ImageStatus;
+  errorCode: ErrorCode | null;
+  errorMessage: string | null;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  sha256: string | null;
+  predicted: string | null;
+  scores: Record<string, number>;
+  flagged: boolean | null;
+  decision: Decision | null;
+}
+
+export type DecisionFilter = Action | 'none' | 'any';
+
+export interface ImageQuery {
+  sourceId?: number;
+  role?: Role;
+  class?: string;
+  status?: ImageStatus;
+  errorCode?: ErrorCode;
+  decision?: DecisionFilter;
+  flagged?: boolean;
+  /** Scorer to sort by, or 'path'. Default: the current run's default scorer, descending. */
+  sortBy?: string;
+  order?: 'asc' | 'desc';
+  /** When set, `flagged` filters and counts use this threshold on `sortBy` instead of the run's. */
+  threshold?: number;
+  offset?: number;
+  limit?: number;
+}
+
+export interface ImagePage {
+  total: number;
+  offset: number;
+  rows: ImageRow[];
+}
+
+export interface Heatmap {
+  h: number;
+  w: number;
+  /** Row-major per-position ID probability in [0, 1]. */
+  values: number[];
+  /** Dataset-wide range for normalisation (not per image). */
+  datasetMin: number;
+  datasetMax: number;
+}
+
+export interface ImageDetail extends ImageRow {
+  heatmap: Heatmap | null;
+  /** Percentile of each score among all scored images of the run (0..100). */
+  percentiles: Record<string, number>;
+  topClasses: { class: string; prob: number }[];
+  history: ReviewEvent[];
+}
+
+export interface ReviewEvent {
+  id: number;
+  imageId: number;
+  action: EventAction;
+  newClass: string | null;
+  note: string | null;
+  reviewer: string;
+  at: string;
+  runId: number | null;
+  scores: Record<string, number>;
+  /** For `undo`: the event it cancels. */
+  undoes: number | null;
+  path?: string;
+}
+
+export interface DecisionInput {
+  imageIds: number[];
+  action: Action;
+  newClass?: string;
+  note?: string;
+  /** Defaults to the reviewer set in settings. */
+  reviewer?: string;
+}
+
+export interface Histogram {
+  scorer: string;
+  min: number;
+  max: number;
+  bins: number;
+  /** Counts per bin, split by a reference group so ID and flagged/OOD can be drawn apart. */
+  series: { label: string; counts: number[] }[];
+  threshold: number | null;
+}
+
+export interface TrainOptions {
+  backbone?: string;
+  layer?: string;
+  mode?: 'heads' | 'end-to-end';
+  inputSize?: number;
+  folds?: number;
+  gamma?: number;
+  alpha?: number;
+  epochs?: number;
+  seed?: number;
+  backend?: string;
+}
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface RunSummary {
+  id: number;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  backbone: string;
+  backend: string;
+  seed: number;
+  isCurrent: boolean;
+  defaultScorer: string;
+  scorers: string[];
+  thresholds: Record<string, number>;
+  config: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  error: string | null;
+}
+
+export interface LossPoint {
+  epoch: number;
+  phase: string;
+  loss: number;
+  valLoss?: number;
+}
+
+export interface RunDetail extends RunSummary {
+  lossCurve: LossPoint[];
+  classes: string[];
+  snapshot: { images: number; decisions: number };
+}
+
+export interface OodMetrics {
+  auroc: number;
+  fpr95: number;
+  auprIn: number;
+  auprOut: number;
+}
+
+export interface RocCurve {
+  scorer: string;
+  /** Points (fpr, tpr), ID = positive. */
+  fpr: number[];
+  tpr: number[];
+}
+
+export interface EvalReport {
+  /** What the metrics rest on. */
+  idCount: number;
+  oodCount: number;
+  perScorer: Record<string, OodMetrics>;
+  idAccuracy: number | null;
+  suggestedThreshold: { scorer: string; idPassRate: number; value: number } | null;
+  roc: RocCurve[];
+}
+
+export interface RunDiff {
+  runA: number;
+  runB: number;
+  scorer: string;
+  newlyFlagged: DiffRow[];
+  newlyCleared: DiffRow[];
+  largestChanges: DiffRow[];
+  perClass: { class: string; flaggedA: number; flaggedB: number }[];
+}
+
+export interface DiffRow {
+  imageId: number;
+  path: string;
+  scoreA: number | null;
+  scoreB: number | null;
+  flaggedA: boolean | null;
+  flaggedB: boolean | null;
+}
+
+export interface ExportOptions {
+  out: string;
+  format?: 'imagefolder' | 'csv' | 'json';
+  mode?: 'copy' | 'hardlink' | 'symlink';
+  /** Which images: default train minus rejected. */
+  include?: 'train' | 'all' | 'kept' | 'query';
+  query?: ImageQuery;
+}
+
+export interface ExportResult {
+  out: string;
+  images: number;
+  bytes: number;
+  format: string;
+  mode: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  mismatched: string[];
+  missing: string[];
+}
+
+export type JobKind = 'scan' | 'train' | 'score' | 'export' | 'demo' | 'eval';
+
+export interface JobRef {
+  id: string;
+  kind: JobKind;
+}
+
+export interface JobProgress {
+  jobId: string;
+  kind: JobKind;
+  phase: string;
+  done: number;
+  total: number;
+  /** Items per second over the current phase. */
+  rate: number;
+  etaSeconds: number | null;
+  loss?: number;
+  message?: string;
+}
+
+export type JobOutcome = 'done' | 'failed' | 'cancelled';
+
+export interface JobResult {
+  jobId: string;
+  kind: JobKind;
+  outcome: JobOutcome;
+  error?: string;
+  /** Kind-specific summary: ScanSummary, RunSummary, ExportResult ... */
+  result?: unknown;
+}
+
+export interface ScanSummary {
+  files: number;
+  added: number;
+  changed: number;
+  unchanged: number;
+  moved: number;
+  missing: number;
+  errors: Partial<Record<ErrorCode, number>>;
+  decoded: number;
+  seconds: number;
+}
+
+export interface Settings {
+  reviewer: string | null;
+  theme: 'light' | 'dark' | 'system';
+}
