@@ -216,10 +216,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   perimeter = createPerimeter(host, port, token);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : urlHost(host);
   const origin = `http://${shownHost}:${port}`;
-  const warning = isLoopbackHost(host)
-    ? null
-    : `warning: listening on ${host}, not loopback: anyone who can reach this machine can try to connect; ` +
-      'only the token keeps them out. Use --host 127.0.0.1 unless you know why not.';
+  const warning = hostWarning(host);
 
   return {
     url: `${origin}${HTTP_ROUTES.login}?token=${token}`,
@@ -241,4 +238,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
 function failure(error: unknown): CallReply {
   return { ok: false, error: serializeError(error) };
+}
+
+/** Null for loopback; otherwise the warning `ssod serve` prints. */
+export function hostWarning(host: string): string | null {
+  return isLoopbackHost(host)
+    ? null
+    : `warning: listening on ${host}, not loopback: anyone who can reach this machine can try to connect and ` +
+        'only the token keeps them out. Use --host 127.0.0.1 unless you know why not.';
 }
