@@ -82,7 +82,9 @@ export default tseslint.config(
   ]),
   layer(['src/services/**'], ['rpc', 'server', 'cli', 'electron', 'renderer']),
   layer(['src/rpc/**'], ['db', 'engine', 'scan', 'services', 'server', 'cli', 'electron', 'renderer']),
-  layer(['src/server/**', 'src/cli/**'], ['db', 'engine', 'scan', 'electron', 'renderer']),
+  layer(['src/server/**'], ['db', 'engine', 'scan', 'cli', 'electron', 'renderer']),
+  // The CLI is the composition root of browser mode (`ssod serve`), so it may start the server.
+  layer(['src/cli/**'], ['db', 'engine', 'scan', 'electron', 'renderer']),
   layer(['electron/main/**'], ['server', 'renderer']),
   layer(['electron/preload/**'], ['db', 'engine', 'scan', 'services', 'server', 'cli', 'renderer']),
   layer(['renderer/**'], ['db', 'engine', 'scan', 'services', 'server', 'cli', 'electron'], [

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../shared/errors.js';
+import { EventBus } from './event-bus.js';
+import { JobRunner, throwIfCancelled } from './job-runner.js';
+
+describe('JobRunner', () => {
+  it('runs one job, reports progress and resolves wait with the result', async () => {
+    const bus = new EventBus();
+    const phases: string[] = [];
+    bus.on('job.progress', (p) => phases.push(`${p.phase}:${p.done}/${p.total}`));
+    const runner = new JobRunner(bus);
+    const ref = runner.start('scan', async (ctx) => {
+      ctx.progress({ phase: 'walk', done: 1, total: 2 });
+      ctx.progress({ phase: 'walk', done: 2, total: 2 });
+      return 42;
+    });
+    const result = await runner.wait(ref.id);
+    expect(result).toMatchObject({ outcome: 'done', result: 42, kind: 'scan' });
+    expect(phases).toEqual(['walk:1/2', 'walk:2/2']);
+    expect(runner.active()).toBeNull();
+  });
+
+  it('refuses a second job while one runs', async () => {
+    const runner = new JobRunner(new EventBus());
+    let release = (): void => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const ref = runner.start('train', () => gate);
+    expect(() => runner.start('scan', () => Promise.resolve())).toThrow(/running/);
+    release();
+    await runner.wait(ref.id);
+  });
+
+  it('cancels cooperatively', async () => {
+    const runner = new JobRunner(new EventBus());
+    const ref = runner.start('train', async (ctx) => {
+      for (;;) {
+        throwIfCancelled(ctx.signal);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    });
+    runner.cancel(ref.id);
+    expect((await runner.wait(ref.id)).outcome).toBe('cancelled');
+  });
+
+  it('turns a thrown error into a failed outcome', async () => {
+    const bus = new EventBus();
+    const finished: string[] = [];
+    bus.on('job.finished', (r) => finished.push(r.outcome));
+    const runner = new JobRunner(bus);
+    const ref = runner.start('export', () => Promise.reject(new AppError('io-error', 'disk full')));
+    const result = await runner.wait(ref.id);
+    expect(result).toMatchObject({ outcome: 'failed', error: 'disk full' });
+    expect(finished).toEqual(['failed']);
+  });
+});
