@@ -1,0 +1,195 @@
+// Listing images for the review grid: filters, sorting by any scorer of a run, paging, cached totals.
+//
+// Sorting by a scorer walks the scores_by_value index in order, so a page of 200 is cheap at any size. Images
+// the run has no score for (errors, files added after the run) come after every scored image, by path.
+// Totals need a full count over the filtered set (O(n)); they are cached per filter set until the database
+// changes, so paging, re-sorting by the same scorer and scrolling never recount.
+import type { DecisionFilter, ImagePage, ImageQuery } from '../shared/dto.js';
+import { ACTIONS } from '../shared/dto.js';
+import { AppError } from '../shared/errors.js';
+import type { Db } from './connection.js';
+import { imageRowsByIds } from './image-rows.js';
+
+export interface ImageListQuery extends ImageQuery {
+  /** The run whose predictions, scores and flags are shown (normally the current run); null: none yet. */
+  runId: number | null;
+  /** The run's default scorer: sort key when sortBy is not given, threshold scorer when sorting by path. */
+  defaultScorer: string;
+}
+
+export const MAX_PAGE = 1000;
+
+type Params = Record<string, string | number>;
+
+interface Filters {
+  /** SQL conditions with `{id}` standing for the image id expression (decision filter excluded). */
+  conds: string[];
+  /** Conditions that read columns of images (need the images table joined as `i`). */
+  needsImages: boolean;
+  params: Params;
+  /** Only scored images can match (flag filters): there is no unscored tail. */
+  scoredOnly: boolean;
+  decision: DecisionFilter | undefined;
+}
+
+function buildFilters(q: ImageListQuery, scorer: string, scoreAlias: string | null): Filters {
+  const conds: string[] = [];
+  const params: Params = {};
+  let needsImages = false;
+  let scoredOnly = false;
+  const image = (cond: string, key: string, value: string | number | undefined): void => {
+    if (value === undefined) return;
+    conds.push(cond);
+    params[key] = value;
+    needsImages = true;
+  };
+  image('i.source_id = @sourceId', 'sourceId', q.sourceId);
+  image('i.source_id IN (SELECT id FROM sources WHERE role = @role)', 'role', q.role);
+  image('i.class = @class', 'class', q.class);
+  image('i.status = @status', 'status', q.status);
+  image('i.error_code = @errorCode', 'errorCode', q.errorCode);
+  const decision = q.decision;
+  if (decision !== undefined && decision !== 'none' && decision !== 'any' && !ACTIONS.includes(decision)) {
+    throw new AppError('invalid-argument', `unknown decision filter ${String(decision)}`);
+  }
+  if (decision !== undefined && decision !== 'none' && decision !== 'any') params.decision = decision;
+  if (q.flagged !== undefined) {
+    scoredOnly = true;
+    if (q.runId === null) {
+      conds.push('0');
+    } else if (q.threshold !== undefined) {
+      if (!Number.isFinite(q.threshold)) throw new AppError('invalid-argument', 'threshold must be a finite number');
+      params.threshold = q.threshold;
+      const op = q.flagged ? '>' : '<=';
+      // Flagged means "scores above the threshold"; on the sorted scorer this is a range of the index.
+      if (scoreAlias !== null) conds.push(`${scoreAlias}.value ${op} @threshold`);
+      else {
+        params.thresholdScorer = scorer;
+        conds.push(
+          `EXISTS (SELECT 1 FROM scores t WHERE t.run_id = @runId AND t.scorer = @thresholdScorer
+             AND t.image_id = {id} AND t.value ${op} @threshold)`,
+        );
+      }
+    } else {
+      conds.push(
+        'EXISTS (SELECT 1 FROM run_images r WHERE r.run_id = @runId AND r.image_id = {id} AND r.flagged = @flagged)',
+      );
+      params.flagged = q.flagged ? 1 : 0;
+    }
+  }
+  return { conds, needsImages, params, scoredOnly, decision };
+}
+
+/** The decision filter as a condition on the image id (for scans not driven by current_decisions). */
+function decisionCond(decision: DecisionFilter | undefined): string[] {
+  if (decision === undefined) return [];
+  if (decision === 'none') return ['NOT EXISTS (SELECT 1 FROM current_decisions d WHERE d.image_id = {id})'];
+  if (decision === 'any') return ['EXISTS (SELECT 1 FROM current_decisions d WHERE d.image_id = {id})'];
+  return ['EXISTS (SELECT 1 FROM current_decisions d WHERE d.image_id = {id} AND d.action = @decision)'];
+}
+
+function where(conds: string[], idExpr: string, extra: string[] = []): string {
+  const all = [...extra, ...conds.map((c) => c.replaceAll('{id}', idExpr))];
+  return all.length ? `WHERE ${all.join(' AND ')}` : '';
+}
+
+// --- count cache -------------------------------------------------------------------------------------------
+
+const countCache = new WeakMap<Db, Map<string, { version: string; total: number }>>();
+
+function dataVersion(db: Db): string {
+  // total_changes covers this connection's writes, data_version everyone else's.
+  const mine = db.prepare('SELECT total_changes()').pluck().get() as number;
+  const theirs = db.pragma('data_version', { simple: true }) as number;
+  return `${mine}:${theirs}`;
+}
+
+function cachedCount(db: Db, sql: string, params: Params): number {
+  const key = `${sql}\u0000${JSON.stringify(params)}`;
+  const version = dataVersion(db);
+  let cache = countCache.get(db);
+  if (!cache) {
+    cache = new Map();
+    countCache.set(db, cache);
+  }
+  const hit = cache.get(key);
+  if (hit && hit.version === version) return hit.total;
+  const total = db.prepare(sql).pluck().get(params) as number;
+  if (cache.size >= 64) cache.delete(cache.keys().next().value as string);
+  cache.set(key, { version, total });
+  return total;
+}
+
+// --- the query ---------------------------------------------------------------------------------------------
+
+export function queryImages(db: Db, q: ImageListQuery): ImagePage {
+  const offset = Math.max(0, Math.floor(q.offset ?? 0));
+  const limit = Math.min(MAX_PAGE, Math.max(0, Math.floor(q.limit ?? 200)));
+  const sortBy = q.sortBy ?? q.defaultScorer;
+  if (sortBy === 'path' || q.runId === null) return byPath(db, q, offset, limit);
+  return byScore(db, q, sortBy, offset, limit);
+}
+
+function byPath(db: Db, q: ImageListQuery, offset: number, limit: number): ImagePage {
+  const f = buildFilters(q, q.defaultScorer, null);
+  const params: Params = { ...f.params, runId: q.runId ?? -1 };
+  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+  const w = where([...f.conds, ...decisionCond(f.decision)], 'i.id');
+  const ids = db
+    .prepare(
+      `SELECT i.id FROM images i ${w} ORDER BY i.source_id ${dir}, i.rel_path ${dir} LIMIT @limit OFFSET @offset`,
+    )
+    .pluck()
+    .all({ ...params, limit, offset }) as number[];
+  const total = cachedCount(db, `SELECT count(*) FROM images i ${w}`, params);
+  return { total, offset, rows: imageRowsByIds(db, ids, q.runId) };
+}
+
+function byScore(db: Db, q: ImageListQuery, scorer: string, offset: number, limit: number): ImagePage {
+  const f = buildFilters(q, scorer, 's');
+  const params: Params = { ...f.params, runId: q.runId ?? -1, scorer };
+  const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+  const base = ['s.run_id = @runId', 's.scorer = @scorer'];
+
+  // Scored part, in score order (ties by id, so pages never overlap or skip).
+  let from = 'scores s';
+  let conds = [...f.conds, ...decisionCond(f.decision)];
+  if (f.decision !== undefined && f.decision !== 'none') {
+    // Few images carry a decision: start from them and sort those, rather than walk the whole score index.
+    from =
+      'current_decisions cd CROSS JOIN scores s ON s.run_id = @runId AND s.scorer = @scorer AND s.image_id = cd.image_id';
+    conds = f.decision === 'any' ? f.conds : [...f.conds, 'cd.action = @decision'];
+  }
+  if (f.needsImages) from += ' JOIN images i ON i.id = s.image_id';
+  const w = where(conds, 's.image_id', base);
+  const scoredTotal = cachedCount(db, `SELECT count(*) FROM ${from} ${w}`, params);
+  const ids =
+    offset < scoredTotal
+      ? (db
+          .prepare(
+            `SELECT s.image_id FROM ${from} ${w} ORDER BY s.value ${dir}, s.image_id ${dir} LIMIT @limit OFFSET @offset`,
+          )
+          .pluck()
+          .all({ ...params, limit, offset }) as number[])
+      : [];
+  if (f.scoredOnly) return { total: scoredTotal, offset, rows: imageRowsByIds(db, ids, q.runId) };
+
+  // Unscored tail, by path: errors and images added since the run. Scores only exist for existing images, so
+  // its size is the filtered image count minus the scored count (two cheap counts, not an anti-join).
+  const tf = buildFilters(q, scorer, null);
+  const tailConds = [...tf.conds, ...decisionCond(tf.decision)];
+  const imagesTotal = cachedCount(db, `SELECT count(*) FROM images i ${where(tailConds, 'i.id')}`, params);
+  const tailTotal = Math.max(0, imagesTotal - scoredTotal);
+  const want = limit - ids.length;
+  if (want > 0 && tailTotal > 0) {
+    const wt = where(tailConds, 'i.id', [
+      'NOT EXISTS (SELECT 1 FROM scores x WHERE x.run_id = @runId AND x.scorer = @scorer AND x.image_id = i.id)',
+    ]);
+    const tail = db
+      .prepare(`SELECT i.id FROM images i ${wt} ORDER BY i.source_id, i.rel_path LIMIT @limit OFFSET @offset`)
+      .pluck()
+      .all({ ...params, limit: want, offset: Math.max(0, offset - scoredTotal) }) as number[];
+    ids.push(...tail);
+  }
+  return { total: scoredTotal + tailTotal, offset, rows: imageRowsByIds(db, ids, q.runId) };
+}

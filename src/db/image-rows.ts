@@ -1,0 +1,97 @@
+// Turning image ids into ImageRow DTOs: one joined lookup per page, shared by listing, detail and export.
+import { join } from 'node:path';
+import type { Action, Decision, ErrorCode, ImageRow, ImageStatus, Role } from '../shared/dto.js';
+import type { Db } from './connection.js';
+import { parseJson } from './json.js';
+
+interface JoinedRow {
+  id: number;
+  source_id: number;
+  role: Role;
+  rel_path: string;
+  source_path: string;
+  class: string | null;
+  status: ImageStatus;
+  error_code: ErrorCode | null;
+  error_message: string | null;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  sha256: string | null;
+  predicted: string | null;
+  scores_json: string | null;
+  flagged: number | null;
+  d_event_id: number | null;
+  d_action: Action | null;
+  d_new_class: string | null;
+  d_note: string | null;
+  d_reviewer: string | null;
+  d_at: string | null;
+}
+
+// run_id = NULL never matches, so a null run yields rows without predictions.
+const JOINED = `
+  SELECT i.id, i.source_id, src.role, i.rel_path, src.path AS source_path, i.class, i.status, i.error_code,
+         i.error_message, i.width, i.height, i.format, i.sha256,
+         r.predicted, r.scores AS scores_json, r.flagged,
+         d.event_id AS d_event_id, d.action AS d_action, d.new_class AS d_new_class, d.note AS d_note,
+         d.reviewer AS d_reviewer, d.at AS d_at
+  FROM images i
+  JOIN sources src ON src.id = i.source_id
+  LEFT JOIN run_images r ON r.run_id = @runId AND r.image_id = i.id
+  LEFT JOIN current_decisions d ON d.image_id = i.id`;
+
+function toRow(r: JoinedRow): ImageRow {
+  const decision: Decision | null =
+    r.d_event_id === null || r.d_action === null
+      ? null
+      : {
+          eventId: r.d_event_id,
+          action: r.d_action,
+          newClass: r.d_new_class,
+          note: r.d_note,
+          reviewer: r.d_reviewer ?? '',
+          at: r.d_at ?? '',
+        };
+  return {
+    id: r.id,
+    sourceId: r.source_id,
+    role: r.role,
+    relPath: r.rel_path,
+    path: join(r.source_path, r.rel_path),
+    class: r.class,
+    status: r.status,
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    width: r.width,
+    height: r.height,
+    format: r.format,
+    sha256: r.sha256,
+    predicted: r.predicted,
+    scores: parseJson<Record<string, number>>(r.scores_json, {}),
+    flagged: r.flagged === null ? null : r.flagged === 1,
+    decision,
+  };
+}
+
+/** Rows for the given ids, in the order given (unknown ids are skipped). */
+export function imageRowsByIds(db: Db, ids: readonly number[], runId: number | null): ImageRow[] {
+  if (ids.length === 0) return [];
+  const byId = new Map<number, ImageRow>();
+  // Chunked to stay well under SQLite's host-parameter limit.
+  for (let start = 0; start < ids.length; start += 500) {
+    const part = ids.slice(start, start + 500);
+    const sql = `${JOINED} WHERE i.id IN (${part.map(() => '?').join(',')})`;
+    for (const r of db.prepare(sql).all({ runId }, ...part) as JoinedRow[]) byId.set(r.id, toRow(r));
+  }
+  const rows: ImageRow[] = [];
+  for (const id of ids) {
+    const row = byId.get(id);
+    if (row) rows.push(row);
+  }
+  return rows;
+}
+
+export function imageRowById(db: Db, id: number, runId: number | null): ImageRow | null {
+  return imageRowsByIds(db, [id], runId)[0] ?? null;
+}

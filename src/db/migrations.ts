@@ -1,0 +1,202 @@
+// Numbered schema steps on PRAGMA user_version. Each step runs in its own BEGIN IMMEDIATE transaction together
+// with the version bump, so a crash mid-migration leaves the database at the previous version, never between.
+// Never edit a released step: add a new one. Older projects (issue 6's upgrade fixtures) migrate step by step.
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const CORE_SCHEMA = `
+CREATE TABLE project (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sources (
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('train', 'inbox')),
+  added_at TEXT NOT NULL,
+  last_scan_at TEXT,
+  -- Incremented by every scan; images carry the generation that last saw them. A counter, not a clock, decides
+  -- what is missing, so a clock step (NTP, DST, manual change) cannot mark a whole folder missing.
+  scan_gen INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE classes (
+  name TEXT PRIMARY KEY,
+  added_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE images (
+  id INTEGER PRIMARY KEY,
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  rel_path TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ms REAL NOT NULL,
+  sha256 TEXT,
+  width INTEGER,
+  height INTEGER,
+  format TEXT,
+  class TEXT,
+  status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'missing')),
+  error_code TEXT,
+  error_message TEXT,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  seen_gen INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (source_id, rel_path)
+);
+CREATE INDEX images_sha ON images(source_id, sha256);
+
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'cancelled')),
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  backbone TEXT NOT NULL,
+  backend TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}',
+  metrics TEXT NOT NULL DEFAULT '{}',
+  thresholds TEXT NOT NULL DEFAULT '{}',
+  default_scorer TEXT NOT NULL DEFAULT 'ssod',
+  scorers TEXT NOT NULL DEFAULT '[]',
+  classes TEXT NOT NULL DEFAULT '[]',
+  loss_curve TEXT NOT NULL DEFAULT '[]',
+  snapshot TEXT NOT NULL DEFAULT '{}',
+  model_path TEXT,
+  error TEXT,
+  heatmap_min REAL,
+  heatmap_max REAL,
+  is_current INTEGER NOT NULL DEFAULT 0 CHECK (is_current IN (0, 1))
+);
+-- At most one current run, enforced by the database rather than by every caller.
+CREATE UNIQUE INDEX runs_one_current ON runs(is_current) WHERE is_current = 1;
+
+-- Per image and run: what the row shows. scores is a JSON copy of the image's scores so a page of rows and a
+-- review snapshot need one lookup; the scores table below is what sorting and filtering use.
+CREATE TABLE run_images (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  image_id INTEGER NOT NULL REFERENCES images(id),
+  predicted TEXT,
+  top TEXT NOT NULL DEFAULT '[]',
+  scores TEXT NOT NULL DEFAULT '{}',
+  flagged INTEGER CHECK (flagged IN (0, 1)),
+  PRIMARY KEY (run_id, image_id)
+) WITHOUT ROWID;
+
+CREATE TABLE scores (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  scorer TEXT NOT NULL,
+  image_id INTEGER NOT NULL REFERENCES images(id),
+  value REAL NOT NULL,
+  PRIMARY KEY (run_id, scorer, image_id)
+) WITHOUT ROWID;
+
+CREATE TABLE heatmaps (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  image_id INTEGER NOT NULL REFERENCES images(id),
+  h INTEGER NOT NULL,
+  w INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (run_id, image_id)
+) WITHOUT ROWID;
+
+-- The audit trail. Append-only: the triggers below make UPDATE and DELETE fail for every caller.
+CREATE TABLE review_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  image_id INTEGER NOT NULL REFERENCES images(id),
+  action TEXT NOT NULL CHECK (action IN ('keep', 'reject', 'relabel', 'unsure', 'undo')),
+  new_class TEXT,
+  note TEXT,
+  reviewer TEXT NOT NULL,
+  at TEXT NOT NULL,
+  run_id INTEGER REFERENCES runs(id),
+  scores TEXT NOT NULL DEFAULT '{}',
+  undoes INTEGER REFERENCES review_events(id),
+  CHECK ((action = 'relabel') = (new_class IS NOT NULL)),
+  CHECK ((action = 'undo') = (undoes IS NOT NULL))
+);
+CREATE INDEX review_events_image ON review_events(image_id, id);
+CREATE INDEX review_events_undoes ON review_events(undoes) WHERE undoes IS NOT NULL;
+CREATE TRIGGER review_events_no_update BEFORE UPDATE ON review_events
+BEGIN SELECT RAISE(ABORT, 'review_events is append-only'); END;
+CREATE TRIGGER review_events_no_delete BEFORE DELETE ON review_events
+BEGIN SELECT RAISE(ABORT, 'review_events is append-only'); END;
+
+-- The standing decision of each image (latest decision not undone), kept in the same transaction as the
+-- events it derives from; rebuildable from review_events at any time.
+CREATE TABLE current_decisions (
+  image_id INTEGER PRIMARY KEY REFERENCES images(id),
+  event_id INTEGER NOT NULL REFERENCES review_events(id),
+  action TEXT NOT NULL CHECK (action IN ('keep', 'reject', 'relabel', 'unsure')),
+  new_class TEXT,
+  note TEXT,
+  reviewer TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX current_decisions_action ON current_decisions(action);
+`;
+
+const EXPORTS_AND_LISTING_INDEXES = `
+CREATE TABLE exports (
+  id INTEGER PRIMARY KEY,
+  out TEXT NOT NULL,
+  options TEXT NOT NULL DEFAULT '{}',
+  counts TEXT NOT NULL DEFAULT '{}',
+  images INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  at TEXT NOT NULL
+);
+
+-- Sorting a run's images by one scorer walks this index in order (image_id rides along as the primary key),
+-- so a page of 200 out of 1,000,000 reads ~200 entries instead of sorting the whole run.
+CREATE INDEX scores_by_value ON scores(run_id, scorer, value);
+CREATE INDEX images_class ON images(class, status);
+CREATE INDEX images_status ON images(status, error_code);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'core schema', sql: CORE_SCHEMA },
+  { version: 2, name: 'exports table and listing indexes', sql: EXPORTS_AND_LISTING_INDEXES },
+];
+
+export const LATEST_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies every step above the database's version up to `toVersion` (default: latest). Returns the new version. */
+export function migrate(db: Database.Database, toVersion: number = LATEST_VERSION): number {
+  if (!Number.isInteger(toVersion) || toVersion < 0 || toVersion > LATEST_VERSION) {
+    throw new RangeError(`migrate: toVersion must be an integer in 0..${LATEST_VERSION}, got ${toVersion}`);
+  }
+  let current = schemaVersion(db);
+  for (const step of MIGRATIONS) {
+    if (step.version <= current || step.version > toVersion) continue;
+    const apply = db.transaction(() => {
+      db.exec(step.sql);
+      db.pragma(`user_version = ${step.version}`);
+    });
+    try {
+      apply.immediate();
+    } catch (error) {
+      throw new Error(`schema migration ${step.version} (${step.name}) failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    current = step.version;
+  }
+  return current;
+}
