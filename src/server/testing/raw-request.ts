@@ -17,6 +17,9 @@ export interface RawResponse {
 }
 
 export function rawRequest(r: RawRequest): Promise<RawResponse> {
+  // Node sends a GET body unframed unless told its length, which would desynchronise keep-alive connections.
+  const headers =
+    r.body === undefined ? r.headers : { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -24,7 +27,7 @@ export function rawRequest(r: RawRequest): Promise<RawResponse> {
         port: r.port,
         method: r.method,
         path: r.path,
-        headers: r.headers,
+        headers,
         setHost: false,
         agent: r.agent,
       },
