@@ -6,8 +6,8 @@ export class EventBus<M extends object> {
   on<K extends keyof M>(name: K, handler: (payload: M[K]) => void): () => void {
     let set = this.handlers.get(name);
     if (!set) this.handlers.set(name, (set = new Set()));
-    set.add(handler as (payload: never) => void);
-    return () => set.delete(handler as (payload: never) => void);
+    set.add(handler);
+    return () => set.delete(handler);
   }
 
   emit<K extends keyof M>(name: K, payload: M[K]): void {

@@ -56,7 +56,12 @@ describe('PageCache', () => {
     const c = new PageCache(s.fetch, 10, 10, () => changes++);
     await c.ensure(0, 20);
     const before = changes;
-    expect(c.update((r) => r === 7, () => 700)).toBe(1);
+    expect(
+      c.update(
+        (r) => r === 7,
+        () => 700,
+      ),
+    ).toBe(1);
     expect(c.get(7)).toBe(700);
     expect(changes).toBe(before + 1);
   });

@@ -21,12 +21,7 @@ export const EMPTY_FILTERS: Filters = {
   errorCode: '',
 };
 
-export function toQuery(
-  f: Filters,
-  sortBy: string,
-  order: 'asc' | 'desc',
-  threshold: number | null,
-): ImageQuery {
+export function toQuery(f: Filters, sortBy: string, order: 'asc' | 'desc', threshold: number | null): ImageQuery {
   const q: ImageQuery = { sortBy, order };
   if (f.class) q.class = f.class;
   if (f.sourceId !== null) q.sourceId = f.sourceId;
@@ -44,5 +39,9 @@ export function toQuery(
 /** Stable key of a query without paging, to know when cached pages are stale. */
 export function queryKey(q: ImageQuery): string {
   const { offset: _o, limit: _l, ...rest } = q;
-  return JSON.stringify(Object.keys(rest).sort().map((k) => [k, rest[k as keyof typeof rest]]));
+  return JSON.stringify(
+    Object.keys(rest)
+      .sort()
+      .map((k) => [k, rest[k as keyof typeof rest]]),
+  );
 }

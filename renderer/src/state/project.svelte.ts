@@ -1,0 +1,106 @@
+// The open project: its info, status (sources, classes, counts, engine) and the recent list.
+import type { ProjectInfo, ProjectStatus, RecentProject, Role } from '../../../src/shared/dto.js';
+import { backend } from '../lib/backend.js';
+import { appEvents } from './app-events.js';
+import { handleError } from './handle-error.js';
+
+class ProjectState {
+  info = $state<ProjectInfo | null>(null);
+  status = $state<ProjectStatus | null>(null);
+  recent = $state<RecentProject[]>([]);
+  defaultFolder = $state('');
+  busy = $state(false);
+
+  constructor() {
+    appEvents.on('run.changed', () => void this.refresh());
+    appEvents.on('sources.changed', () => void this.refresh());
+    appEvents.on('decisions.changed', () => void this.refresh());
+  }
+
+  /** Start-up: whatever the services already have open, plus the recent list. */
+  async load(): Promise<void> {
+    try {
+      const api = backend().api;
+      const [info, recent, folder] = await Promise.all([
+        api.projects.current(),
+        api.projects.recent(),
+        api.projects.defaultFolder(),
+      ]);
+      this.recent = recent;
+      this.defaultFolder = folder;
+      this.set(info);
+      await this.refresh();
+    } catch (error) {
+      handleError(error, 'Could not load projects');
+    }
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.info) {
+      this.status = null;
+      return;
+    }
+    try {
+      this.status = await backend().api.projects.status();
+    } catch (error) {
+      handleError(error, 'Could not read project status');
+    }
+  }
+
+  create(path: string, name?: string): Promise<boolean> {
+    return this.run('Could not create the project', () => backend().api.projects.create(path, name || undefined));
+  }
+
+  open(path: string): Promise<boolean> {
+    return this.run('Could not open the project', () => backend().api.projects.open(path));
+  }
+
+  createDemo(): Promise<boolean> {
+    return this.run('Could not create the demo project', () => backend().api.projects.createDemo());
+  }
+
+  async close(): Promise<void> {
+    try {
+      await backend().api.projects.close();
+      this.set(null);
+    } catch (error) {
+      handleError(error, 'Could not close the project');
+    }
+  }
+
+  async addSource(folder: string, role: Role, scan = true): Promise<boolean> {
+    try {
+      const source = await backend().api.sources.add(folder, role);
+      if (scan) await backend().api.jobs.scan(source.id);
+      appEvents.emit('sources.changed', null);
+      return true;
+    } catch (error) {
+      handleError(error, `Could not add ${folder}`);
+      return false;
+    }
+  }
+
+  /** Called for 'project.changed' events pushed by the services (e.g. the CLI opened another project). */
+  set(info: ProjectInfo | null): void {
+    const changed = info?.path !== this.info?.path;
+    this.info = info;
+    if (changed) appEvents.emit('project.opened', info);
+  }
+
+  private async run(message: string, fn: () => Promise<ProjectInfo>): Promise<boolean> {
+    this.busy = true;
+    try {
+      this.set(await fn());
+      await this.refresh();
+      this.recent = await backend().api.projects.recent();
+      return true;
+    } catch (error) {
+      handleError(error, message);
+      return false;
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+export const project = new ProjectState();

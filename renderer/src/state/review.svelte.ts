@@ -1,0 +1,397 @@
+// The review session: query (filters, sort, threshold), the paged grid cache, cursor and selection, the
+// histogram, and every decision. Decisions update cached rows in place so the grid never jumps under the
+// reviewer; a new query (or a new run) starts a fresh cache.
+import type { Action, Histogram, ImageQuery, ImageRow, ReviewEvent } from '../../../src/shared/dto.js';
+import { backend } from '../lib/backend.js';
+import { countAbove } from '../lib/histogram-math.js';
+import { PageCache } from '../lib/page-cache.js';
+import { EMPTY_FILTERS, queryKey, toQuery, type Filters } from '../lib/query.js';
+import { Selection } from '../lib/selection.js';
+import { appEvents } from './app-events.js';
+import { handleError } from './handle-error.js';
+import { settings } from './settings.svelte.js';
+import { toasts } from './toasts.svelte.js';
+import { ui } from './ui.svelte.js';
+
+export const PAGE_SIZE = 240;
+const HISTOGRAM_BINS = 60;
+
+class ReviewState {
+  filters = $state<Filters>({ ...EMPTY_FILTERS });
+  sortBy = $state('ssod');
+  order = $state<'asc' | 'desc'>('desc');
+  scorers = $state<string[]>([]);
+  classes = $state<string[]>([]);
+  /** Threshold used by queries (null: the run's own). */
+  threshold = $state<number | null>(null);
+  /** While dragging: the live value before it is committed. */
+  draftThreshold = $state<number | null>(null);
+  histogram = $state<Histogram | null>(null);
+  /** Exact count from the service for the committed threshold. */
+  flaggedExact = $state<number | null>(null);
+  total = $state(0);
+  /** Bumped when cached rows change, so components re-read the cache. */
+  version = $state(0);
+  /** Query key whose first page is on screen: e2e and the benchmark wait on it. */
+  readyKey = $state('');
+  cursor = $state(0);
+  selectionVersion = $state(0);
+  lastError = $state<string | null>(null);
+
+  readonly selection = new Selection();
+  /** Written by the grid as it lays out; read by keyboard moves. */
+  layout = { columns: 1, rowsPerPage: 1 };
+  readonly cache = new PageCache<ImageRow>(
+    (offset, limit) => this.fetchPage(offset, limit),
+    PAGE_SIZE,
+    80,
+    () => this.version++,
+  );
+  /** Batches this reviewer decided in this session, newest last, for `u`. */
+  private undoStack: number[][] = [];
+  private activeKey = '';
+  private flaggedTimer: ReturnType<typeof setTimeout> | null = null;
+
+  query = $derived<ImageQuery>(toQuery(this.filters, this.sortBy, this.order, this.threshold));
+  key = $derived(queryKey(this.query));
+  effectiveThreshold = $derived(this.draftThreshold ?? this.threshold ?? this.histogram?.threshold ?? null);
+  /** Live while dragging (from the bins), exact once the service answers. */
+  flaggedCount = $derived.by(() => {
+    if (this.draftThreshold !== null && this.histogram) return countAbove(this.histogram, this.draftThreshold);
+    if (this.flaggedExact !== null) return this.flaggedExact;
+    const t = this.effectiveThreshold;
+    return this.histogram && t !== null ? countAbove(this.histogram, t) : null;
+  });
+
+  constructor() {
+    appEvents.on('project.opened', (p) => {
+      this.filters = { ...EMPTY_FILTERS };
+      this.threshold = null;
+      this.undoStack = [];
+      if (p) void this.loadMeta();
+      this.reload();
+    });
+    appEvents.on('run.changed', () => {
+      void this.loadMeta();
+      this.reload();
+    });
+  }
+
+  /** Scorers and classes of the current run/project. */
+  async loadMeta(): Promise<void> {
+    try {
+      const api = backend().api;
+      const [classes, runs] = await Promise.all([api.images.classes(), api.runs.list()]);
+      this.classes = classes;
+      const current = runs.find((r) => r.isCurrent);
+      this.scorers = current?.scorers ?? [];
+      if (current && !this.scorers.includes(this.sortBy) && this.sortBy !== 'path') {
+        this.sortBy = current.defaultScorer;
+      }
+    } catch (error) {
+      handleError(error, 'Could not load classes and scorers');
+    }
+  }
+
+  /** Start over for the current query: new cache, cursor at the top, histogram and count refreshed. */
+  reload(): void {
+    this.activeKey = this.key;
+    this.cache.reset();
+    this.total = 0;
+    this.selection.clear();
+    this.selection.moveTo(0);
+    this.cursor = 0;
+    this.selectionVersion++;
+    this.version++;
+    this.lastError = null;
+    const key = this.activeKey;
+    this.cache
+      .ensure(0, PAGE_SIZE)
+      .then(() => {
+        if (key !== this.activeKey) return;
+        this.total = this.cache.total ?? 0;
+        this.readyKey = key;
+      })
+      .catch((error: unknown) => {
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.readyKey = key;
+        if (!(error instanceof Error && error.message.includes('no project')))
+          handleError(error, 'Could not load images');
+      });
+    void this.loadHistogram();
+    this.refreshFlagged();
+  }
+
+  setSort(sortBy: string, order?: 'asc' | 'desc'): void {
+    this.sortBy = sortBy;
+    if (order) this.order = order;
+    if (sortBy !== this.histogram?.scorer) this.threshold = null;
+    this.reload();
+  }
+
+  setFilter<K extends keyof Filters>(name: K, value: Filters[K]): void {
+    this.filters = { ...this.filters, [name]: value };
+    this.reload();
+  }
+
+  clearFilters(): void {
+    this.filters = { ...EMPTY_FILTERS };
+    this.reload();
+  }
+
+  /** Dragging: only the live estimate moves; nothing is fetched. */
+  dragThreshold(value: number): void {
+    this.draftThreshold = value;
+  }
+
+  /** Release: the threshold becomes part of the query; the grid reloads only if it filters on flagged. */
+  commitThreshold(value: number | null): void {
+    this.draftThreshold = null;
+    this.threshold = value;
+    if (this.filters.flagged !== 'any') this.reload();
+    else {
+      this.refreshFlagged();
+      this.version++;
+    }
+  }
+
+  /** Is this row above the threshold in force (live while dragging)? */
+  isFlagged(row: ImageRow): boolean | null {
+    const t = this.draftThreshold ?? this.threshold;
+    if (t === null || this.sortBy === 'path') return row.flagged;
+    const s = row.scores[this.sortBy];
+    return s === undefined ? null : s >= t;
+  }
+
+  rowAt(index: number): ImageRow | undefined {
+    void this.version; // the cache is plain; reading version makes callers re-run when rows arrive
+    return this.cache.get(index);
+  }
+
+  ensureRange(start: number, end: number): void {
+    const key = this.activeKey;
+    this.cache
+      .ensure(start, end)
+      .then(() => {
+        if (key === this.activeKey && this.cache.total !== null) this.total = this.cache.total;
+      })
+      .catch((error: unknown) => handleError(error, 'Could not load images'));
+  }
+
+  // --- cursor and selection -------------------------------------------------------------------------------
+
+  moveTo(index: number, extend = false): void {
+    const i = Math.max(0, Math.min(Math.max(0, this.total - 1), index));
+    this.selection.moveTo(i, extend);
+    this.cursor = i;
+    this.selectionVersion++;
+  }
+
+  click(index: number, mods: { shift: boolean; toggle: boolean }): void {
+    this.selection.click(index, mods);
+    this.cursor = index;
+    this.selectionVersion++;
+  }
+
+  selectAllLoaded(): void {
+    const end = Math.min(
+      this.total,
+      this.cache.cachedPages().reduce((m, p) => Math.max(m, (p + 1) * PAGE_SIZE), 0),
+    );
+    if (end > 0) this.selection.selectRange(0, end - 1);
+    this.selectionVersion++;
+  }
+
+  isSelected(index: number): boolean {
+    void this.selectionVersion;
+    return this.selection.has(index);
+  }
+
+  get selectedCount(): number {
+    void this.selectionVersion;
+    return this.selection.size;
+  }
+
+  /** The rows an action applies to: the selection, else the cursor. Loads pages if a range is not cached. */
+  async targetRows(): Promise<ImageRow[]> {
+    const indices = this.selection.targets(this.total);
+    if (!indices.length) return [];
+    await this.cache.ensure(indices[0] ?? 0, (indices.at(-1) ?? 0) + 1);
+    return indices.map((i) => this.cache.get(i)).filter((r): r is ImageRow => r !== undefined);
+  }
+
+  current(): ImageRow | undefined {
+    return this.cache.get(this.cursor);
+  }
+
+  // --- decisions ------------------------------------------------------------------------------------------
+
+  private requireReviewer(): boolean {
+    if (settings.reviewer) return true;
+    toasts.push('error', 'Set your reviewer name first (Settings).');
+    ui.open('reviewer');
+    return false;
+  }
+
+  async decide(action: Action, extra: { newClass?: string; note?: string } = {}): Promise<boolean> {
+    if (!this.requireReviewer()) return false;
+    const rows = await this.targetRows();
+    if (!rows.length) return false;
+    return this.decideRows(rows, action, extra);
+  }
+
+  async decideRows(
+    rows: ImageRow[],
+    action: Action,
+    extra: { newClass?: string; note?: string } = {},
+  ): Promise<boolean> {
+    const single = rows.length === 1 && this.selection.size <= 1;
+    try {
+      const events = await backend().api.review.decide({
+        imageIds: rows.map((r) => r.id),
+        action,
+        ...(extra.newClass !== undefined ? { newClass: extra.newClass } : {}),
+        ...(extra.note !== undefined ? { note: extra.note } : {}),
+        reviewer: settings.reviewer ?? undefined,
+      });
+      this.applyEvents(events);
+      this.undoStack.push(rows.map((r) => r.id));
+      if (this.undoStack.length > 200) this.undoStack.shift();
+      appEvents.emit('decisions.changed', { imageIds: rows.map((r) => r.id) });
+      if (single) this.moveTo(this.cursor + 1);
+      else {
+        this.selection.clear();
+        this.selectionVersion++;
+        toasts.push('info', `${action} × ${rows.length}`);
+      }
+      return true;
+    } catch (error) {
+      handleError(error, `Could not record ${action}`);
+      return false;
+    }
+  }
+
+  /** A note on the image under the cursor: re-records its standing decision with the note (or unsure). */
+  async note(text: string): Promise<boolean> {
+    if (!this.requireReviewer()) return false;
+    const rows = await this.targetRows();
+    if (!rows.length) return false;
+    const cursorBefore = this.cursor;
+    const byAction: Record<string, ImageRow[]> = {};
+    for (const r of rows) {
+      const key = `${r.decision?.action ?? 'unsure'}\u0000${r.decision?.newClass ?? ''}`;
+      (byAction[key] ??= []).push(r);
+    }
+    let ok = true;
+    for (const [key, group] of Object.entries(byAction)) {
+      const [action, newClass] = key.split('\u0000') as [Action, string];
+      ok = (await this.decideRows(group, action, { note: text, ...(newClass ? { newClass } : {}) })) && ok;
+    }
+    this.moveTo(cursorBefore); // a note does not advance
+    return ok;
+  }
+
+  /** `u`: undo this session's latest batch (and go back to it); with nothing to undo, the targets. */
+  async undo(): Promise<void> {
+    if (!this.requireReviewer()) return;
+    let ids = this.undoStack.pop();
+    if (!ids) ids = (await this.targetRows()).filter((r) => r.decision).map((r) => r.id);
+    if (!ids.length) {
+      toasts.push('info', 'Nothing to undo');
+      return;
+    }
+    try {
+      const events = await backend().api.review.undo(ids, settings.reviewer ?? undefined);
+      await this.refreshRows(ids);
+      appEvents.emit('decisions.changed', { imageIds: ids });
+      const index = this.indexOf(ids[0] ?? -1);
+      if (index !== null && ids.length === 1) this.moveTo(index);
+      toasts.push('info', `Undone (${events.length})`);
+    } catch (error) {
+      handleError(error, 'Could not undo');
+    }
+  }
+
+  private indexOf(id: number): number | null {
+    for (const page of this.cache.cachedPages()) {
+      for (let i = page * PAGE_SIZE; i < (page + 1) * PAGE_SIZE; i++) if (this.cache.get(i)?.id === id) return i;
+    }
+    return null;
+  }
+
+  private applyEvents(events: ReviewEvent[]): void {
+    const byImage = new Map(events.map((e) => [e.imageId, e]));
+    this.cache.update(
+      (r) => byImage.has(r.id),
+      (r) => {
+        const e = byImage.get(r.id)!;
+        if (e.action === 'undo') return { ...r, decision: null };
+        return {
+          ...r,
+          decision: {
+            eventId: e.id,
+            action: e.action,
+            newClass: e.newClass,
+            note: e.note,
+            reviewer: e.reviewer,
+            at: e.at,
+          },
+        };
+      },
+    );
+  }
+
+  /** After an undo an older decision may stand again: read the rows back rather than guess. */
+  private async refreshRows(ids: number[]): Promise<void> {
+    if (ids.length > 50) {
+      this.reload();
+      return;
+    }
+    const api = backend().api;
+    const fresh = await Promise.all(ids.map((id) => api.images.get(id)));
+    const byId = new Map(fresh.map((d) => [d.id, d]));
+    this.cache.update(
+      (r) => byId.has(r.id),
+      (r) => ({ ...r, decision: byId.get(r.id)?.decision ?? null }),
+    );
+  }
+
+  // --- histogram and flagged count -------------------------------------------------------------------------
+
+  async loadHistogram(): Promise<void> {
+    if (this.sortBy === 'path') {
+      this.histogram = null;
+      return;
+    }
+    try {
+      const { flagged: _f, threshold: _t, sortBy: _s, order: _o, ...rest } = this.query;
+      this.histogram = await backend().api.images.histogram(this.sortBy, HISTOGRAM_BINS, rest);
+    } catch (error) {
+      this.histogram = null;
+      if (!String(error).includes('no-run') && !String(error).includes('no project')) {
+        handleError(error, 'Could not load the histogram');
+      }
+    }
+  }
+
+  refreshFlagged(): void {
+    if (this.flaggedTimer) clearTimeout(this.flaggedTimer);
+    this.flaggedExact = null;
+    this.flaggedTimer = setTimeout(() => {
+      const q: ImageQuery = { ...this.query, flagged: true, offset: 0, limit: 1 };
+      const key = this.key;
+      backend()
+        .api.images.list(q)
+        .then((page) => {
+          if (key === this.key) this.flaggedExact = page.total;
+        })
+        .catch(() => (this.flaggedExact = null));
+    }, 120);
+  }
+
+  private fetchPage(offset: number, limit: number) {
+    return backend().api.images.list({ ...this.query, offset, limit });
+  }
+}
+
+export const review = new ReviewState();

@@ -1,0 +1,80 @@
+// Runs: the list, the current run's detail (loss curve, metrics), "what moved" and metrics from reviews.
+import type { EvalReport, RunDetail, RunDiff, RunSummary } from '../../../src/shared/dto.js';
+import { backend } from '../lib/backend.js';
+import { appEvents } from './app-events.js';
+import { handleError } from './handle-error.js';
+
+class RunsState {
+  list = $state<RunSummary[]>([]);
+  current = $state<RunDetail | null>(null);
+  diff = $state<RunDiff | null>(null);
+  evalReport = $state<EvalReport | null>(null);
+  /** Set when a run finishes during this session, so the UI can offer "what moved". */
+  freshRun = $state<number | null>(null);
+  private evalTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor() {
+    appEvents.on('project.opened', (p) => {
+      this.list = [];
+      this.current = null;
+      this.diff = null;
+      this.evalReport = null;
+      if (p) void this.load();
+    });
+    appEvents.on('run.changed', (run) => {
+      if (run) this.freshRun = run.id;
+      this.diff = null;
+      void this.load();
+    });
+    // Metrics from reviews follow the decisions; debounced so bulk reviewing stays fast.
+    appEvents.on('decisions.changed', () => {
+      if (this.evalTimer) clearTimeout(this.evalTimer);
+      this.evalTimer = setTimeout(() => void this.loadEval(), 400);
+    });
+  }
+
+  async load(): Promise<void> {
+    try {
+      const api = backend().api;
+      this.list = await api.runs.list();
+      const cur = this.list.find((r) => r.isCurrent);
+      this.current = cur ? await api.runs.get(cur.id) : null;
+      await this.loadEval();
+    } catch (error) {
+      handleError(error, 'Could not load runs');
+    }
+  }
+
+  async loadEval(): Promise<void> {
+    if (!this.list.length) {
+      this.evalReport = null;
+      return;
+    }
+    try {
+      this.evalReport = await backend().api.runs.evalFromReviews(0.95);
+    } catch (error) {
+      handleError(error, 'Could not compute metrics from reviews');
+    }
+  }
+
+  async loadDiff(runA?: number, runB?: number): Promise<void> {
+    try {
+      this.diff = await backend().api.runs.diff(runA, runB, 50);
+    } catch (error) {
+      this.diff = null;
+      handleError(error, 'Could not compare runs');
+    }
+  }
+
+  async makeCurrent(id: number): Promise<void> {
+    try {
+      await backend().api.runs.setCurrent(id);
+      // null: a run made current by hand is not "fresh" (no what-moved prompt).
+      appEvents.emit('run.changed', null);
+    } catch (error) {
+      handleError(error, `Could not make run ${id} current`);
+    }
+  }
+}
+
+export const runs = new RunsState();
