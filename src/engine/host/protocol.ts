@@ -1,0 +1,177 @@
+// The typed messages between a caller (services, CLI, Electron main) and the engine process. Everything here
+// is structured-clone-able (child_process 'advanced' serialization, Electron's utilityProcess postMessage).
+// One job at a time: a second job while one runs is refused with AppError('busy'); `status` and `cancel` are
+// answered at any time.
+
+import type { SerializedError } from '../../shared/errors.js';
+import type {
+  BackendChoice,
+  FeatureLayout,
+  HeadsConfig,
+  ImageScore,
+  PreprocessSpec,
+  TrainHeadsResult,
+} from '../types.js';
+
+/** Which backbone to run and how; `spec` is e.g. 'mobilenet_v2', 'small-cnn', 'tfjs:/models/x#node'. */
+export interface BackboneRequest {
+  spec: string;
+  /** Input side in pixels; default chosen by the backbone (e.g. 224, smaller for small images). */
+  inputSize?: number;
+  mapLayer?: string;
+  pooledLayer?: string;
+  /** Where downloaded models are kept (tfjs: URLs); default `<cacheDir>/models`. */
+  modelCacheDir?: string;
+}
+
+export interface ImageItem {
+  sha256: string;
+  path: string;
+}
+
+export interface ExtractRequest {
+  kind: 'extract';
+  items: ImageItem[];
+  backbone: BackboneRequest;
+  /** Feature cache root (one sub-folder per backbone key). */
+  cacheDir: string;
+  /** Images per forward pass; default 8. */
+  batchSize?: number;
+}
+
+export interface TrainRequest {
+  kind: 'train';
+  cacheDir: string;
+  /** Backbone key as returned by extract (the cache is read, no backbone is loaded). */
+  backboneKey: string;
+  classes: string[];
+  /** label = class index, or OOD_LABEL (-1) for an image a reviewer rejected as out-of-distribution. */
+  train: { sha256: string; label: number }[];
+  /** Images scored by the model trained on all of `train` (inbox). */
+  score: string[];
+  config?: Partial<HeadsConfig>;
+  /** Model JSON path; weights go beside it as `<name>.bin`. Both written temp-then-rename. */
+  modelOut: string;
+}
+
+export interface ScoreRequest {
+  kind: 'score';
+  /** Model JSON written by a train job. */
+  modelPath: string;
+  cacheDir: string;
+  /** Defaults to the backbone key recorded in the model. */
+  backboneKey?: string;
+  items: string[];
+}
+
+export type JobRequest = ExtractRequest | TrainRequest | ScoreRequest;
+export type JobKind = JobRequest['kind'];
+
+export interface ExtractFailure {
+  sha256: string;
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface ExtractResult {
+  backboneKey: string;
+  identity: Record<string, string>;
+  preprocess: PreprocessSpec;
+  layout: FeatureLayout;
+  backend: BackendChoice;
+  workers: number;
+  /** Newly extracted and committed to the cache. */
+  extracted: number;
+  /** Already in the cache (skipped). */
+  cached: number;
+  /** Unreadable images (corrupt, missing): reported per item, the rest of the job goes on. */
+  failed: ExtractFailure[];
+  /** Whole job, including starting workers and loading the backbone (skipped when the pool is reused). */
+  seconds: number;
+  /** The extraction phase alone (decode + forward + cache write). */
+  extractSeconds: number;
+  /** extracted / extractSeconds. */
+  imagesPerSecond: number;
+}
+
+/** ImageScore with the image it belongs to (rows follow the request order). */
+export type ShaScore = ImageScore & { sha256: string };
+
+export type TrainResult = Omit<TrainHeadsResult, 'model' | 'scores'> & {
+  /** Out-of-fold scores of `train` in order, then `score` in order. */
+  scores: ShaScore[];
+  modelPath: string;
+  backend: BackendChoice;
+  seconds: number;
+};
+
+export interface ScoreResult {
+  scores: ShaScore[];
+  backend: BackendChoice;
+  seconds: number;
+}
+
+export interface JobResults {
+  extract: ExtractResult;
+  train: TrainResult;
+  score: ScoreResult;
+}
+
+export interface EngineStatus {
+  pid: number;
+  backend: BackendChoice;
+  /** Extraction worker threads per job (one per core by default). */
+  workers: number;
+  busy: { jobId: number; kind: JobKind; phase: string } | null;
+  versions: Record<string, string>;
+}
+
+export interface JobProgress {
+  jobId: number;
+  phase: string;
+  done: number;
+  total: number;
+  /** Items per second in this phase so far (0 until measurable). */
+  rate: number;
+  etaSeconds: number | null;
+  loss?: number;
+  message?: string;
+}
+
+// ---- caller -> engine
+
+export type ToEngine =
+  { type: 'job'; id: number; job: JobRequest } | { type: 'status'; id: number } | { type: 'cancel'; id: number };
+
+// ---- engine -> caller
+
+export type FromEngine =
+  | { type: 'ready'; pid: number }
+  | { type: 'progress'; progress: JobProgress }
+  | { type: 'done'; id: number; result: unknown }
+  | { type: 'failed'; id: number; error: SerializedError };
+
+/** Options the caller passes to a fresh engine process (argv[2] as JSON). */
+export interface EngineOptions {
+  /** Force a backend ('tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'); default: fastest that loads. */
+  backend?: string;
+  /** Extraction workers; default one per core. */
+  workers?: number;
+  /** Test seam: a module whose exports replace the engine's dependencies (see engine-deps.ts). */
+  depsModule?: string;
+}
+
+export function isToEngine(value: unknown): value is ToEngine {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { type?: unknown; id?: unknown; job?: unknown };
+  if (typeof v.id !== 'number') return false;
+  if (v.type === 'status' || v.type === 'cancel') return true;
+  return v.type === 'job' && typeof v.job === 'object' && v.job !== null;
+}
+
+export function isFromEngine(value: unknown): value is FromEngine {
+  if (typeof value !== 'object' || value === null) return false;
+  const t = (value as { type?: unknown }).type;
+  return t === 'ready' || t === 'progress' || t === 'done' || t === 'failed';
+}

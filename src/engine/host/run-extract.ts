@@ -1,0 +1,121 @@
+// The extract job: load (or reuse) the worker pool for the backbone, skip images already in the feature cache,
+// extract the rest in batches across the workers and commit them to the cache as they arrive.
+
+import { join } from 'node:path';
+import { AppError } from '../../shared/errors.js';
+import { openFeatureCache } from '../features/feature-cache.js';
+import { throwIfCancelled } from './cancel.js';
+import { ExtractPool, type WorkerInit } from './extract-pool.js';
+import type { JobContext } from './job-context.js';
+import type { ExtractFailure, ExtractRequest, ExtractResult, ImageItem } from './protocol.js';
+
+const DEFAULT_BATCH = 8;
+const FSYNC_EVERY_MS = 2000;
+
+function checkRequest(req: ExtractRequest): void {
+  if (!Array.isArray(req.items)) throw new AppError('invalid-argument', 'extract: items must be an array');
+  for (const it of req.items) {
+    if (typeof it?.path !== 'string' || typeof it.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(it.sha256)) {
+      throw new AppError('invalid-argument', `extract: bad item ${JSON.stringify(it)}`);
+    }
+  }
+  if (typeof req.cacheDir !== 'string' || req.cacheDir === '') {
+    throw new AppError('invalid-argument', 'extract: cacheDir is required');
+  }
+  if (typeof req.backbone?.spec !== 'string')
+    throw new AppError('invalid-argument', 'extract: backbone.spec is required');
+  const b = req.batchSize ?? DEFAULT_BATCH;
+  if (!Number.isInteger(b) || b < 1 || b > 256) {
+    throw new AppError('invalid-argument', `extract: batchSize must be 1..256, got ${String(b)}`);
+  }
+}
+
+/** Native TensorFlow parallelises inside one op: extra workers would only compete. */
+function workerCount(ctx: JobContext): number {
+  return ctx.backend.name === 'tensorflow' || ctx.backend.name === 'tensorflow-gpu' ? 1 : ctx.workers;
+}
+
+async function ensurePool(req: ExtractRequest, ctx: JobContext): Promise<ExtractPool> {
+  const init: WorkerInit = {
+    backend: ctx.backend.name,
+    backbone: { ...req.backbone, modelCacheDir: req.backbone.modelCacheDir ?? join(req.cacheDir, 'models') },
+    depsModule: ctx.options.depsModule,
+  };
+  const count = workerCount(ctx);
+  const existing = ctx.pool.current;
+  if (existing && existing.signature === ExtractPool.signatureOf(init) && existing.size === count) return existing;
+  ctx.pool.current = undefined;
+  await existing?.terminate();
+  ctx.progress({ phase: 'load-backbone', done: 0, total: 1, message: `${count} worker(s), ${req.backbone.spec}` });
+  const pool = await ExtractPool.start(count, init);
+  ctx.pool.current = pool;
+  return pool;
+}
+
+export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<ExtractResult> {
+  checkRequest(req);
+  const t0 = performance.now();
+  const pool = await ensurePool(req, ctx);
+  throwIfCancelled(ctx.signal, 'extraction');
+  const { info } = pool;
+  const cache = await openFeatureCache(req.cacheDir, info.key, info.layout);
+  const mapN = info.layout.mapH * info.layout.mapW * info.layout.mapC;
+  const pooledC = info.layout.pooledC;
+
+  // Same content in two files is extracted once.
+  const unique = new Map<string, ImageItem>();
+  for (const it of req.items) if (!unique.has(it.sha256)) unique.set(it.sha256, it);
+  const todo = [...unique.values()].filter((it) => !cache.has(it.sha256));
+  const cached = unique.size - todo.length;
+
+  const failed: ExtractFailure[] = [];
+  let extracted = 0;
+  let lastSync = performance.now();
+  const t1 = performance.now();
+  ctx.progress({ phase: 'extract', done: 0, total: todo.length });
+  try {
+    await pool.run(
+      todo,
+      req.batchSize ?? DEFAULT_BATCH,
+      (r) => {
+        r.shas.forEach((sha, k) => {
+          cache.append(
+            sha,
+            r.maps.subarray(k * mapN, (k + 1) * mapN),
+            r.pooled.subarray(k * pooledC, (k + 1) * pooledC),
+          );
+        });
+        extracted += r.shas.length;
+        failed.push(...r.failed);
+        if (performance.now() - lastSync > FSYNC_EVERY_MS) {
+          void cache.flush();
+          lastSync = performance.now();
+        }
+        ctx.progress({ phase: 'extract', done: extracted + failed.length, total: todo.length });
+      },
+      ctx.signal,
+    );
+  } catch (e) {
+    // What arrived is committed; a pool that was cancelled or failed mid-batch is not reused.
+    ctx.pool.current = undefined;
+    await pool.terminate();
+    throw e;
+  } finally {
+    await cache.close();
+  }
+  const extractSeconds = (performance.now() - t1) / 1000;
+  return {
+    backboneKey: info.key,
+    identity: info.identity,
+    preprocess: info.preprocess,
+    layout: info.layout,
+    backend: ctx.backend,
+    workers: pool.size,
+    extracted,
+    cached,
+    failed,
+    seconds: (performance.now() - t0) / 1000,
+    extractSeconds,
+    imagesPerSecond: extractSeconds > 0 ? extracted / extractSeconds : 0,
+  };
+}
