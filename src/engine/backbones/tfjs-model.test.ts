@@ -41,6 +41,45 @@ async function saveTinyModel(folder: string): Promise<void> {
   model.dispose();
 }
 
+/** A hand-written TF.js graph model: x[-1,8,8,3] -> 1x1 Conv2D (2 filters) "conv" -> Relu "relu". */
+async function saveTinyGraphModel(folder: string): Promise<void> {
+  const b64 = (text: string): string => Buffer.from(text).toString('base64');
+  const dims = (...sizes: number[]): { dim: { size: string }[] } => ({ dim: sizes.map((n) => ({ size: String(n) })) });
+  const float = { type: 'DT_FLOAT' };
+  const json = {
+    format: 'graph-model',
+    modelTopology: {
+      node: [
+        { name: 'x', op: 'Placeholder', attr: { dtype: float, shape: { shape: dims(-1, 8, 8, 3) } } },
+        {
+          name: 'w',
+          op: 'Const',
+          attr: { dtype: float, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dims(1, 1, 3, 2) } } },
+        },
+        {
+          name: 'conv',
+          op: 'Conv2D',
+          input: ['x', 'w'],
+          attr: {
+            T: float,
+            strides: { list: { i: ['1', '1', '1', '1'] } },
+            padding: { s: b64('SAME') },
+            data_format: { s: b64('NHWC') },
+            dilations: { list: { i: ['1', '1', '1', '1'] } },
+          },
+        },
+        { name: 'relu', op: 'Relu', input: ['conv'], attr: { T: float } },
+      ],
+      versions: {},
+    },
+    weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'w', shape: [1, 1, 3, 2], dtype: 'float32' }] }],
+  };
+  await mkdir(folder, { recursive: true });
+  // Filter 0 sums the channels, filter 1 negates channel 0.
+  await writeFile(join(folder, 'w.bin'), new Uint8Array(new Float32Array([1, -1, 1, 0, 1, 0]).buffer));
+  await writeFile(join(folder, 'model.json'), JSON.stringify(json));
+}
+
 async function withManifestPaths(folder: string, paths: string[]): Promise<void> {
   const json = JSON.parse(await readFile(join(modelDir, 'model.json'), 'utf8')) as {
     weightsManifest: { paths: string[] }[];
@@ -87,6 +126,21 @@ describe('tfjs: backbones', () => {
     const whole = await loadBackbone(`tfjs:${join(modelDir, 'model.json')}`);
     expect(whole.layout).toEqual({ mapH: 1, mapW: 1, mapC: 2, pooledC: 2 });
     whole.dispose();
+  });
+
+  it('loads a graph model, reading a named node', async () => {
+    const folder = join(dir, 'graph');
+    await saveTinyGraphModel(folder);
+    const backbone = await loadBackbone(`tfjs:${folder}#conv`);
+    expect(backbone.identity['format']).toBe('graph-model');
+    expect(backbone.layout).toEqual({ mapH: 8, mapW: 8, mapC: 2, pooledC: 2 });
+    const out = await backbone.extract(new Float32Array(8 * 8 * 3).fill(0.5), 1);
+    expect([...out.pooled]).toEqual([1.5, -0.5]);
+    backbone.dispose();
+    const missing = await errorOf(loadBackbone(`tfjs:${folder}#nope`));
+    expect(isAppError(missing, 'not-found')).toBe(true);
+    const mismatch = await errorOf(loadBackbone(`tfjs:${folder}`, { inputSize: 16 }));
+    expect(isAppError(mismatch, 'invalid-argument')).toBe(true);
   });
 
   it('refuses a missing node and an input-shape mismatch', async () => {
