@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../shared/errors.js';
-import { openDatabase, openReadonly } from './connection.js';
+import { closeDatabase, openDatabase, openReadonly } from './connection.js';
 import { LATEST_VERSION } from './migrations.js';
 
 let dir: string;
@@ -99,5 +99,17 @@ describe('openDatabase', () => {
     const ro = openReadonly(file);
     expect(() => ro.exec('CREATE TABLE x (y)')).toThrow();
     ro.close();
+  });
+});
+
+describe('closeDatabase', () => {
+  it('checkpoints the WAL away and closes; a second close is harmless', () => {
+    const file = join(dir, 'project.db');
+    const db = openDatabase(file);
+    db.exec("INSERT INTO settings (key, value) VALUES ('k', '1')");
+    closeDatabase(db);
+    closeDatabase(db);
+    expect(db.open).toBe(false);
+    expect(!existsSync(`${file}-wal`) || statSync(`${file}-wal`).size === 0).toBe(true);
   });
 });

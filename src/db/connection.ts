@@ -86,3 +86,24 @@ function refuseNewer(version: number, file: string): void {
 function hasTables(db: Db): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").get() !== undefined;
 }
+
+/**
+ * Refreshes the planner's statistics where they went stale. Call after a scan or a run wrote many rows: the
+ * choice between walking the score index and filtering first (rare classes, errors) depends on them.
+ */
+export function optimize(db: Db): void {
+  db.pragma('optimize=0x10002');
+}
+
+/** Optimizes, checkpoints the WAL into the main file and closes. */
+export function closeDatabase(db: Db): void {
+  if (!db.open) return;
+  try {
+    if (!db.readonly) {
+      db.pragma('optimize');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    }
+  } finally {
+    db.close();
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { queryImages, type ImageListQuery } from './image-query.js';
+import { queryImages, scoreSeries, type ImageListQuery } from './image-query.js';
 import { appendDecisions } from './review-repo.js';
 import { addScannedSource, errorFile, finishedRun, memoryProject, scannedFile } from './testing.js';
 
@@ -145,5 +145,19 @@ describe('queryImages', () => {
     expect(page.total).toBe(9);
     expect(page.rows.every((r) => r.predicted === null && r.flagged === null)).toBe(true);
     expect(queryImages(db, { runId: null, defaultScorer: 'ssod', flagged: true }).total).toBe(0);
+  });
+});
+
+describe('scoreSeries', () => {
+  it('returns the filtered values with their stored flags', () => {
+    const { db, runId } = setup();
+    const all = scoreSeries(db, { runId, defaultScorer: 'ssod' }, 'ssod');
+    expect(Array.from(all.values).sort()).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]);
+    expect(all.flagged.reduce((a, b) => a + b, 0)).toBe(2);
+    const a = scoreSeries(db, { runId, defaultScorer: 'ssod', class: 'a', flagged: true, threshold: 99 }, 'msp');
+    expect(Array.from(a.values).sort()).toEqual([]);
+    const b = scoreSeries(db, { runId, defaultScorer: 'ssod', class: 'b' }, 'msp');
+    expect(Array.from(b.values).sort()).toEqual([0.5, 0.6, 0.7]);
+    expect(scoreSeries(db, { runId: null, defaultScorer: 'ssod' }, 'ssod').values).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 // Turning image ids into ImageRow DTOs: one joined lookup per page, shared by listing, detail and export.
 import { join } from 'node:path';
 import type { Action, Decision, ErrorCode, ImageRow, ImageStatus, Role } from '../shared/dto.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './connection.js';
 import { parseJson } from './json.js';
 
@@ -74,6 +75,24 @@ function toRow(r: JoinedRow): ImageRow {
   };
 }
 
+// Prepared statements per connection and IN-list size: a grid asks for the same page size over and over.
+const statements = new WeakMap<Db, Map<number, Statement>>();
+
+function byIdsStatement(db: Db, n: number): Statement {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let stmt = cache.get(n);
+  if (!stmt) {
+    stmt = db.prepare(`${JOINED} WHERE i.id IN (${Array.from({ length: n }, () => '?').join(',')})`);
+    if (cache.size > 32) cache.clear();
+    cache.set(n, stmt);
+  }
+  return stmt;
+}
+
 /** Rows for the given ids, in the order given (unknown ids are skipped). */
 export function imageRowsByIds(db: Db, ids: readonly number[], runId: number | null): ImageRow[] {
   if (ids.length === 0) return [];
@@ -81,8 +100,7 @@ export function imageRowsByIds(db: Db, ids: readonly number[], runId: number | n
   // Chunked to stay well under SQLite's host-parameter limit.
   for (let start = 0; start < ids.length; start += 500) {
     const part = ids.slice(start, start + 500);
-    const sql = `${JOINED} WHERE i.id IN (${part.map(() => '?').join(',')})`;
-    for (const r of db.prepare(sql).all({ runId }, ...part) as JoinedRow[]) byId.set(r.id, toRow(r));
+    for (const r of byIdsStatement(db, part.length).all({ runId }, ...part) as JoinedRow[]) byId.set(r.id, toRow(r));
   }
   const rows: ImageRow[] = [];
   for (const id of ids) {
