@@ -47,10 +47,9 @@ async function transpile(files) {
 await rm(out, { recursive: true, force: true });
 
 const srcFiles = await walk(join(root, 'src'));
-const electronFiles = [
-  ...(await walk(join(root, 'electron', 'main'))),
-  join(root, 'electron', 'channels.ts'),
-].filter(isSource);
+const electronFiles = [...(await walk(join(root, 'electron', 'main'))), join(root, 'electron', 'channels.ts')].filter(
+  isSource,
+);
 await transpile([...srcFiles.filter(isSource), ...electronFiles]);
 
 // Data files the sources read next to themselves.
@@ -61,7 +60,10 @@ for (const file of srcFiles.filter((f) => ASSET.test(f))) {
 }
 
 await mkdir(join(out, 'main'), { recursive: true });
-await writeFile(join(out, 'main', 'index.js'), "// package.json main: the real entry keeps src/'s relative layout.\nimport '../electron/main/index.js';\n");
+await writeFile(
+  join(out, 'main', 'index.js'),
+  "// package.json main: the real entry keeps src/'s relative layout.\nimport '../electron/main/index.js';\n",
+);
 
 await build({
   entryPoints: [join(root, 'electron', 'preload', 'index.ts')],
@@ -75,4 +77,6 @@ await build({
   logLevel: 'warning',
 });
 
-console.log(`built ${srcFiles.filter(isSource).length + electronFiles.length} modules and the preload into ${relative(root, out)}/`);
+console.log(
+  `built ${srcFiles.filter(isSource).length + electronFiles.length} modules and the preload into ${relative(root, out)}/`,
+);

@@ -1,6 +1,10 @@
 // Promise 5 of issue 6: Electron is configured safely. Reads the window options and the session, navigation,
 // window-open, permission, IPC and protocol handlers from the code with 'electron' mocked (no Electron binary
 // here), and drives each handler with hostile input.
+import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const mock = vi.hoisted(() => {
@@ -283,6 +287,40 @@ describe('custom protocols', () => {
     ]) {
       const file = protocol.resolveAppFile(root, url);
       check(file === null || file.startsWith(`${root}/`), `contained ${url}`);
+    }
+  });
+});
+
+interface BuilderConfig {
+  appId: string;
+  productName: string;
+  npmRebuild: boolean;
+  asarUnpack: string[];
+  linux: { target: string[]; icon: string };
+  win: { target: string[]; icon: string };
+  mac: { target: string[]; icon: string };
+}
+
+describe('electron-builder.yml', () => {
+  it('is valid for electron-builder and packages every platform with our icons', async () => {
+    // js-yaml and ajv come with electron-builder (pinned in the lockfile); its own schema is the reference.
+    const require = createRequire(import.meta.url);
+    const yaml = require('js-yaml') as { load(text: string): unknown };
+    const Ajv = require('ajv') as new (o: object) => { validate(s: object, d: unknown): boolean; errors?: unknown };
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const config = yaml.load(await readFile(join(root, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
+    const schema = JSON.parse(await readFile(require.resolve('app-builder-lib/scheme.json'), 'utf8')) as object;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    expect(ajv.validate(schema, config), JSON.stringify(ajv.errors)).toBe(true);
+    expect(config.appId).toBe('org.ssodaudit.app');
+    expect(config.productName).toBe('SSOD Audit');
+    expect(config.linux.target).toEqual(['AppImage', 'deb']);
+    expect(config.win.target).toEqual(['nsis']);
+    expect(config.mac.target).toEqual(['dmg']);
+    expect(config.npmRebuild).toBe(true);
+    expect(config.asarUnpack).toContain('node_modules/better-sqlite3/**/*');
+    for (const icon of [config.win.icon, config.mac.icon, join(config.linux.icon, '512x512.png')]) {
+      await expect(stat(join(root, icon)).then((s) => s.size > 0)).resolves.toBe(true);
     }
   });
 });
