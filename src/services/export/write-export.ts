@@ -3,7 +3,20 @@
 // any moment leaves either nothing at OUT or a complete export.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { ExportResult } from '../../shared/dto.js';
 import { AppError } from '../../shared/errors.js';
@@ -119,7 +132,8 @@ function csvCell(v: string | number | null | undefined): string {
 function wrapIo(error: unknown, what: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (error instanceof AppError) return error;
-  if (code === 'ENOSPC') return new AppError('io-error', `disk full while ${what}; nothing was exported`, { cause: error });
+  if (code === 'ENOSPC')
+    return new AppError('io-error', `disk full while ${what}; nothing was exported`, { cause: error });
   if (code === 'EXDEV') {
     return new AppError('refused', `hardlinks need OUT on the same filesystem as the sources; use --mode copy`, {
       cause: error,
@@ -218,7 +232,11 @@ export async function writeExport(input: WriteExportInput): Promise<ExportResult
       'manifest.csv': csv.join('\n') + '\n',
     };
     if (input.format !== 'csv') {
-      files['manifest.json'] = JSON.stringify({ ...input.projectInfo, format: input.format, mode: input.mode, images: rows }, null, 1);
+      files['manifest.json'] = JSON.stringify(
+        { ...input.projectInfo, format: input.format, mode: input.mode, images: rows },
+        null,
+        1,
+      );
     }
     for (const [name, text] of Object.entries(files)) await writeFile(join(staging, name), text);
 

@@ -1,0 +1,442 @@
+// The table of `ssod` commands. Each is a few lines over the Api; formatting lives in format.ts.
+import { resolve } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
+import type { Action, ExportOptions, ImageQuery, Role, ScanSummary, TrainOptions } from '../shared/dto.js';
+import { AppError } from '../shared/errors.js';
+import { writeRocPlot } from '../services/index.js';
+import type { CommandContext } from './main.js';
+import { serve } from './serve.js';
+import { formatEval, formatStatus, formatImageLine, formatHistoryLine, formatDiff, formatRun } from './format.js';
+
+export interface CommandSpec {
+  name: string;
+  usage: string;
+  summary: string;
+  positionals: string[];
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(ctx: CommandContext): Promise<number>;
+}
+
+const str = (ctx: CommandContext, key: string): string | undefined => {
+  const v = ctx.values[key];
+  return typeof v === 'string' ? v : undefined;
+};
+
+function num(ctx: CommandContext, key: string, opts: { int?: boolean; min?: number; max?: number } = {}) {
+  const raw = str(ctx, key);
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || (opts.int && !Number.isInteger(v))) {
+    throw new AppError('invalid-argument', `--${key} must be a${opts.int ? 'n integer' : ' number'}, got '${raw}'`);
+  }
+  if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
+    throw new AppError('invalid-argument', `--${key} must be in [${opts.min ?? '-∞'}, ${opts.max ?? '∞'}], got ${v}`);
+  }
+  return v;
+}
+
+function printJson(ctx: CommandContext, value: unknown): void {
+  ctx.io.out(JSON.stringify(value, null, 2));
+}
+
+function printJsonLines(ctx: CommandContext, values: unknown[]): void {
+  for (const v of values) ctx.io.out(JSON.stringify(v));
+}
+
+async function openProject(ctx: CommandContext, index = 0) {
+  const dir = ctx.positionals[index];
+  if (!dir) throw new AppError('invalid-argument', 'missing project folder');
+  return ctx.api.projects.open(resolve(dir));
+}
+
+function scanText(s: ScanSummary): string {
+  const errors = Object.entries(s.errors)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return (
+    `scanned ${s.files} files in ${s.seconds.toFixed(1)} s: ${s.added} new, ${s.changed} changed, ` +
+    `${s.unchanged} unchanged, ${s.moved} moved, ${s.missing} missing` +
+    (errors ? `; errors: ${errors}` : '')
+  );
+}
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'init',
+    usage: 'init DIR [--name NAME]',
+    summary: 'create a project',
+    positionals: ['DIR'],
+    options: { name: { type: 'string' } },
+    async run(ctx) {
+      const info = await ctx.api.projects.create(resolve(ctx.positionals[0] ?? ''), str(ctx, 'name'));
+      if (ctx.json) printJson(ctx, info);
+      else ctx.io.out(`created project '${info.name}' at ${info.path}`);
+      return 0;
+    },
+  },
+  {
+    name: 'add',
+    usage: 'add DIR FOLDER --role train|inbox',
+    summary: 'add a source folder and scan it',
+    positionals: ['DIR', 'FOLDER'],
+    options: { role: { type: 'string' } },
+    async run(ctx) {
+      const role = str(ctx, 'role');
+      if (role !== 'train' && role !== 'inbox') {
+        throw new AppError('invalid-argument', '--role must be train or inbox');
+      }
+      await openProject(ctx);
+      const source = await ctx.api.sources.add(resolve(ctx.positionals[1] ?? ''), role);
+      const result = await ctx.runJob(ctx.api.jobs.scan(source.id));
+      const summary = result.result as ScanSummary;
+      if (ctx.json) printJson(ctx, { source, scan: summary });
+      else ctx.io.out(`added ${source.role} source ${source.path}\n${scanText(summary)}`);
+      return 0;
+    },
+  },
+  {
+    name: 'scan',
+    usage: 'scan DIR',
+    summary: 'rescan every source incrementally',
+    positionals: ['DIR'],
+    options: {},
+    async run(ctx) {
+      await openProject(ctx);
+      const result = await ctx.runJob(ctx.api.jobs.scan());
+      const summary = result.result as ScanSummary;
+      if (ctx.json) printJson(ctx, summary);
+      else ctx.io.out(scanText(summary));
+      return 0;
+    },
+  },
+  {
+    name: 'status',
+    usage: 'status DIR',
+    summary: 'counts per source, class and status; errors by reason code',
+    positionals: ['DIR'],
+    options: {},
+    async run(ctx) {
+      await openProject(ctx);
+      const status = await ctx.api.projects.status();
+      if (ctx.json) printJson(ctx, status);
+      else ctx.io.out(formatStatus(status));
+      return 0;
+    },
+  },
+  {
+    name: 'list',
+    usage: 'list DIR [--errors] [--class C] [--flagged] [--sort SCORER] [--limit N]',
+    summary: 'images with path, class, status, scores, decision',
+    positionals: ['DIR'],
+    options: {
+      errors: { type: 'boolean' },
+      class: { type: 'string' },
+      flagged: { type: 'boolean' },
+      sort: { type: 'string' },
+      limit: { type: 'string' },
+      role: { type: 'string' },
+    },
+    async run(ctx) {
+      await openProject(ctx);
+      const limit = num(ctx, 'limit', { int: true, min: 1 }) ?? (ctx.json ? 1_000_000 : 50);
+      const role = str(ctx, 'role');
+      if (role !== undefined && role !== 'train' && role !== 'inbox') {
+        throw new AppError('invalid-argument', '--role must be train or inbox');
+      }
+      const query: ImageQuery = {
+        status: ctx.values.errors ? 'error' : undefined,
+        class: str(ctx, 'class'),
+        flagged: ctx.values.flagged ? true : undefined,
+        sortBy: str(ctx, 'sort'),
+        role: role,
+        limit: Math.min(limit, 1000),
+        offset: 0,
+      };
+      let printed = 0;
+      for (;;) {
+        const page = await ctx.api.images.list({ ...query, offset: printed, limit: Math.min(1000, limit - printed) });
+        if (ctx.json) printJsonLines(ctx, page.rows);
+        else for (const row of page.rows) ctx.io.out(formatImageLine(row));
+        printed += page.rows.length;
+        if (page.rows.length === 0 || printed >= limit || printed >= page.total) {
+          if (!ctx.json && page.total > printed) ctx.io.out(`… ${page.total - printed} more (use --limit)`);
+          break;
+        }
+      }
+      return 0;
+    },
+  },
+  {
+    name: 'train',
+    usage:
+      'train DIR [--backbone B] [--layer L] [--mode heads|end-to-end] [--input-size N] [--folds K] [--gamma G] ' +
+      '[--alpha A] [--epochs E] [--seed S] [--backend NAME]',
+    summary: 'extract missing features, train SSOD, score everything',
+    positionals: ['DIR'],
+    options: {
+      backbone: { type: 'string' },
+      layer: { type: 'string' },
+      mode: { type: 'string' },
+      'input-size': { type: 'string' },
+      folds: { type: 'string' },
+      gamma: { type: 'string' },
+      alpha: { type: 'string' },
+      epochs: { type: 'string' },
+      seed: { type: 'string' },
+      backend: { type: 'string' },
+    },
+    async run(ctx) {
+      await openProject(ctx);
+      const mode = str(ctx, 'mode');
+      if (mode !== undefined && mode !== 'heads' && mode !== 'end-to-end') {
+        throw new AppError('invalid-argument', '--mode must be heads or end-to-end');
+      }
+      const options: TrainOptions = {
+        backbone: str(ctx, 'backbone'),
+        layer: str(ctx, 'layer'),
+        mode: mode,
+        inputSize: num(ctx, 'input-size', { int: true, min: 32, max: 512 }),
+        folds: num(ctx, 'folds', { int: true, min: 2, max: 20 }),
+        gamma: num(ctx, 'gamma', { min: 0.5, max: 1 }),
+        alpha: num(ctx, 'alpha', { min: 0 }),
+        epochs: num(ctx, 'epochs', { int: true, min: 1, max: 1000 }),
+        seed: num(ctx, 'seed', { int: true, min: 0 }),
+        backend: str(ctx, 'backend'),
+      };
+      const result = await ctx.runJob(ctx.api.jobs.train(options));
+      const run = await ctx.api.runs.get((result.result as { id: number }).id);
+      if (ctx.json) printJson(ctx, run);
+      else ctx.io.out(formatRun(run));
+      return 0;
+    },
+  },
+  {
+    name: 'score',
+    usage: 'score DIR',
+    summary: 'rescore every image with the current run',
+    positionals: ['DIR'],
+    options: {},
+    async run(ctx) {
+      await openProject(ctx);
+      const result = await ctx.runJob(ctx.api.jobs.score());
+      if (ctx.json) printJson(ctx, result.result);
+      else ctx.io.out(`scored ${(result.result as { scored: number }).scored} images`);
+      return 0;
+    },
+  },
+  {
+    name: 'eval',
+    usage: 'eval DIR (--ood FOLDER [--id FOLDER] [--plot FILE] | --from-reviews [--pass-rate R])',
+    summary: 'AUROC, FPR95, AUPR per scorer on labelled folders or on the reviewers’ decisions',
+    positionals: ['DIR'],
+    options: {
+      ood: { type: 'string' },
+      id: { type: 'string' },
+      plot: { type: 'string' },
+      'from-reviews': { type: 'boolean' },
+      'pass-rate': { type: 'string' },
+    },
+    async run(ctx) {
+      await openProject(ctx);
+      let report;
+      if (ctx.values['from-reviews']) {
+        report = await ctx.api.runs.evalFromReviews(num(ctx, 'pass-rate', { min: 0.5, max: 1 }));
+      } else {
+        const ood = str(ctx, 'ood');
+        if (!ood) throw new AppError('invalid-argument', 'give --ood FOLDER or --from-reviews');
+        const id = str(ctx, 'id');
+        const result = await ctx.runJob(ctx.api.jobs.evalFolders(resolve(ood), id ? resolve(id) : undefined));
+        report = result.result as Awaited<ReturnType<typeof ctx.api.runs.evalFromReviews>>;
+      }
+      const plot = str(ctx, 'plot');
+      if (plot) await writeRocPlot(report, resolve(plot));
+      if (ctx.json) printJson(ctx, report);
+      else ctx.io.out(formatEval(report) + (plot ? `\nROC plot written to ${resolve(plot)}` : ''));
+      return 0;
+    },
+  },
+  {
+    name: 'review',
+    usage: 'review DIR IMAGE (--keep | --reject | --relabel CLASS | --unsure | --undo) [--note TEXT] [--reviewer NAME]',
+    summary: 'record one decision exactly as the app does (IMAGE: path or id)',
+    positionals: ['DIR', 'IMAGE'],
+    options: {
+      keep: { type: 'boolean' },
+      reject: { type: 'boolean' },
+      relabel: { type: 'string' },
+      unsure: { type: 'boolean' },
+      undo: { type: 'boolean' },
+      note: { type: 'string' },
+      reviewer: { type: 'string' },
+    },
+    async run(ctx) {
+      await openProject(ctx);
+      const chosen = (['keep', 'reject', 'relabel', 'unsure', 'undo'] as const).filter((a) => ctx.values[a]);
+      if (chosen.length !== 1) {
+        throw new AppError(
+          'invalid-argument',
+          'give exactly one of --keep, --reject, --relabel CLASS, --unsure, --undo',
+        );
+      }
+      const imageId = await ctx.api.images.resolve(ctx.positionals[1] ?? '');
+      const reviewer = str(ctx, 'reviewer');
+      const action = chosen[0];
+      const events =
+        action === 'undo'
+          ? await ctx.api.review.undo([imageId], reviewer)
+          : await ctx.api.review.decide({
+              imageIds: [imageId],
+              action: action as Action,
+              newClass: str(ctx, 'relabel'),
+              note: str(ctx, 'note'),
+              reviewer,
+            });
+      if (ctx.json) printJson(ctx, events[0]);
+      else for (const e of events) ctx.io.out(formatHistoryLine(e));
+      return 0;
+    },
+  },
+  {
+    name: 'history',
+    usage: 'history DIR [IMAGE] [--limit N]',
+    summary: 'the audit trail of review decisions',
+    positionals: ['DIR', 'IMAGE?'],
+    options: { limit: { type: 'string' } },
+    async run(ctx) {
+      await openProject(ctx);
+      const ref = ctx.positionals[1];
+      const imageId = ref === undefined ? undefined : await ctx.api.images.resolve(ref);
+      const events = await ctx.api.review.history(imageId, num(ctx, 'limit', { int: true, min: 1 }));
+      if (ctx.json) printJsonLines(ctx, events);
+      else for (const e of events) ctx.io.out(formatHistoryLine(e));
+      return 0;
+    },
+  },
+  {
+    name: 'runs',
+    usage: 'runs DIR [--use RUN]',
+    summary: 'list model runs; --use makes a run current again',
+    positionals: ['DIR'],
+    options: { use: { type: 'string' } },
+    async run(ctx) {
+      await openProject(ctx);
+      const use = num(ctx, 'use', { int: true, min: 1 });
+      if (use !== undefined) await ctx.api.runs.setCurrent(use);
+      const runs = await ctx.api.runs.list();
+      if (ctx.json) printJsonLines(ctx, runs);
+      else for (const r of runs) ctx.io.out(formatRun(r));
+      return 0;
+    },
+  },
+  {
+    name: 'diff',
+    usage: 'diff DIR [RUN_A] [RUN_B] [--limit N]',
+    summary: 'what moved between two runs (default: previous vs current)',
+    positionals: ['DIR', 'RUN_A?', 'RUN_B?'],
+    options: { limit: { type: 'string' } },
+    async run(ctx) {
+      await openProject(ctx);
+      const toRun = (s: string | undefined): number | undefined => {
+        if (s === undefined) return undefined;
+        const v = Number(s);
+        if (!Number.isInteger(v) || v < 1) throw new AppError('invalid-argument', `not a run id: '${s}'`);
+        return v;
+      };
+      const diff = await ctx.api.runs.diff(
+        toRun(ctx.positionals[1]),
+        toRun(ctx.positionals[2]),
+        num(ctx, 'limit', { int: true, min: 1 }),
+      );
+      if (ctx.json) printJson(ctx, diff);
+      else ctx.io.out(formatDiff(diff));
+      return 0;
+    },
+  },
+  {
+    name: 'export',
+    usage: 'export DIR OUT [--format imagefolder|csv|json] [--mode copy|hardlink|symlink] [--include train|all|kept]',
+    summary: 'export the curated dataset with manifests and the audit log',
+    positionals: ['DIR', 'OUT'],
+    options: { format: { type: 'string' }, mode: { type: 'string' }, include: { type: 'string' } },
+    async run(ctx) {
+      await openProject(ctx);
+      const format = str(ctx, 'format') ?? 'imagefolder';
+      const mode = str(ctx, 'mode') ?? 'copy';
+      const include = str(ctx, 'include') ?? 'train';
+      if (!['imagefolder', 'csv', 'json'].includes(format)) {
+        throw new AppError('invalid-argument', '--format must be imagefolder, csv or json');
+      }
+      if (!['copy', 'hardlink', 'symlink'].includes(mode)) {
+        throw new AppError('invalid-argument', '--mode must be copy, hardlink or symlink');
+      }
+      if (!['train', 'all', 'kept'].includes(include)) {
+        throw new AppError('invalid-argument', '--include must be train, all or kept');
+      }
+      const options: ExportOptions = {
+        out: resolve(ctx.positionals[1] ?? ''),
+        format: format as ExportOptions['format'],
+        mode: mode as ExportOptions['mode'],
+        include: include as ExportOptions['include'],
+      };
+      const result = await ctx.runJob(ctx.api.jobs.export(options));
+      if (ctx.json) printJson(ctx, result.result);
+      else {
+        const r = result.result as { images: number; out: string; bytes: number };
+        ctx.io.out(`exported ${r.images} images (${(r.bytes / 1e6).toFixed(1)} MB) to ${r.out}`);
+      }
+      return 0;
+    },
+  },
+  {
+    name: 'verify',
+    usage: 'verify OUT',
+    summary: 're-hash an export against its manifest',
+    positionals: ['OUT'],
+    options: {},
+    async run(ctx) {
+      const result = await ctx.api.exports.verify(resolve(ctx.positionals[0] ?? ''));
+      if (ctx.json) printJson(ctx, result);
+      else {
+        ctx.io.out(result.ok ? `ok: ${result.checked} files match` : `FAILED: ${result.checked} checked`);
+        for (const m of result.mismatched) ctx.io.out(`  changed: ${m}`);
+        for (const m of result.missing) ctx.io.out(`  missing: ${m}`);
+      }
+      return result.ok ? 0 : 1;
+    },
+  },
+  {
+    name: 'demo',
+    usage: 'demo [DIR]',
+    summary: 'create a demo project (Fashion-MNIST images with out-of-distribution ones in the inbox)',
+    positionals: ['DIR?'],
+    options: {},
+    async run(ctx) {
+      const dir = ctx.positionals[0];
+      const info = await ctx.api.projects.createDemo(dir ? resolve(dir) : undefined);
+      const job = await ctx.api.jobs.active();
+      if (job) await ctx.runJob(Promise.resolve({ id: job.jobId, kind: job.kind }));
+      if (ctx.json) printJson(ctx, info);
+      else ctx.io.out(`demo project ready at ${info.path}`);
+      return 0;
+    },
+  },
+  {
+    name: 'serve',
+    usage: 'serve [DIR] [--port N] [--host 127.0.0.1]',
+    summary: 'browser mode: serve the app on this machine',
+    positionals: ['DIR?'],
+    options: { port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' } },
+    async run(ctx) {
+      if (ctx.positionals[0]) await openProject(ctx);
+      const port = num(ctx, 'port', { int: true, min: 0, max: 65535 });
+      await serve(ctx.services, {
+        host: str(ctx, 'host'),
+        port,
+        json: ctx.json,
+        open: ctx.values.open === true,
+        io: ctx.io,
+      });
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,24 @@
+// What every service module shares: the open project, the event bus, the job runner and the engine.
+import { AppError } from '../shared/errors.js';
+import type { EnginePool } from './engine-pool.js';
+import type { EventBus } from './event-bus.js';
+import type { JobRunner } from './job-runner.js';
+import type { ProjectHandle } from './project-handle.js';
+import type { RecentProjects } from './recent-projects.js';
+
+export class ServiceContext {
+  project: ProjectHandle | null = null;
+
+  constructor(
+    readonly bus: EventBus,
+    readonly jobs: JobRunner,
+    readonly engines: EnginePool,
+    readonly recent: RecentProjects,
+    readonly dataDir: string,
+  ) {}
+
+  current(): ProjectHandle {
+    if (!this.project) throw new AppError('no-project-open', 'no project is open; create or open one first');
+    return this.project;
+  }
+}

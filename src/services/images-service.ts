@@ -1,0 +1,117 @@
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import {
+  currentRun,
+  getHeatmap,
+  getImage,
+  getRunImage,
+  history,
+  imageIdByPath,
+  imageExists,
+  listClasses,
+  listSources,
+  percentileOf,
+  queryImages,
+  scoreDistribution,
+} from '../db/index.js';
+import type { ImageService } from '../shared/api.js';
+import type { Histogram, ImageDetail, ImageQuery } from '../shared/dto.js';
+import { AppError } from '../shared/errors.js';
+import type { ServiceContext } from './context.js';
+
+export function createImageService(ctx: ServiceContext): ImageService {
+  const runInfo = () => {
+    const run = currentRun(ctx.current().db);
+    return { run, runId: run?.id ?? null, defaultScorer: run?.defaultScorer ?? 'ssod' };
+  };
+  return {
+    async list(query) {
+      const { runId, defaultScorer } = runInfo();
+      return queryImages(ctx.current().db, { ...query, runId, defaultScorer });
+    },
+
+    async get(id) {
+      const { db } = ctx.current();
+      const { run, runId } = runInfo();
+      const row = getImage(db, id, runId);
+      const percentiles: Record<string, number> = {};
+      let heatmap: ImageDetail['heatmap'] = null;
+      let topClasses: ImageDetail['topClasses'] = [];
+      if (run) {
+        for (const [scorer, value] of Object.entries(row.scores)) {
+          const p = percentileOf(db, run.id, scorer, value);
+          if (p !== null) percentiles[scorer] = p;
+        }
+        heatmap = getHeatmap(db, run.id, id);
+        topClasses = getRunImage(db, run.id, id)?.top ?? [];
+      }
+      return { ...row, heatmap, percentiles, topClasses, history: history(db, { imageId: id }) };
+    },
+
+    async resolve(ref) {
+      const { db } = ctx.current();
+      if (/^\d+$/.test(ref) && imageExists(db, Number(ref))) return Number(ref);
+      const abs = isAbsolute(ref) ? ref : resolve(ref);
+      for (const source of listSources(db)) {
+        const rel = relative(source.path, abs);
+        if (!rel.startsWith('..') && !isAbsolute(rel)) {
+          const id = imageIdByPath(db, source.id, rel);
+          if (id !== null) return id;
+        }
+        const id = imageIdByPath(db, source.id, ref);
+        if (id !== null) return id;
+      }
+      throw new AppError('not-found', `no image in this project matches '${ref}' (give its path or id)`);
+    },
+
+    async histogram(scorer, bins, query?: ImageQuery): Promise<Histogram> {
+      const { db } = ctx.current();
+      const { run } = runInfo();
+      const n = Math.max(1, Math.min(512, Math.floor(bins)));
+      if (!run) return { scorer, min: 0, max: 1, bins: n, series: [], threshold: null };
+      const all = scoreDistribution(db, run.id, scorer);
+      void query;
+      if (!all.length)
+        return { scorer, min: 0, max: 1, bins: n, series: [], threshold: run.thresholds[scorer] ?? null };
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of all) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      if (max === min) max = min + 1e-9;
+      const threshold = run.thresholds[scorer] ?? null;
+      const below = new Array<number>(n).fill(0);
+      const above = new Array<number>(n).fill(0);
+      for (const v of all) {
+        const b = Math.min(n - 1, Math.floor(((v - min) / (max - min)) * n));
+        if (threshold !== null && v > threshold) above[b]! += 1;
+        else below[b]! += 1;
+      }
+      return {
+        scorer,
+        min,
+        max,
+        bins: n,
+        series: [
+          { label: 'in-distribution', counts: below },
+          { label: 'flagged', counts: above },
+        ],
+        threshold,
+      };
+    },
+
+    async classes() {
+      return listClasses(ctx.current().db);
+    },
+  };
+}
+
+/** Absolute path of an image for serving bytes by id. */
+export function imagePath(
+  ctx: ServiceContext,
+  id: number,
+): { path: string; format: string | null; sha256: string | null } {
+  const { db } = ctx.current();
+  const row = getImage(db, id);
+  return { path: join(row.path), format: row.format, sha256: row.sha256 };
+}

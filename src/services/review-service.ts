@@ -1,0 +1,44 @@
+import { appendDecisions, currentRun, getSetting, history, undoDecisions } from '../db/index.js';
+import type { ReviewService } from '../shared/api.js';
+import { AppError } from '../shared/errors.js';
+import type { ServiceContext } from './context.js';
+
+function reviewerName(ctx: ServiceContext, given: string | undefined): string {
+  const name = (given ?? getSetting<string | null>(ctx.current().db, 'reviewer', null) ?? '').trim();
+  if (!name) {
+    throw new AppError('invalid-argument', 'set your reviewer name first (Settings, or --reviewer NAME)');
+  }
+  return name;
+}
+
+export function createReviewService(ctx: ServiceContext): ReviewService {
+  return {
+    async decide(input) {
+      const { db } = ctx.current();
+      if (input.action === 'relabel' && !input.newClass?.trim()) {
+        throw new AppError('invalid-argument', 'relabel needs the new class');
+      }
+      const events = appendDecisions(db, {
+        imageIds: input.imageIds,
+        action: input.action,
+        newClass: input.action === 'relabel' ? input.newClass!.trim() : null,
+        note: input.note?.trim() || null,
+        reviewer: reviewerName(ctx, input.reviewer),
+        runId: currentRun(db)?.id ?? null,
+      });
+      ctx.bus.emit('decision.made', { events, action: input.action });
+      return events;
+    },
+
+    async undo(imageIds, reviewer) {
+      const { db } = ctx.current();
+      const events = undoDecisions(db, imageIds, reviewerName(ctx, reviewer), currentRun(db)?.id ?? null);
+      ctx.bus.emit('decision.made', { events, action: 'undo' });
+      return events;
+    },
+
+    async history(imageId, limit) {
+      return history(ctx.current().db, { imageId, limit });
+    },
+  };
+}

@@ -1,0 +1,138 @@
+// Scans sources into the store. Each batch of records is committed in one transaction, so a scan killed at
+// any moment loses at most the batch in flight; the next scan compares against what was committed and goes on.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  beginScan,
+  findMissingBySha,
+  getSource,
+  knownFiles,
+  listSources,
+  markMissing,
+  markSeen,
+  touchScan,
+  upsertScanned,
+  type KnownFile,
+  type ScannedFile,
+} from '../db/index.js';
+import { createCounters, scanFolderBatches, type FileRecord } from '../scan/index.js';
+import type { ScanSummary, SourceInfo } from '../shared/dto.js';
+import { AppError } from '../shared/errors.js';
+import type { JobContext } from './job-runner.js';
+import type { ProjectHandle } from './project-handle.js';
+
+export interface ScanJobOptions {
+  sourceId?: number;
+  batchSize?: number;
+  /** Test hook: called after each committed batch with the number of records committed so far. */
+  afterBatch?: (committed: number) => void;
+}
+
+export async function runScan(
+  project: ProjectHandle,
+  ctx: JobContext,
+  options: ScanJobOptions = {},
+): Promise<ScanSummary> {
+  const started = performance.now();
+  const sources = options.sourceId !== undefined ? [getSource(project.db, options.sourceId)] : listSources(project.db);
+  const summary: ScanSummary = {
+    files: 0,
+    added: 0,
+    changed: 0,
+    unchanged: 0,
+    moved: 0,
+    missing: 0,
+    errors: {},
+    decoded: 0,
+    seconds: 0,
+  };
+  for (const source of sources) {
+    if (!existsSync(source.path)) {
+      throw new AppError('not-found', `source folder is gone: ${source.path} (reconnect the drive or remove it)`);
+    }
+    await scanSource(project, source, ctx, summary, options);
+  }
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
+
+async function scanSource(
+  project: ProjectHandle,
+  source: SourceInfo,
+  ctx: JobContext,
+  summary: ScanSummary,
+  options: ScanJobOptions,
+): Promise<void> {
+  const { db } = project;
+  const gen = beginScan(db, source.id);
+  const known = knownFiles(db, source.id);
+  const counters = createCounters();
+  let committed = 0;
+  const batches = scanFolderBatches(source.path, {
+    role: source.role,
+    known: (rel) => known.get(rel),
+    thumbDir: project.thumbDir,
+    signal: ctx.signal,
+    counters,
+    batchSize: options.batchSize ?? 200,
+    onProgress: (p) =>
+      ctx.progress({ phase: p.phase === 'counting' ? 'counting' : 'scanning', done: p.done, total: p.total }),
+  });
+  for await (const batch of batches) {
+    const unchangedIds: number[] = [];
+    const files: ScannedFile[] = [];
+    for (const record of batch) {
+      summary.files++;
+      const prior = known.get(record.relPath);
+      if (record.kind === 'unchanged' && prior) {
+        unchangedIds.push(prior.id);
+        summary.unchanged++;
+        continue;
+      }
+      const file = toScannedFile(record, source);
+      if (record.kind === 'error' && record.errorCode) {
+        summary.errors[record.errorCode] = (summary.errors[record.errorCode] ?? 0) + 1;
+      }
+      const moved = prior || !file.sha256 ? null : movedFrom(project, source, file.sha256, gen);
+      if (prior) summary.changed++;
+      else if (moved) {
+        file.id = moved.id;
+        summary.moved++;
+      } else summary.added++;
+      files.push(file);
+    }
+    if (unchangedIds.length) markSeen(db, unchangedIds, gen);
+    if (files.length) upsertScanned(db, source.id, gen, files);
+    committed += batch.length;
+    options.afterBatch?.(committed);
+  }
+  summary.decoded += counters.decoded;
+  if (ctx.signal.aborted) throw new AppError('cancelled', 'scan cancelled');
+  // Only a complete scan may decide what is missing.
+  summary.missing += markMissing(db, source.id, gen);
+  touchScan(db, source.id);
+}
+
+/** A new path whose content matches an image that is no longer at its old path: the same image, moved. */
+function movedFrom(project: ProjectHandle, source: SourceInfo, sha256: string, gen: number): KnownFile | null {
+  for (const candidate of findMissingBySha(project.db, source.id, sha256, gen)) {
+    if (!existsSync(join(source.path, candidate.relPath))) return candidate;
+  }
+  return null;
+}
+
+function toScannedFile(record: FileRecord, source: SourceInfo): ScannedFile {
+  return {
+    relPath: record.relPath,
+    size: record.size,
+    mtimeMs: record.mtimeMs,
+    sha256: record.sha256 ?? null,
+    width: record.width ?? null,
+    height: record.height ?? null,
+    format: record.format ?? null,
+    class: source.role === 'train' ? record.className : null,
+    status: record.kind === 'error' ? 'error' : 'ok',
+    errorCode: record.errorCode ?? null,
+    errorMessage: record.errorMessage ?? null,
+  };
+}
