@@ -73,7 +73,7 @@ export interface ScanOptions {
   known: (relPath: string) => { size: number; mtimeMs: number } | undefined;
   /** Thumbnail cache folder (services: `<project>/cache/thumbs`). Must not be inside the scanned root. */
   thumbDir: string;
-  /** Files probed at once. Default: the core count. */
+  /** Files probed at once (each holds one file in memory). Default: twice the core count. */
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: (p: ScanProgress) => void;
@@ -101,7 +101,8 @@ export async function* scanFolder(root: string, options: ScanOptions): AsyncGene
   const { role, known, signal } = options;
   const counters = options.counters ?? createCounters();
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+  // Twice the cores: while one probe waits on the disk another decodes. Each holds one file in memory.
+  const concurrency = Math.max(1, options.concurrency ?? availableParallelism() * 2);
   const interval = options.progressIntervalMs ?? 200;
   const { root: absRoot, realRoot } = await resolveRoot(root);
 
@@ -140,7 +141,8 @@ export async function* scanFolder(root: string, options: ScanOptions): AsyncGene
   scanStart = performance.now();
   report('scanning', true);
 
-  const handle = async (entry: WalkEntry): Promise<FileRecord | null> => {
+  /** Records that need no file opened: decided from the walk alone, synchronously. */
+  const decide = (entry: WalkEntry): FileRecord | null | 'probe' => {
     const { relPath, absPath } = entry;
     const className = classOf(role, relPath);
     switch (entry.type) {
@@ -190,6 +192,13 @@ export async function* scanFolder(root: string, options: ScanOptions): AsyncGene
         errorCode: 'zero-byte',
         errorMessage: 'the file is empty',
       };
+    return 'probe';
+  };
+
+  const probe = async (entry: WalkEntry & { type: 'file' }): Promise<FileRecord> => {
+    const { relPath, absPath } = entry;
+    const className = classOf(role, relPath);
+    const { size, mtimeMs } = entry.stat;
     counters.opened += 1;
     try {
       const p = await probeFile(entry.openPath, {
@@ -236,7 +245,7 @@ export async function* scanFolder(root: string, options: ScanOptions): AsyncGene
 
   // Bounded in-flight work: at most `concurrency` probes (each holds one file's bytes), so memory stays flat.
   const entries = walk(absRoot, signal ? { signal } : {});
-  const inflight = new Map<number, Promise<{ id: number; record: FileRecord | null }>>();
+  const inflight = new Map<number, Promise<{ id: number; record: FileRecord }>>();
   let nextId = 0;
   let walkDone = false;
   try {
@@ -254,17 +263,26 @@ export async function* scanFolder(root: string, options: ScanOptions): AsyncGene
           walkDone = true;
           break;
         }
-        const id = nextId++;
-        inflight.set(
-          id,
-          handle(next.value).then((record) => ({ id, record })),
-        );
+        const decided = decide(next.value);
+        if (decided === 'probe') {
+          const id = nextId++;
+          const entry = next.value as WalkEntry & { type: 'file' };
+          inflight.set(
+            id,
+            probe(entry).then((record) => ({ id, record })),
+          );
+        } else if (decided) {
+          // Unchanged files and walk errors skip the pool: a warm rescan is a walk plus a lookup per file.
+          count(decided);
+          done += 1;
+          yield decided;
+          report('scanning');
+        }
       }
       if (inflight.size === 0) break;
       const { id, record } = await Promise.race(inflight.values());
       inflight.delete(id);
       if (signal?.aborted) throw cancelled();
-      if (!record) continue;
       count(record);
       done += 1;
       yield record;

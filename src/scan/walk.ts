@@ -116,6 +116,9 @@ function specialKind(st: Stats): SpecialKind {
   return 'unknown';
 }
 
+const SEP = Buffer.from(sep);
+const STAT_BATCH = 128;
+
 const joinRel = (rel: string, name: string): string => (rel === '' ? name : `${rel}/${name}`);
 
 interface DeferredLink {
@@ -154,45 +157,65 @@ export async function* walk(rootPath: string, options: WalkOptions = {}): AsyncG
       };
       return;
     }
+    // lstat in parallel batches: one await per batch instead of one thread-pool round trip per entry (the warm
+    // rescan of an unchanged folder is nothing but this walk).
+    let batch: Buffer[] = [];
+    const flush = async function* (this: void): AsyncGenerator<WalkEntry> {
+      const names = batch;
+      batch = [];
+      const stats = await Promise.all(
+        names.map((nameBuf) =>
+          lstat(Buffer.concat([dirBuf, SEP, nameBuf])).then(
+            (st) => ({ st, error: null }),
+            (error: unknown) => ({ st: null, error }),
+          ),
+        ),
+      );
+      for (let i = 0; i < names.length; i += 1) {
+        signal?.throwIfAborted();
+        yield* classify(names[i]!, stats[i]!.st, stats[i]!.error);
+      }
+    };
+    const classify = function* (this: void, nameBuf: Buffer, st: Stats | null, error: unknown): Generator<WalkEntry> {
+      const childBuf = Buffer.concat([dirBuf, SEP, nameBuf]);
+      const validName = isUtf8(nameBuf);
+      const name = validName ? nameBuf.toString('utf8') : escapeName(nameBuf);
+      const relPath = joinRel(relDir, name);
+      const absPath = absDir + sep + name;
+      if (!st) {
+        const f = fsFailure(error, 'cannot stat');
+        yield { type: 'error', relPath, absPath, code: f.code, message: f.message, isDirectory: false, stat: null };
+        return;
+      }
+      if (!validName) {
+        const relBytes = relDir === '' ? nameBuf : Buffer.concat([Buffer.from(`${relDir}/`), nameBuf]);
+        yield {
+          type: 'error',
+          relPath,
+          absPath,
+          code: 'invalid-utf8-name',
+          message: st.isDirectory()
+            ? 'folder name is not valid UTF-8; its contents were not scanned'
+            : 'file name is not valid UTF-8',
+          isDirectory: st.isDirectory(),
+          stat: fileStat(st),
+          relPathBase64: relBytes.toString('base64'),
+        };
+        return;
+      }
+      if (st.isSymbolicLink()) deferred.push({ relPath, absPath, linkPath: childBuf });
+      else if (st.isDirectory()) subdirs.push({ buf: childBuf, rel: relPath, abs: absPath });
+      else if (st.isFile())
+        yield { type: 'file', relPath, absPath, openPath: absPath, stat: fileStat(st), viaLink: false };
+      else yield { type: 'special', relPath, absPath, special: specialKind(st), stat: fileStat(st) };
+    };
     try {
       for await (const dirent of dir) {
         signal?.throwIfAborted();
-        const nameBuf = dirent.name as unknown as Buffer;
-        const childBuf = Buffer.concat([dirBuf, Buffer.from(sep), nameBuf]);
-        const validName = isUtf8(nameBuf);
-        const name = validName ? nameBuf.toString('utf8') : escapeName(nameBuf);
-        const relPath = joinRel(relDir, name);
-        const absPath = absDir + sep + name;
-        let st: Stats;
-        try {
-          st = await lstat(childBuf);
-        } catch (error) {
-          const f = fsFailure(error, 'cannot stat');
-          yield { type: 'error', relPath, absPath, code: f.code, message: f.message, isDirectory: false, stat: null };
-          continue;
-        }
-        if (!validName) {
-          const relBytes = relDir === '' ? nameBuf : Buffer.concat([Buffer.from(`${relDir}/`), nameBuf]);
-          yield {
-            type: 'error',
-            relPath,
-            absPath,
-            code: 'invalid-utf8-name',
-            message: st.isDirectory()
-              ? 'folder name is not valid UTF-8; its contents were not scanned'
-              : 'file name is not valid UTF-8',
-            isDirectory: st.isDirectory(),
-            stat: fileStat(st),
-            relPathBase64: relBytes.toString('base64'),
-          };
-          continue;
-        }
-        if (st.isSymbolicLink()) deferred.push({ relPath, absPath, linkPath: childBuf });
-        else if (st.isDirectory()) subdirs.push({ buf: childBuf, rel: relPath, abs: absPath });
-        else if (st.isFile())
-          yield { type: 'file', relPath, absPath, openPath: absPath, stat: fileStat(st), viaLink: false };
-        else yield { type: 'special', relPath, absPath, special: specialKind(st), stat: fileStat(st) };
+        batch.push(dirent.name as unknown as Buffer);
+        if (batch.length >= STAT_BATCH) yield* flush();
       }
+      yield* flush();
     } catch (error) {
       if (signal?.aborted) throw error;
       // readdir failed part-way (EIO, folder removed): report the folder, keep what was already yielded.
