@@ -1,0 +1,99 @@
+// Heads configuration: defaults chosen on the Fashion-MNIST benchmark (docs/benchmarks-quality.md), checked
+// where it enters.
+import { AppError } from '../../shared/errors.js';
+import type { HeadsConfig } from '../types.js';
+
+/** Resolved variant knobs; all recorded in the run through HeadsConfig.variant. */
+export interface Variant {
+  /** Width of the per-position neck (1x1 convolution); 0 = no neck (the paper's plain linear heads). */
+  neck: number;
+  /** 'prototype' = bounded cosine-prototype OOD head; 'linear' = the paper's 1x1 linear head. */
+  oodHead: 'prototype' | 'linear';
+  /** Standardise channels then L2-normalise every position before the heads. */
+  inputNorm: boolean;
+  /** Prototypes per class for the prototype head. */
+  prototypes: number;
+  /** How the image-level OOD logit is pooled: head on the pooled neck feature, mean or min of positions. */
+  pooling: 'gap' | 'mean' | 'min';
+  /** Which estimate is reported as `ssod`: the OOD head, the Gaussian density on neck features, or their fusion. */
+  ssodScore: 'head' | 'density' | 'fused' | 'fused-mahalanobis';
+  /** At most this many ID and this many OOD positions per image enter the loss. */
+  cap: number;
+  /** Epochs without a better validation loss before stopping. */
+  patience: number;
+  /** Covariance shrinkage towards (trace/d) I for the Gaussian scorers. */
+  shrinkage: number;
+  knnK: number;
+  /** Below this share of background positions, the run warns and lowers gamma. */
+  minOodShare: number;
+}
+
+export const DEFAULT_VARIANT: Variant = {
+  neck: 64,
+  oodHead: 'prototype',
+  inputNorm: true,
+  prototypes: 2,
+  pooling: 'gap',
+  ssodScore: 'fused',
+  cap: 8,
+  patience: 3,
+  shrinkage: 0.1,
+  knnK: 10,
+  minOodShare: 0.02,
+};
+
+export function defaultHeadsConfig(overrides: Partial<HeadsConfig> = {}): HeadsConfig {
+  return {
+    gamma: 0.95,
+    alpha: 1,
+    epochs: 12,
+    warmupEpochs: 2,
+    batchSize: 128,
+    learningRate: 0.005,
+    folds: 5,
+    seed: 42,
+    valFraction: 0.1,
+    idPassRate: 0.95,
+    ...overrides,
+    variant: { ...(DEFAULT_VARIANT as unknown as Record<string, string | number | boolean>), ...overrides.variant },
+  };
+}
+
+function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !allowed.includes(v as T))
+    throw new AppError('invalid-argument', `variant.${name} must be one of ${allowed.join(', ')}, got ${String(v)}`);
+  return v as T;
+}
+
+function num(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !(v >= min && v <= max))
+    throw new AppError('invalid-argument', `${name} must be a number in [${min}, ${max}], got ${String(v)}`);
+  return v;
+}
+
+/** Checks a config and returns its variant with defaults filled in. */
+export function resolveConfig(config: HeadsConfig): Variant {
+  num('gamma', config.gamma, 0.5000001, 1);
+  num('alpha', config.alpha, 0, 1000);
+  num('epochs', config.epochs, 1, 10_000);
+  num('warmupEpochs', config.warmupEpochs, 0, config.epochs);
+  num('batchSize', config.batchSize, 1, 65_536);
+  num('learningRate', config.learningRate, 1e-9, 10);
+  num('folds', config.folds, 2, 100);
+  num('valFraction', config.valFraction, 0, 0.9);
+  num('idPassRate', config.idPassRate, 0.01, 1);
+  const v = { ...DEFAULT_VARIANT, ...config.variant } as Record<string, unknown>;
+  return {
+    neck: Math.round(num('variant.neck', v.neck, 0, 4096)),
+    oodHead: oneOf('oodHead', v.oodHead, ['prototype', 'linear'] as const),
+    inputNorm: Boolean(v.inputNorm),
+    prototypes: Math.round(num('variant.prototypes', v.prototypes, 1, 64)),
+    pooling: oneOf('pooling', v.pooling, ['gap', 'mean', 'min'] as const),
+    ssodScore: oneOf('ssodScore', v.ssodScore, ['head', 'density', 'fused', 'fused-mahalanobis'] as const),
+    cap: Math.round(num('variant.cap', v.cap, 1, 1_000_000)),
+    patience: Math.round(num('variant.patience', v.patience, 1, 1000)),
+    shrinkage: num('variant.shrinkage', v.shrinkage, 0, 1),
+    knnK: Math.round(num('variant.knnK', v.knnK, 1, 1000)),
+    minOodShare: num('variant.minOodShare', v.minOodShare, 0, 1),
+  };
+}

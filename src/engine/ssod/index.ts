@@ -1,0 +1,263 @@
+// Public API of the SSOD heads: train on cached features (out-of-fold scores for the training images, an
+// all-data model for the rest), score new rows with a saved model, and (de)serialise models.
+import { AppError } from '../../shared/errors.js';
+import { auroc, idAccuracy } from '../metrics/index.js';
+import {
+  OOD_LABEL,
+  type FeatureStore,
+  type HeadsConfig,
+  type ImageScore,
+  type LossRecord,
+  type ProgressFn,
+  type SavedHeads,
+  type TrainHeadsResult,
+  type TrainItem,
+} from '../types.js';
+import { calibrateThresholds } from './calibrate.js';
+import { defaultHeadsConfig, resolveConfig, type Variant } from './config.js';
+import { assignFolds, stratifiedSplit } from './folds.js';
+import { fromSavedHeads, toSavedHeads, type HeadsModel } from './model.js';
+import { deriveSeed } from './rng.js';
+import { SCORERS, forwardRows, scoreRaw, scoresOf, ssodOf, toImageScores, type RawScores } from './score.js';
+import { fitGaussian, l2NormaliseRows, robustScale } from './scorers.js';
+import { throwIfCancelled, trainOne, type TrainedHeads } from './train.js';
+
+export { defaultHeadsConfig, DEFAULT_VARIANT, type Variant } from './config.js';
+export { serializeHeads, deserializeHeads } from './model.js';
+export { createMemoryStore } from './memory-store.js';
+export { calibrateThresholds, isFlagged } from './calibrate.js';
+export { SCORERS } from './score.js';
+
+export interface TrainHeadsInput {
+  features: FeatureStore;
+  classes: string[];
+  train: TrainItem[];
+  scoreRows: number[];
+  config: HeadsConfig;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+function validate(input: TrainHeadsInput): void {
+  const { classes, train, features } = input;
+  if (classes.length < 2) throw new AppError('invalid-argument', 'training needs at least 2 classes');
+  const perClass = new Array<number>(classes.length).fill(0);
+  for (const it of train) {
+    if (!(it.row >= 0 && it.row < features.count) || !Number.isInteger(it.row))
+      throw new AppError('invalid-argument', `train row ${it.row} is not a feature row`);
+    if (it.label === OOD_LABEL) continue;
+    if (!(Number.isInteger(it.label) && it.label >= 0 && it.label < classes.length))
+      throw new AppError('invalid-argument', `train label ${it.label} is not a class index`);
+    perClass[it.label]!++;
+  }
+  const min = Math.min(...perClass);
+  if (min < 2) throw new AppError('invalid-argument', `every class needs at least 2 training images (found ${min})`);
+  for (const r of input.scoreRows)
+    if (!(r >= 0 && r < features.count)) throw new AppError('invalid-argument', `score row ${r} is not a feature row`);
+}
+
+/** Trains heads on the given items and fits every scorer's statistics on their ID images. */
+async function buildModel(
+  input: TrainHeadsInput,
+  itemIdx: number[],
+  variant: Variant,
+  seed: number,
+  phase: string,
+): Promise<{ model: HeadsModel; trained: TrainedHeads }> {
+  const sub = itemIdx.map((i) => input.train[i]!);
+  const split = stratifiedSplit(sub, input.config.valFraction, seed);
+  // Reviewed-OOD items always train: early stopping and scales are about held-out ID.
+  const val = split.held.filter((k) => sub[k]!.label !== OOD_LABEL);
+  const fit = [...split.fit, ...split.held.filter((k) => sub[k]!.label === OOD_LABEL)].sort((a, b) => a - b);
+  const trained = await trainOne({
+    store: input.features,
+    items: sub,
+    fit,
+    val,
+    classes: input.classes.length,
+    config: input.config,
+    variant,
+    seed,
+    phase,
+    onProgress: input.onProgress,
+    signal: input.signal,
+  });
+  const base = {
+    classes: input.classes,
+    layout: input.features.layout,
+    config: input.config,
+    variant,
+    shapes: trained.shapes,
+    arrays: trained.arrays,
+    mapStats: trained.mapStats,
+    pooledStats: trained.pooledStats,
+  };
+  const idK = sub.map((_, k) => k).filter((k) => sub[k]!.label !== OOD_LABEL);
+  const fwd = await forwardRows(
+    base,
+    input.features,
+    idK.map((k) => sub[k]!.row),
+    256,
+    input.signal,
+  );
+  const labels = idK.map((k) => sub[k]!.label);
+  const m = input.classes.length;
+  const model: HeadsModel = {
+    ...base,
+    density: fitGaussian(fwd.gbar, labels, trained.shapes.d, m, variant.shrinkage),
+    mahalanobis: fitGaussian(fwd.pooled, labels, input.features.layout.pooledC, m, variant.shrinkage),
+    knnRefs: l2NormaliseRows(Float32Array.from(fwd.pooled), input.features.layout.pooledC),
+    scales: {},
+    ssodScore: variant.ssodScore,
+  };
+  // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.
+  const valSet = new Set(val);
+  const scaleRows = idK.map((k, j) => [k, j] as const).filter(([k]) => valSet.has(k));
+  if (scaleRows.length >= 5) {
+    const raw = await scoreRaw(
+      model,
+      input.features,
+      scaleRows.map(([k]) => sub[k]!.row),
+      256,
+      input.signal,
+    );
+    for (const [name, a] of Object.entries(raw.scores)) model.scales[name] = robustScale(a);
+  } else {
+    const all = scoresOf(model, fwd);
+    for (const [name, a] of Object.entries(all)) model.scales[name] = robustScale(a);
+  }
+  return { model, trained };
+}
+
+export async function trainHeads(input: TrainHeadsInput): Promise<TrainHeadsResult> {
+  validate(input);
+  const variant = resolveConfig(input.config);
+  const { config, train } = input;
+  const t0 = Date.now();
+  const P = input.features.layout.mapH * input.features.layout.mapW;
+  const fold = assignFolds(train, config.folds, config.seed);
+  const oof: (RawScores & { idx: number[] })[] = [];
+  const perModel: Record<string, unknown>[] = [];
+  for (let f = 0; f < config.folds; f++) {
+    throwIfCancelled(input.signal);
+    const inFold = train.map((_, i) => i).filter((i) => fold[i] === f);
+    const rest = train.map((_, i) => i).filter((i) => fold[i] !== f);
+    if (inFold.length === 0) continue;
+    const { model, trained } = await buildModel(
+      input,
+      rest,
+      variant,
+      deriveSeed(config.seed, f + 1),
+      `fold ${f + 1}/${config.folds}`,
+    );
+    const raw = await scoreRaw(
+      model,
+      input.features,
+      inFold.map((i) => train[i]!.row),
+      256,
+      input.signal,
+    );
+    oof.push({ ...raw, idx: inFold });
+    perModel.push({ model: `fold ${f + 1}`, ...trained.diagnostics });
+  }
+  const tFolds = Date.now();
+  const { model, trained } = await buildModel(
+    input,
+    train.map((_, i) => i),
+    variant,
+    deriveSeed(config.seed, 0),
+    'all data',
+  );
+  perModel.push({ model: 'all data', ...trained.diagnostics });
+
+  // Out-of-fold scores, in the order of `train`.
+  const names = [...SCORERS];
+  const oofScores: Record<string, Float32Array> = Object.fromEntries(
+    names.map((s) => [s, new Float32Array(train.length)]),
+  );
+  const predicted = new Int32Array(train.length);
+  const top: [number, number][][] = new Array<[number, number][]>(train.length);
+  const heat = new Float32Array(train.length * P);
+  for (const o of oof)
+    o.idx.forEach((i, j) => {
+      for (const s of names) oofScores[s]![i] = o.scores[s]![j]!;
+      predicted[i] = o.predicted[j]!;
+      top[i] = o.top[j]!;
+      heat.set(o.heatmaps.subarray(j * P, (j + 1) * P), i * P);
+    });
+  const idIdx = train.map((_, i) => i).filter((i) => train[i]!.label !== OOD_LABEL);
+  const oodIdx = train.map((_, i) => i).filter((i) => train[i]!.label === OOD_LABEL);
+
+  // With enough reviewed OOD, let the reviewers' decisions pick which SSOD estimate `ssod` reports.
+  const metrics: Record<string, unknown> = {};
+  if (oodIdx.length >= 10) {
+    const pick = (a: Float32Array, ix: number[]): number[] => ix.map((i) => a[i]!);
+    const aurocs: Record<string, number> = {};
+    for (const s of names) aurocs[s] = auroc(pick(oofScores[s]!, idIdx), pick(oofScores[s]!, oodIdx));
+    metrics.reviewedOodAuroc = aurocs;
+    const candidates = { head: 'ssod-head', density: 'ssod-density' } as const;
+    let bestName: Variant['ssodScore'] = model.ssodScore;
+    let bestAuroc = aurocs.ssod ?? 0;
+    for (const [k, s] of Object.entries(candidates))
+      if ((aurocs[s] ?? 0) > bestAuroc + 0.01) {
+        bestName = k as Variant['ssodScore'];
+        bestAuroc = aurocs[s]!;
+      }
+    if (bestName !== model.ssodScore) {
+      metrics.ssodChoice = `${bestName} (reviewed-OOD AUROC ${bestAuroc.toFixed(3)} vs ${(aurocs.ssod ?? 0).toFixed(3)} for ${model.ssodScore})`;
+      model.ssodScore = bestName;
+      for (const o of oof) o.scores.ssod = ssodOf(model, o.scores);
+      oof.forEach((o) => o.idx.forEach((i, j) => (oofScores.ssod![i] = o.scores.ssod![j]!)));
+    }
+  }
+  metrics.ssodVariant = { ...variant, ssodScore: model.ssodScore };
+
+  const heldOut: Record<string, number[]> = {};
+  for (const s of names) heldOut[s] = idIdx.map((i) => oofScores[s]![i]!);
+  const thresholds = calibrateThresholds(heldOut, config.idPassRate);
+
+  const trainScores: ImageScore[] = train.map((it, i) => {
+    const scores: Record<string, number> = {};
+    for (const s of names) scores[s] = oofScores[s]![i]!;
+    return {
+      row: it.row,
+      predicted: predicted[i]!,
+      top: top[i] ?? [],
+      scores,
+      heatmap: Array.from(heat.subarray(i * P, (i + 1) * P)),
+    };
+  });
+  const raw = await scoreRaw(model, input.features, input.scoreRows, 256, input.signal);
+  const tEnd = Date.now();
+  metrics.oofIdAccuracy = idAccuracy(
+    idIdx.map((i) => predicted[i]!),
+    idIdx.map((i) => train[i]!.label),
+  );
+  metrics.models = perModel;
+  metrics.warnings = [...new Set(perModel.flatMap((d) => (d.warnings as string[]) ?? []))];
+  metrics.samplingShare = { id: trained.diagnostics.idShare, ood: trained.diagnostics.oodShare };
+  metrics.timings = { foldsMs: tFolds - t0, allDataMs: tEnd - tFolds, totalMs: tEnd - t0 };
+  metrics.counts = { train: train.length, reviewedOod: oodIdx.length, scored: input.scoreRows.length };
+  const lossCurve: LossRecord[] = trained.lossCurve;
+  return {
+    scores: [...trainScores, ...toImageScores(input.scoreRows, raw, P)],
+    thresholds,
+    defaultScorer: 'ssod',
+    scorers: names,
+    metrics,
+    lossCurve,
+    model: toSavedHeads(model),
+  };
+}
+
+/** Scores rows with a saved model (e.g. new images after a rescan). */
+export async function scoreWithHeads(
+  saved: SavedHeads,
+  features: FeatureStore,
+  rows: number[],
+  opts: { batchSize?: number; signal?: AbortSignal } = {},
+): Promise<ImageScore[]> {
+  const model = fromSavedHeads(saved);
+  const raw = await scoreRaw(model, features, rows, opts.batchSize ?? 256, opts.signal);
+  return toImageScores(rows, raw, model.layout.mapH * model.layout.mapW);
+}

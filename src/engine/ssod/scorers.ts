@@ -1,0 +1,203 @@
+// Post-hoc OOD scorers beside SSOD, all returned as OOD scores (higher = more out-of-distribution) so that every
+// scorer is compared on equal terms. Heavy products run as batched tfjs matmuls; small algebra in Float64 JS.
+import * as tf from '@tensorflow/tfjs';
+
+/** MSP, MaxLogit and Energy from class logits [n, M]. */
+export function logitScores(
+  logits: Float32Array,
+  n: number,
+  m: number,
+): { msp: Float32Array; maxlogit: Float32Array; energy: Float32Array } {
+  const msp = new Float32Array(n);
+  const maxlogit = new Float32Array(n);
+  const energy = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let k = 0; k < m; k++) max = Math.max(max, logits[i * m + k]!);
+    let sum = 0;
+    for (let k = 0; k < m; k++) sum += Math.exp(logits[i * m + k]! - max);
+    msp[i] = -1 / sum; // -max softmax
+    maxlogit[i] = -max;
+    energy[i] = -(max + Math.log(sum)); // -logsumexp: low free energy = ID
+  }
+  return { msp, maxlogit, energy };
+}
+
+/** L2-normalises rows in place (zero rows stay zero). */
+export function l2NormaliseRows(x: Float32Array, d: number): Float32Array {
+  for (let o = 0; o < x.length; o += d) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += x[o + j]! * x[o + j]!;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < d; j++) x[o + j]! *= inv;
+  }
+  return x;
+}
+
+/** KNN OOD score: 1 - cosine similarity to the k-th nearest reference. Both sets L2-normalised rows of width d.
+ * Exact: one batched matmul per chunk of queries (a 2,000 x 20,000 block is 160 MB of similarities at most). */
+export function knnScores(
+  refs: Float32Array,
+  queries: Float32Array,
+  d: number,
+  k = 10,
+  exclude?: Int32Array,
+): Float32Array {
+  const nRef = refs.length / d;
+  const nq = queries.length / d;
+  const kk = Math.min(k, nRef);
+  const out = new Float32Array(nq);
+  if (nRef === 0 || nq === 0) return out.fill(1);
+  const chunk = Math.max(1, Math.floor(4_000_000 / nRef));
+  const R = tf.tensor2d(refs, [nRef, d]);
+  try {
+    for (let s = 0; s < nq; s += chunk) {
+      const b = Math.min(chunk, nq - s);
+      // `exclude` lets a reference skip itself (k+1 neighbours, then drop the query's own row).
+      const extra = exclude ? 1 : 0;
+      const top = tf.tidy(() => {
+        const Q = tf.tensor2d(queries.subarray(s * d, (s + b) * d), [b, d]);
+        return tf.topk(tf.matMul(Q, R, false, true), Math.min(kk + extra, nRef));
+      });
+      const vals = top.values.dataSync();
+      const idx = top.indices.dataSync();
+      const w = top.values.shape[1]!;
+      tf.dispose([top.values, top.indices]);
+      for (let i = 0; i < b; i++) {
+        let seen = 0;
+        let v = -1;
+        for (let j = 0; j < w && seen < kk; j++) {
+          if (exclude && idx[i * w + j] === exclude[s + i]) continue;
+          v = vals[i * w + j]!;
+          seen++;
+        }
+        out[s + i] = 1 - v;
+      }
+    }
+  } finally {
+    R.dispose();
+  }
+  return out;
+}
+
+/** Class-conditional Gaussian with one shared covariance, stored as class means and the whitening matrix W
+ * (Sigma^-1 = W^T W), so that a distance is a matmul and a squared norm. */
+export interface GaussianModel {
+  d: number;
+  classes: number;
+  /** [classes, d] */
+  means: Float32Array;
+  /** [d, d] lower triangular, W = L^-1 where Sigma = L L^T. */
+  whiten: Float32Array;
+}
+
+/** Fits means per class and a shared covariance shrunk towards (trace/d) I by `shrinkage` in [0, 1]. */
+export function fitGaussian(
+  x: Float32Array,
+  labels: ArrayLike<number>,
+  d: number,
+  classes: number,
+  shrinkage = 0.1,
+): GaussianModel {
+  const n = labels.length;
+  const means = new Float64Array(classes * d);
+  const counts = new Float64Array(classes);
+  for (let i = 0; i < n; i++) {
+    const y = labels[i]!;
+    counts[y]!++;
+    for (let j = 0; j < d; j++) means[y * d + j]! += x[i * d + j]!;
+  }
+  for (let k = 0; k < classes; k++) for (let j = 0; j < d; j++) means[k * d + j]! /= Math.max(1, counts[k]!);
+  const centred = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const y = labels[i]!;
+    for (let j = 0; j < d; j++) centred[i * d + j] = x[i * d + j]! - means[y * d + j]!;
+  }
+  const covT = tf.tidy(() => {
+    const c = tf.tensor2d(centred, [n, d]);
+    return tf.div(tf.matMul(c, c, true, false), Math.max(1, n - classes));
+  });
+  const cov = Float64Array.from(covT.dataSync());
+  covT.dispose();
+  let trace = 0;
+  for (let j = 0; j < d; j++) trace += cov[j * d + j]!;
+  const mu = Math.max(trace / d, 1e-8);
+  for (let a = 0; a < d; a++)
+    for (let b = 0; b < d; b++)
+      cov[a * d + b] = (1 - shrinkage) * cov[a * d + b]! + (a === b ? shrinkage * mu + 1e-6 * mu : 0);
+  const L = cholesky(cov, d);
+  return { d, classes, means: Float32Array.from(means), whiten: Float32Array.from(invertLower(L, d)) };
+}
+
+/** Minimum squared Mahalanobis distance over classes for each row of x. */
+export function gaussianScores(g: GaussianModel, x: Float32Array): Float32Array {
+  const n = x.length / g.d;
+  if (n === 0) return new Float32Array(0);
+  const t = tf.tidy(() => {
+    const W = tf.tensor2d(g.whiten, [g.d, g.d]);
+    const z = tf.matMul(tf.tensor2d(x, [n, g.d]), W, false, true);
+    const m = tf.matMul(tf.tensor2d(g.means, [g.classes, g.d]), W, false, true);
+    const d2 = tf.add(
+      tf.sub(tf.sum(tf.square(z), 1, true), tf.mul(2, tf.matMul(z, m, false, true))),
+      tf.sum(tf.square(m), 1).reshape([1, g.classes]),
+    );
+    return tf.min(d2, 1);
+  });
+  const out = t.dataSync() as Float32Array;
+  t.dispose();
+  return Float32Array.from(out);
+}
+
+export function cholesky(a: Float64Array, d: number): Float64Array {
+  const L = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) {
+    let s = a[j * d + j]!;
+    for (let k = 0; k < j; k++) s -= L[j * d + k]! * L[j * d + k]!;
+    if (!(s > 0)) throw new Error('covariance is not positive definite');
+    const ljj = Math.sqrt(s);
+    L[j * d + j] = ljj;
+    for (let i = j + 1; i < d; i++) {
+      let t = a[i * d + j]!;
+      const ri = i * d;
+      const rj = j * d;
+      for (let k = 0; k < j; k++) t -= L[ri + k]! * L[rj + k]!;
+      L[ri + j] = t / ljj;
+    }
+  }
+  return L;
+}
+
+export function invertLower(L: Float64Array, d: number): Float64Array {
+  const inv = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    inv[i * d + i] = 1 / L[i * d + i]!;
+    for (let j = 0; j < i; j++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s += L[i * d + k]! * inv[k * d + j]!;
+      inv[i * d + j] = -s / L[i * d + i]!;
+    }
+  }
+  return inv;
+}
+
+/** Median and interquartile range of held-out ID scores: the scale on which scores are fused. */
+export interface RobustScale {
+  median: number;
+  iqr: number;
+}
+
+export function robustScale(scores: ArrayLike<number>): RobustScale {
+  const s = Float64Array.from(scores).sort();
+  if (s.length === 0) return { median: 0, iqr: 1 };
+  const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))]!;
+  return { median: q(0.5), iqr: Math.max(q(0.75) - q(0.25), 1e-6) };
+}
+
+/** Fused OOD score: the mean of robust z-scores (a rank-like average that does not saturate beyond the ID range). */
+export function fuseScores(parts: { scores: ArrayLike<number>; scale: RobustScale }[]): Float32Array {
+  const n = parts[0]?.scores.length ?? 0;
+  const out = new Float32Array(n);
+  for (const p of parts)
+    for (let i = 0; i < n; i++) out[i]! += (p.scores[i]! - p.scale.median) / p.scale.iqr / parts.length;
+  return out;
+}

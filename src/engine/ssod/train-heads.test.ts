@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { auroc } from '../metrics/index.js';
+import { OOD_LABEL, type TrainItem } from '../types.js';
+import { defaultHeadsConfig, deserializeHeads, scoreWithHeads, serializeHeads, trainHeads } from './index.js';
+import { syntheticFeatures } from './testing.js';
+
+beforeAll(async () => {
+  await import('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend('wasm');
+});
+
+const data = syntheticFeatures({ classes: 3, perClass: 40, ood: 30, cluster: 24, clusterOf: 0, seed: 3 });
+const config = defaultHeadsConfig({ epochs: 6, warmupEpochs: 2, batchSize: 32, learningRate: 0.01, folds: 3, seed: 7 });
+const rowsOf = (pred: (y: number) => boolean): number[] => data.labels.flatMap((y, r) => (pred(y) ? [r] : []));
+// Train on 30 of each class; score the other 10 of each, the OOD images and the cluster.
+const trainRows = rowsOf((y) => y >= 0).filter((r) => r % 40 < 30);
+const testId = rowsOf((y) => y >= 0).filter((r) => r % 40 >= 30);
+const oodRows = rowsOf((y) => y === -1);
+const clusterRows = rowsOf((y) => y === -2);
+const train: TrainItem[] = trainRows.map((row) => ({ row, label: data.labels[row]! }));
+const classes = ['a', 'b', 'c'];
+
+describe('trainHeads on synthetic maps', () => {
+  it('separates clearly separable OOD, deterministically, and round-trips the model', async () => {
+    const input = { features: data.store, classes, train, scoreRows: [...testId, ...oodRows], config };
+    const r1 = await trainHeads(input);
+    const byRow = new Map(r1.scores.slice(train.length).map((s) => [s.row, s]));
+    const idS = testId.map((r) => byRow.get(r)!.scores.ssod!);
+    const oodS = oodRows.map((r) => byRow.get(r)!.scores.ssod!);
+    expect(auroc(idS, oodS)).toBeGreaterThan(0.95);
+    // Out-of-fold predictions on ID training images are right.
+    expect(r1.metrics.oofIdAccuracy).toBeGreaterThan(0.9);
+    expect(r1.scores).toHaveLength(train.length + testId.length + oodRows.length);
+    expect(r1.scores[0]!.heatmap).toHaveLength(16);
+    expect(Object.keys(r1.thresholds)).toEqual(expect.arrayContaining(['ssod', 'msp', 'knn', 'mahalanobis']));
+
+    const r2 = await trainHeads(input);
+    expect(r2.scores.map((s) => s.scores)).toEqual(r1.scores.map((s) => s.scores));
+
+    const { json, weights } = serializeHeads(r1.model);
+    const again = await scoreWithHeads(deserializeHeads(json, weights), data.store, [...testId, ...oodRows]);
+    again.forEach((s, i) => {
+      const ref = byRow.get(s.row)!;
+      expect(s.predicted).toBe(ref.predicted);
+      expect(s.scores.ssod).toBeCloseTo(ref.scores.ssod!, 4);
+      expect(s.heatmap[0]).toBeCloseTo(ref.heatmap[0]!, 5);
+      expect(i).toBeGreaterThanOrEqual(0);
+    });
+  });
+
+  it('raises a rejected cluster after retraining with it as reviewed OOD', async () => {
+    // The cluster looks like class 0; half of it is reviewed as OOD, the other half is scored.
+    const reviewed = clusterRows.slice(0, 12);
+    const unseen = clusterRows.slice(12);
+    const base = { features: data.store, classes, scoreRows: [...testId, ...unseen], config };
+    const before = await trainHeads({ ...base, train: [...train, ...reviewed.map((row) => ({ row, label: 0 }))] });
+    const after = await trainHeads({
+      ...base,
+      train: [...train, ...reviewed.map((row) => ({ row, label: OOD_LABEL }))],
+    });
+    const rank = (r: Awaited<ReturnType<typeof trainHeads>>): number => {
+      const m = new Map(r.scores.slice(-(testId.length + unseen.length)).map((s) => [s.row, s.scores.ssod!]));
+      return auroc(
+        testId.map((x) => m.get(x)!),
+        unseen.map((x) => m.get(x)!),
+      );
+    };
+    expect(rank(after)).toBeGreaterThan(rank(before));
+    expect(rank(after)).toBeGreaterThan(0.9);
+  });
+
+  it('refuses bad input and honours cancellation', async () => {
+    await expect(
+      trainHeads({ features: data.store, classes: ['x'], train, scoreRows: [], config }),
+    ).rejects.toMatchObject({
+      code: 'invalid-argument',
+    });
+    const ac = new AbortController();
+    ac.abort();
+    await expect(
+      trainHeads({ features: data.store, classes, train, scoreRows: [], config, signal: ac.signal }),
+    ).rejects.toMatchObject({ code: 'cancelled' });
+  });
+});
