@@ -40,7 +40,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const cookie = () => `ssod_session=${server.token}`;
+const cookie = () => `ssod_session_${server.port}=${server.token}`;
 const send = (r: Omit<RawRequest, 'port'>) => rawRequest({ port: server.port, ...r });
 const authed = (extra: Record<string, string> = {}) => ({ host, cookie: cookie(), ...extra });
 const callBody = JSON.stringify({ service: 'settings', method: 'get', args: [] });
@@ -64,6 +64,7 @@ describe('startServer', () => {
     const setCookie = String(ok.headers['set-cookie']);
     expect(setCookie).toContain('HttpOnly');
     expect(setCookie).toContain('SameSite=Strict');
+    expect(setCookie).toMatch(new RegExp(`^ssod_session_${server.port}=`));
     const wrong = await send({ method: 'GET', path: '/auth?token=nope', headers: { host } });
     expect(wrong.status).toBe(401);
     expect(wrong.headers['set-cookie']).toBeUndefined();
@@ -74,7 +75,7 @@ describe('startServer', () => {
       expect((await send({ method: 'GET', path, headers: { host } })).status).toBe(401);
     }
     expect((await jsonPost({ host, origin })).status).toBe(401);
-    expect((await jsonPost({ host, origin, cookie: 'ssod_session=wrong' })).status).toBe(401);
+    expect((await jsonPost({ host, origin, cookie: `ssod_session_${server.port}=wrong` })).status).toBe(401);
     expect((await jsonPost({ host, origin, authorization: 'Bearer wrong' })).status).toBe(401);
     expect(fake.calls).toEqual([]);
   });

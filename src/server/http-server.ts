@@ -95,7 +95,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (pathname === HTTP_ROUTES.login) {
       if (!isRead) return sendText(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
       if (!tokenMatches(p, query.get('token') ?? undefined)) return sendText(res, 401, 'unauthorized: wrong token');
-      res.writeHead(303, { location: '/', 'set-cookie': sessionCookie(p.token), 'cache-control': 'no-store' });
+      res.writeHead(303, { location: '/', 'set-cookie': sessionCookie(p), 'cache-control': 'no-store' });
       res.end();
       return;
     }

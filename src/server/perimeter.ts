@@ -6,7 +6,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-export const COOKIE_NAME = 'ssod_session';
+/** Cookies are shared by every port of a host, so the name carries the port: two servers never clobber each other. */
+export function cookieName(port: number): string {
+  return `ssod_session_${port}`;
+}
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
 export function isLoopbackHost(host: string): boolean {
@@ -24,6 +27,7 @@ export interface Perimeter {
   /** Exact origins accepted in the Origin header. */
   origins: Set<string>;
   token: string;
+  cookie: string;
 }
 
 export function createPerimeter(boundHost: string, port: number, token: string): Perimeter {
@@ -32,7 +36,7 @@ export function createPerimeter(boundHost: string, port: number, token: string):
   if (!isLoopbackHost(boundHost) && boundHost !== '0.0.0.0' && boundHost !== '::') names.add(urlHost(boundHost));
   const hosts = new Set([...names].map((n) => `${n.toLowerCase()}:${port}`));
   const origins = new Set([...hosts].map((h) => `http://${h}`));
-  return { hosts, origins, token };
+  return { hosts, origins, token, cookie: cookieName(port) };
 }
 
 export function hostAllowed(p: Perimeter, req: IncomingMessage): boolean {
@@ -77,9 +81,9 @@ export function authenticate(p: Perimeter, req: IncomingMessage): AuthKind {
     const m = /^Bearer (.+)$/i.exec(authz);
     return m && tokenMatches(p, m[1]) ? 'bearer' : null;
   }
-  return tokenMatches(p, readCookie(req, COOKIE_NAME)) ? 'cookie' : null;
+  return tokenMatches(p, readCookie(req, p.cookie)) ? 'cookie' : null;
 }
 
-export function sessionCookie(token: string): string {
-  return `${COOKIE_NAME}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+export function sessionCookie(p: Perimeter): string {
+  return `${p.cookie}=${p.token}; HttpOnly; SameSite=Strict; Path=/`;
 }

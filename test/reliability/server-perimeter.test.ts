@@ -74,7 +74,7 @@ function generate(n: number, port: number, token: string): Case[] {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const host = `127.0.0.1:${port}`;
   const origin = `http://${host}`;
-  const cookie = `ssod_session=${token}`;
+  const cookie = `ssod_session_${port}=${token}`;
   const good = { host, cookie, origin };
   const json = 'application/json';
   const routes = [
@@ -232,7 +232,7 @@ function generate(n: number, port: number, token: string): Case[] {
             expect: [401],
           };
         const auth: Record<string, string> =
-          how === 1 ? { cookie: `ssod_session=${wrong}` } : { authorization: `Bearer ${wrong}` };
+          how === 1 ? { cookie: `ssod_session_${port}=${wrong}` } : { authorization: `Bearer ${wrong}` };
         const path = pick(routes);
         const method = path === '/api/call' ? 'POST' : 'GET';
         return {
