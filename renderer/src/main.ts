@@ -38,9 +38,10 @@ async function start(): Promise<void> {
   });
   jobs.listen();
   mount(App, { target: document.getElementById('app')! });
-  await settings.load();
+  const loaded = settings.load();
   await project.load();
-  if (project.info) ui.go('review');
+  if (project.info && ui.view === 'projects') ui.go('review');
+  await loaded;
   if (!settings.reviewer) ui.open('reviewer');
 }
 

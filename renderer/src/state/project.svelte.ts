@@ -21,15 +21,13 @@ class ProjectState {
   async load(): Promise<void> {
     try {
       const api = backend().api;
-      const [info, recent, folder] = await Promise.all([
-        api.projects.current(),
-        api.projects.recent(),
-        api.projects.defaultFolder(),
-      ]);
-      this.recent = recent;
-      this.defaultFolder = folder;
-      this.set(info);
-      await this.refresh();
+      // The open project first: the review grid starts loading as soon as it is known.
+      const recent = api.projects.recent();
+      const folder = api.projects.defaultFolder();
+      this.set(await api.projects.current());
+      const [r, f] = await Promise.all([recent, folder, this.refresh()]);
+      this.recent = r;
+      this.defaultFolder = f;
     } catch (error) {
       handleError(error, 'Could not load projects');
     }
