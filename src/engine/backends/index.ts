@@ -1,0 +1,2 @@
+// Public surface of backend selection.
+export { BACKEND_ORDER, describeBackend, isBackendName, parseBackendName, selectBackend } from './select-backend.js';
