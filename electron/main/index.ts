@@ -2,19 +2,17 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, type BrowserWindow } from 'electron';
-import { defaultProjectsDir } from '../../src/services/app-paths.js';
-import { defaultEngineFactory } from '../../src/services/engine-pool.js';
-import { createUtilityEngineFactory } from './engine-process.js';
+import type { Services } from '../../src/services/index.js';
 import { setupIpc } from './ipc.js';
 import { registerPrivilegedSchemes, setupProtocols } from './protocol.js';
 import { setupSessionSecurity, setupWebContentsSecurity } from './security.js';
-import { loadServices, type AppServices } from './services.js';
+import { createShellServices } from './services.js';
 import { createWindow } from './window.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PRELOAD = join(here, '../../preload/index.cjs');
 
-let services: AppServices | null = null;
+let services: Services | null = null;
 let window: BrowserWindow | null = null;
 
 if (!app.requestSingleInstanceLock()) {
@@ -39,13 +37,11 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   const root = app.getAppPath();
   setupSessionSecurity();
-  services = await loadServices({
-    projectsFolder: defaultProjectsDir(),
-    engineFactory: defaultEngineFactory(createUtilityEngineFactory()),
-  });
-  setupProtocols(join(root, 'renderer', 'dist'), services.images);
+  services = createShellServices({ dataDir: app.getPath('userData'), appRoot: root });
+  const { images } = services;
+  setupProtocols(join(root, 'renderer', 'dist'), (variant, id) => images(variant, id));
   window = createWindow(PRELOAD, join(root, 'resources', 'icons', '512x512.png'));
-  const ipc = setupIpc(window, services.api, services.events);
+  const ipc = setupIpc(window, services.api, services.bus);
   window.on('closed', () => {
     ipc.dispose();
     window = null;

@@ -1,7 +1,7 @@
 // The table of `ssod` commands. Each is a few lines over the Api; formatting lives in format.ts.
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import type { Action, ExportOptions, ImageQuery, Role, ScanSummary, TrainOptions } from '../shared/dto.js';
+import type { Action, ExportOptions, ImageQuery, ScanSummary, TrainOptions } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import { writeRocPlot } from '../services/index.js';
 import type { CommandContext } from './main.js';

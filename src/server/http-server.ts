@@ -244,6 +244,6 @@ function failure(error: unknown): CallReply {
 export function hostWarning(host: string): string | null {
   return isLoopbackHost(host)
     ? null
-    : `warning: listening on ${host}, not loopback: anyone who can reach this machine can try to connect and ` +
+    : `listening on ${host}, not loopback: anyone who can reach this machine can try to connect and ` +
         'only the token keeps them out. Use --host 127.0.0.1 unless you know why not.';
 }

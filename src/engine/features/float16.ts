@@ -8,7 +8,11 @@ const u32 = new Uint32Array(f32.buffer);
 /** Float32 -> float16 bits with round-to-nearest-even; overflow goes to ±Infinity, NaN stays NaN. */
 export function toHalf(value: number): number {
   f32[0] = value;
-  const x = u32[0] ?? 0;
+  return halfFromBits(u32[0] ?? 0);
+}
+
+/** The same conversion from the float32 bit pattern (lets encodeFloat16 read a Uint32Array view directly). */
+function halfFromBits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -56,7 +60,8 @@ function decodeTable(): Float32Array {
 }
 
 export function encodeFloat16(src: Float32Array, out: Uint16Array = new Uint16Array(src.length)): Uint16Array {
-  for (let i = 0; i < src.length; i++) out[i] = toHalf(src[i] ?? 0);
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < bits.length; i++) out[i] = halfFromBits(bits[i] ?? 0);
   return out;
 }
 

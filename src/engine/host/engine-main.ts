@@ -84,6 +84,7 @@ async function main(): Promise<void> {
             workers,
             busy: current ? { jobId: current.id, kind: current.kind, phase: current.phase } : null,
             versions: { node: process.versions.node },
+            memory: { rssBytes: process.memoryUsage.rss(), maxRssBytes: process.resourceUsage().maxRSS * 1024 },
           };
           io.send({ type: 'done', id: msg.id, result: status });
         },

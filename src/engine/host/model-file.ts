@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
+import { deserializeHeads, serializeHeads } from '../ssod/model.js';
 import type { SavedHeads } from '../types.js';
 
 const FORMAT = 'ssod-model/1';
@@ -16,7 +17,8 @@ export interface ModelFile {
   weightsFile: string;
   weightsSha256: string;
   weightsLength: number;
-  heads: Omit<SavedHeads, 'weights'>;
+  /** serializeHeads' JSON: everything of SavedHeads but the weights. */
+  heads: unknown;
 }
 
 async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
@@ -36,8 +38,7 @@ function stem(jsonPath: string): string {
 }
 
 export async function saveModel(jsonPath: string, backboneKey: string, model: SavedHeads): Promise<void> {
-  const { weights, ...heads } = model;
-  const bytes = new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength);
+  const { json, weights: bytes } = serializeHeads(model);
   const sha = createHash('sha256').update(bytes).digest('hex');
   const weightsFile = `${stem(jsonPath)}.${sha.slice(0, 8)}.bin`;
   const dir = dirname(jsonPath);
@@ -47,8 +48,8 @@ export async function saveModel(jsonPath: string, backboneKey: string, model: Sa
     backboneKey,
     weightsFile,
     weightsSha256: sha,
-    weightsLength: weights.length,
-    heads,
+    weightsLength: bytes.byteLength / 4,
+    heads: JSON.parse(json) as unknown,
   };
   await writeDurably(jsonPath, JSON.stringify(file));
   // Older weights of the same model name are unreferenced now.
@@ -76,7 +77,5 @@ export async function loadModel(jsonPath: string): Promise<{ backboneKey: string
   if (sha !== file.weightsSha256 || bytes.length !== file.weightsLength * 4) {
     throw new AppError('io-error', `model weights ${file.weightsFile} do not match ${jsonPath}`);
   }
-  const weights = new Float32Array(file.weightsLength);
-  new Uint8Array(weights.buffer).set(bytes);
-  return { backboneKey: file.backboneKey, model: { ...file.heads, weights } };
+  return { backboneKey: file.backboneKey, model: deserializeHeads(JSON.stringify(file.heads), bytes) };
 }

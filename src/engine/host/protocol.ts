@@ -125,6 +125,8 @@ export interface EngineStatus {
   workers: number;
   busy: { jobId: number; kind: JobKind; phase: string } | null;
   versions: Record<string, string>;
+  /** The engine process (its worker threads included): resident now and at its peak. */
+  memory: { rssBytes: number; maxRssBytes: number };
 }
 
 export interface JobProgress {

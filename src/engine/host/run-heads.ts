@@ -83,7 +83,7 @@ export async function runScore(req: ScoreRequest, ctx: JobContext): Promise<Scor
     const features = cancellable(cache.featureStore(req.items), ctx.signal);
     ctx.progress({ phase: 'score', done: 0, total: req.items.length });
     const rows = req.items.map((_, i) => i);
-    const scores = await ctx.deps.scoreWithHeads(model, features, rows);
+    const scores = await ctx.deps.scoreWithHeads(model, features, rows, ctx.signal);
     throwIfCancelled(ctx.signal, 'scoring');
     ctx.progress({ phase: 'score', done: req.items.length, total: req.items.length });
     return { scores: withShas(scores, req.items), backend: ctx.backend, seconds: (performance.now() - t0) / 1000 };
