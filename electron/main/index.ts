@@ -34,14 +34,14 @@ if (!app.requestSingleInstanceLock()) {
     });
 }
 
-async function start(): Promise<void> {
+function start(): void {
   const root = app.getAppPath();
+  const svc = createShellServices({ appRoot: root });
+  services = svc;
   setupSessionSecurity();
-  services = createShellServices({ dataDir: app.getPath('userData'), appRoot: root });
-  const { images } = services;
-  setupProtocols(join(root, 'renderer', 'dist'), (variant, id) => images(variant, id));
+  setupProtocols(join(root, 'renderer', 'dist'), (variant, id) => svc.images(variant, id));
   window = createWindow(PRELOAD, join(root, 'resources', 'icons', '512x512.png'));
-  const ipc = setupIpc(window, services.api, services.bus);
+  const ipc = setupIpc(window, svc.api, svc.bus);
   window.on('closed', () => {
     ipc.dispose();
     window = null;

@@ -6,15 +6,15 @@ import { defaultEngineFactory } from '../../src/services/engine-pool.js';
 import { createUtilityEngineFactory } from './engine-process.js';
 
 export interface ShellServicesOptions {
-  /** App data folder (recent projects, default projects folder): Electron's userData. */
-  dataDir: string;
   /** The app's root (app.getAppPath()): resources/ ships beside dist-electron/. */
   appRoot: string;
 }
 
+// The data folder is left to the services' default (appDataDir, or $SSOD_HOME) rather than Electron's userData,
+// so the desktop app and browser mode share recent projects and the default projects folder.
+
 export function createShellServices(options: ShellServicesOptions): Services {
   return createServices({
-    dataDir: options.dataDir,
     demoDir: join(options.appRoot, 'resources', 'demo'),
     engineFactory: defaultEngineFactory(createUtilityEngineFactory()),
   });
