@@ -78,7 +78,7 @@ export async function loadBackbone(
     }
     case 'small-cnn': {
       const seed = options.seed ?? 1;
-      return smallCnnBackbone(buildSmallCnn({ inputSize: options.inputSize ?? 32, seed }), seed);
+      return smallCnnBackbone(buildSmallCnn({ inputSize: options.inputSize ?? 32, seed }), seed, fit);
     }
     case 'tfjs':
       return loadTfjsBackbone(spec, {

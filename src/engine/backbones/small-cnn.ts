@@ -48,13 +48,13 @@ export function buildSmallCnn(options: SmallCnnOptions): tf.LayersModel {
 }
 
 /** A Backbone over a small-cnn model (frozen use: map = last conv, pooled = its GAP). */
-export function smallCnnBackbone(model: tf.LayersModel, seed: number): Backbone {
+export function smallCnnBackbone(model: tf.LayersModel, seed: number, fit: PreprocessSpec['fit'] = 'squash'): Backbone {
   const [, size, ,] = model.inputs[0]?.shape ?? [];
   const [, mapH, mapW, mapC] = model.outputs[0]?.shape ?? [];
   if (typeof size !== 'number' || !mapH || !mapW || !mapC) throw new Error('small-cnn model without static shapes');
-  const preprocess = smallCnnPreprocess(size);
+  const preprocess = { ...smallCnnPreprocess(size), fit };
   return {
-    key: `small-cnn:${size}:${mapC}:seed${seed}`,
+    key: `small-cnn:${size}:${mapC}:seed${seed}:${fit}`,
     identity: { backbone: 'small-cnn', inputSize: String(size), mapLayer: SMALL_CNN_MAP_LAYER, seed: String(seed) },
     preprocess,
     layout: { mapH, mapW, mapC, pooledC: mapC },
