@@ -72,7 +72,9 @@ function buildFilters(q: ImageListQuery, scorer: string, scoreAlias: string | nu
       }
     } else {
       conds.push(
-        'EXISTS (SELECT 1 FROM run_images r WHERE r.run_id = @runId AND r.image_id = {id} AND r.flagged = @flagged)',
+        scoreAlias !== null
+          ? `${scoreAlias}.flagged = @flagged`
+          : 'EXISTS (SELECT 1 FROM run_images r WHERE r.run_id = @runId AND r.image_id = {id} AND r.flagged = @flagged)',
       );
       params.flagged = q.flagged ? 1 : 0;
     }
@@ -151,7 +153,7 @@ function byScore(db: Db, q: ImageListQuery, scorer: string, offset: number, limi
   const dir = q.order === 'asc' ? 'ASC' : 'DESC';
   const base = ['s.run_id = @runId', 's.scorer = @scorer'];
 
-  // Scored part, in score order (ties by id, so pages never overlap or skip).
+  // Scored part, in score order (ties broken by flag then id: a total order, so pages never overlap or skip).
   let from = 'scores s';
   let conds = [...f.conds, ...decisionCond(f.decision)];
   if (f.decision !== undefined && f.decision !== 'none') {
@@ -159,15 +161,30 @@ function byScore(db: Db, q: ImageListQuery, scorer: string, offset: number, limi
     from =
       'current_decisions cd CROSS JOIN scores s ON s.run_id = @runId AND s.scorer = @scorer AND s.image_id = cd.image_id';
     conds = f.decision === 'any' ? f.conds : [...f.conds, 'cd.action = @decision'];
+    if (f.needsImages) from += ' JOIN images i ON i.id = s.image_id';
+  } else if (f.needsImages) {
+    // Walking the score index finds a page after about (offset + limit) * N / M rows when M of N images pass
+    // the image filters; filtering first costs M lookups plus a sort. Choose by the (cached) counts rather than
+    // leave it to the planner, which measured wrong both ways at 1M images.
+    const imageConds = where(
+      f.conds.filter((c) => c.startsWith('i.')),
+      'i.id',
+    );
+    const matched = cachedCount(db, `SELECT count(*) FROM images i ${imageConds}`, params);
+    const all = cachedCount(db, 'SELECT count(*) FROM images', {});
+    from =
+      matched * matched < (offset + limit) * all
+        ? 'images i CROSS JOIN scores s ON s.run_id = @runId AND s.scorer = @scorer AND s.image_id = i.id'
+        : 'scores s CROSS JOIN images i ON i.id = s.image_id';
   }
-  if (f.needsImages) from += ' JOIN images i ON i.id = s.image_id';
   const w = where(conds, 's.image_id', base);
   const scoredTotal = cachedCount(db, `SELECT count(*) FROM ${from} ${w}`, params);
   const ids =
     offset < scoredTotal
       ? (db
           .prepare(
-            `SELECT s.image_id FROM ${from} ${w} ORDER BY s.value ${dir}, s.image_id ${dir} LIMIT @limit OFFSET @offset`,
+            `SELECT s.image_id FROM ${from} ${w}
+             ORDER BY s.value ${dir}, s.flagged ${dir}, s.image_id ${dir} LIMIT @limit OFFSET @offset`,
           )
           .pluck()
           .all({ ...params, limit, offset }) as number[])
@@ -209,13 +226,11 @@ export function scoreSeries(db: Db, q: ImageListQuery, scorer: string): ScoreSer
   if (q.runId === null) return { values: new Float64Array(0), flagged: new Uint8Array(0) };
   const f = buildFilters({ ...q, threshold: undefined }, scorer, 's');
   const params: Params = { ...f.params, runId: q.runId, scorer };
-  const from = `scores s LEFT JOIN run_images fr ON fr.run_id = s.run_id AND fr.image_id = s.image_id${
-    f.needsImages ? ' JOIN images i ON i.id = s.image_id' : ''
-  }`;
+  const from = `scores s${f.needsImages ? ' JOIN images i ON i.id = s.image_id' : ''}`;
   const w = where([...f.conds, ...decisionCond(f.decision)], 's.image_id', ['s.run_id = @runId', 's.scorer = @scorer']);
   const values: number[] = [];
   const flags: number[] = [];
-  const stmt = db.prepare(`SELECT s.value, fr.flagged FROM ${from} ${w}`).raw();
+  const stmt = db.prepare(`SELECT s.value, s.flagged FROM ${from} ${w}`).raw();
   for (const [value, flagged] of stmt.iterate(params) as IterableIterator<[number, number | null]>) {
     values.push(value);
     flags.push(flagged === null ? 255 : flagged);

@@ -207,7 +207,9 @@ export function writeResults(db: Db, runId: number, results: readonly RunImageRe
   );
   const clearScores = db.prepare('DELETE FROM scores WHERE run_id = ? AND scorer = ? AND image_id = ?');
   const oldScores = db.prepare('SELECT scores FROM run_images WHERE run_id = ? AND image_id = ?').pluck();
-  const score = db.prepare('INSERT OR REPLACE INTO scores (run_id, scorer, image_id, value) VALUES (?, ?, ?, ?)');
+  const score = db.prepare(
+    'INSERT OR REPLACE INTO scores (run_id, scorer, image_id, value, flagged) VALUES (?, ?, ?, ?, ?)',
+  );
   const heatmap = db.prepare('INSERT OR REPLACE INTO heatmaps (run_id, image_id, h, w, data) VALUES (?, ?, ?, ?, ?)');
   const range = db.prepare(
     `UPDATE runs SET heatmap_min = min(coalesce(heatmap_min, @lo), @lo), heatmap_max = max(coalesce(heatmap_max, @hi), @hi)
@@ -225,18 +227,12 @@ export function writeResults(db: Db, runId: number, results: readonly RunImageRe
           if (!(name in r.scores)) clearScores.run(runId, name, r.imageId);
         }
       }
-      runImage.run(
-        runId,
-        r.imageId,
-        r.predicted,
-        toJson(r.top),
-        toJson(r.scores),
-        r.flagged === null ? null : r.flagged ? 1 : 0,
-      );
+      const flagged = r.flagged === null ? null : r.flagged ? 1 : 0;
+      runImage.run(runId, r.imageId, r.predicted, toJson(r.top), toJson(r.scores), flagged);
       for (const [name, value] of Object.entries(r.scores)) {
         if (!Number.isFinite(value))
           throw new AppError('invalid-argument', `score ${name} of image ${r.imageId} is ${value}`);
-        score.run(runId, name, r.imageId, value);
+        score.run(runId, name, r.imageId, value, flagged);
       }
       if (r.heatmap) {
         const values = Float32Array.from(r.heatmap.values);
