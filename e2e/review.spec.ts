@@ -4,7 +4,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeProject, serve, ssodJson, type Project, type Served } from './fixture.js';
+import { makeProject, serve, ssod, type Project, type Served } from './fixture.js';
 
 interface HistoryEvent {
   imageId: number;
@@ -51,9 +51,18 @@ async function scoresOnScreen(page: Page, n: number): Promise<number[]> {
   return out;
 }
 
+/** `ssod history DIR --json`: one JSON array, or one event per line. */
 function history(dir: string): HistoryEvent[] {
-  const value = ssodJson<HistoryEvent[] | { events: HistoryEvent[] }>(['history', dir, '--limit', '1000']);
-  return Array.isArray(value) ? value : value.events;
+  const out = ssod(['history', dir, '--limit', '1000', '--json']).trim();
+  try {
+    const value = JSON.parse(out) as HistoryEvent | HistoryEvent[] | { events: HistoryEvent[] };
+    return Array.isArray(value) ? value : 'events' in value ? value.events : [value];
+  } catch {
+    return out
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as HistoryEvent);
+  }
 }
 
 test('review by keyboard, retrain, what moved, export', async ({ page }) => {
