@@ -155,6 +155,7 @@ function byScore(db: Db, q: ImageListQuery, scorer: string, offset: number, limi
 
   // Scored part, in score order (ties broken by flag then id: a total order, so pages never overlap or skip).
   let from = 'scores s';
+  let countFrom: string | null = null;
   let conds = [...f.conds, ...decisionCond(f.decision)];
   if (f.decision !== undefined && f.decision !== 'none') {
     // Few images carry a decision: start from them and sort those, rather than walk the whole score index.
@@ -172,13 +173,15 @@ function byScore(db: Db, q: ImageListQuery, scorer: string, offset: number, limi
     );
     const matched = cachedCount(db, `SELECT count(*) FROM images i ${imageConds}`, params);
     const all = cachedCount(db, 'SELECT count(*) FROM images', {});
+    const filterFirst =
+      'images i CROSS JOIN scores s ON s.run_id = @runId AND s.scorer = @scorer AND s.image_id = i.id';
     from =
-      matched * matched < (offset + limit) * all
-        ? 'images i CROSS JOIN scores s ON s.run_id = @runId AND s.scorer = @scorer AND s.image_id = i.id'
-        : 'scores s CROSS JOIN images i ON i.id = s.image_id';
+      matched * matched < (offset + limit) * all ? filterFirst : 'scores s CROSS JOIN images i ON i.id = s.image_id';
+    // Counting visits every match either way; starting from the M filtered images is never worse than from N.
+    countFrom = filterFirst;
   }
   const w = where(conds, 's.image_id', base);
-  const scoredTotal = cachedCount(db, `SELECT count(*) FROM ${from} ${w}`, params);
+  const scoredTotal = cachedCount(db, `SELECT count(*) FROM ${countFrom ?? from} ${w}`, params);
   const ids =
     offset < scoredTotal
       ? (db
