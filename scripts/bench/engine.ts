@@ -131,6 +131,12 @@ async function main(): Promise<void> {
             `${r.backend.name}, ${r.workers} worker threads x 1 wasm thread, batch 8, map ` +
             `${r.layout.mapH}x${r.layout.mapW}x${r.layout.mapC}, pooled ${r.layout.pooledC}, failed ${r.failed.length}`,
         );
+        const perCpu = r.extracted / r.cpuSeconds;
+        console.log(
+          `  CPU: ${r.cpuSeconds.toFixed(1)} s for ${r.extracted} images = ${perCpu.toFixed(1)} images per CPU-second; ` +
+            `x ${availableParallelism()} cores = ${(perCpu * availableParallelism()).toFixed(1)} images/s if the ` +
+            `machine were idle (estimate; the measured figure above is what this run got)`,
+        );
         if (size === 224) {
           layout = r.layout;
           key = `${r.backboneKey}/bench-synthetic`;

@@ -93,6 +93,9 @@ export interface ExtractResult {
   extractSeconds: number;
   /** extracted / extractSeconds. */
   imagesPerSecond: number;
+  /** CPU time of the engine process (all threads) during the extraction phase: on a shared machine,
+   * extracted / cpuSeconds * cores estimates what the pipeline does with the cores to itself. */
+  cpuSeconds: number;
 }
 
 /** ImageScore with the image it belongs to (rows follow the request order). */

@@ -72,6 +72,7 @@ export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<
   let extracted = 0;
   let lastSync = performance.now();
   const t1 = performance.now();
+  const cpu0 = process.cpuUsage();
   ctx.progress({ phase: 'extract', done: 0, total: todo.length });
   try {
     await pool.run(
@@ -104,6 +105,7 @@ export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<
     await cache.close();
   }
   const extractSeconds = (performance.now() - t1) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   return {
     backboneKey: info.key,
     identity: info.identity,
@@ -117,5 +119,6 @@ export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<
     seconds: (performance.now() - t0) / 1000,
     extractSeconds,
     imagesPerSecond: extractSeconds > 0 ? extracted / extractSeconds : 0,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }
