@@ -44,7 +44,9 @@ class JobsState {
   }
 
   scan(sourceId?: number): Promise<string | null> {
-    return this.start('scan', () => backend().api.jobs.scan(sourceId));
+    return this.start('scan', () =>
+      sourceId === undefined ? backend().api.jobs.scan() : backend().api.jobs.scan(sourceId),
+    );
   }
 
   train(options: TrainOptions = {}): Promise<string | null> {

@@ -46,7 +46,9 @@ class ProjectState {
   }
 
   create(path: string, name?: string): Promise<boolean> {
-    return this.run('Could not create the project', () => backend().api.projects.create(path, name || undefined));
+    return this.run('Could not create the project', () =>
+      name ? backend().api.projects.create(path, name) : backend().api.projects.create(path),
+    );
   }
 
   open(path: string): Promise<boolean> {

@@ -301,7 +301,8 @@ class ReviewState {
       return;
     }
     try {
-      const events = await backend().api.review.undo(ids, settings.reviewer ?? undefined);
+      const api = backend().api;
+      const events = settings.reviewer ? await api.review.undo(ids, settings.reviewer) : await api.review.undo(ids);
       await this.refreshRows(ids);
       appEvents.emit('decisions.changed', { imageIds: ids });
       const index = this.indexOf(ids[0] ?? -1);

@@ -59,7 +59,15 @@ class RunsState {
 
   async loadDiff(runA?: number, runB?: number): Promise<void> {
     try {
-      this.diff = await backend().api.runs.diff(runA, runB, 50);
+      // Trailing undefined arguments would cross the wire as null, which the services refuse: leave them out.
+      const api = backend().api;
+      if (runA === undefined && runB !== undefined) runA = this.list.filter((r) => r.id < runB).at(0)?.id;
+      this.diff =
+        runA === undefined
+          ? await api.runs.diff()
+          : runB === undefined
+            ? await api.runs.diff(runA)
+            : await api.runs.diff(runA, runB, 50);
     } catch (error) {
       this.diff = null;
       handleError(error, 'Could not compare runs');
