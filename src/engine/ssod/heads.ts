@@ -117,12 +117,12 @@ export function clsLogits(g: tf.Tensor2D, p: Record<string, tf.Tensor>, v: Varia
 /** OOD-head logits [N] (log-odds that a feature is in-distribution). */
 export function oodLogits(g: tf.Tensor2D, p: Record<string, tf.Tensor>, v: Variant): tf.Tensor1D {
   if (v.oodHead === 'prototype') {
-    const protos = tf.div(p.protos!, tf.add(tf.norm(p.protos!, 'euclidean', 0, true), 1e-6)) as tf.Tensor2D;
+    const protos = tf.div<tf.Tensor2D>(p.protos!, tf.add(tf.norm(p.protos!, 'euclidean', 0, true), 1e-6));
     const cos = tf.matMul(l2norm(g), protos);
     const soft = tf.div(tf.logSumExp(tf.mul(cos, PROTO_TAU), 1), PROTO_TAU);
-    return tf.add(tf.mul(soft, tf.mul(p.oodA!, CLS_SCALE)), p.oodB!) as tf.Tensor1D;
+    return tf.add<tf.Tensor1D>(tf.mul(soft, tf.mul(p.oodA!, CLS_SCALE)), p.oodB!);
   }
-  return tf.add(tf.matMul(g, p.oodW as tf.Tensor2D).reshape([-1]), p.oodB!) as tf.Tensor1D;
+  return tf.add<tf.Tensor1D>(tf.matMul(g, p.oodW as tf.Tensor2D).reshape([-1]), p.oodB!);
 }
 
 export function baseLogits(

@@ -14,7 +14,7 @@ import {
   type TrainItem,
 } from '../types.js';
 import { calibrateThresholds } from './calibrate.js';
-import { defaultHeadsConfig, resolveConfig, type Variant } from './config.js';
+import { resolveConfig, type Variant } from './config.js';
 import { assignFolds, stratifiedSplit } from './folds.js';
 import { fromSavedHeads, toSavedHeads, type HeadsModel } from './model.js';
 import { deriveSeed } from './rng.js';

@@ -20,24 +20,26 @@ export interface LossInputs {
 
 /** Mean of sigmoid BCE against a constant target; callers pass no tensor when the set is empty. */
 function meanBce(logits: tf.Tensor1D, target: 0 | 1): tf.Scalar {
-  return tf.losses.sigmoidCrossEntropy(
+  return tf.losses.sigmoidCrossEntropy<tf.Tensor, tf.Scalar>(
     tf.fill(logits.shape, target),
     logits,
     undefined,
     0,
     tf.Reduction.MEAN,
-  ) as tf.Scalar;
+  );
 }
 
 export function ssodLoss(x: LossInputs): tf.Scalar {
   const terms: tf.Scalar[] = [];
   if (x.clsLogits && x.oneHot && x.clsLogits.shape[0] > 0) {
-    terms.push(tf.losses.softmaxCrossEntropy(x.oneHot, x.clsLogits, undefined, 0, tf.Reduction.MEAN) as tf.Scalar);
+    terms.push(
+      tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(x.oneHot, x.clsLogits, undefined, 0, tf.Reduction.MEAN),
+    );
   }
   const bce: tf.Scalar[] = [];
   if (x.idLogits && x.idLogits.shape[0] > 0) bce.push(meanBce(x.idLogits, 1));
   if (x.oodLogits && x.oodLogits.shape[0] > 0) bce.push(meanBce(x.oodLogits, 0));
   if (x.pooledOodLogits && x.pooledOodLogits.shape[0] > 0) bce.push(meanBce(x.pooledOodLogits, 0));
-  if (bce.length > 0 && x.alpha !== 0) terms.push(tf.mul(tf.addN(bce), x.alpha));
-  return terms.length === 0 ? tf.scalar(0) : (tf.addN(terms) as tf.Scalar);
+  if (bce.length > 0 && x.alpha !== 0) terms.push(tf.mul<tf.Scalar>(tf.addN(bce), x.alpha));
+  return terms.length === 0 ? tf.scalar(0) : tf.addN<tf.Scalar>(terms);
 }

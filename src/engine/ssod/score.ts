@@ -76,7 +76,7 @@ export async function forwardRows(
       pooledAll.set(pooled, s * pooledC);
       const out = tf.tidy(() => {
         const x = prepare(tf.tensor2d(maps, [b * P, mapC]), model.mapStats, v);
-        const xbar = tf.mean(x.reshape([b, P, mapC]), 1) as tf.Tensor2D;
+        const xbar = tf.mean<tf.Tensor2D>(x.reshape([b, P, mapC]), 1);
         const posLogits = oodLogits(neck(x, p, v), p, v).reshape([b, P]);
         const gbar = neck(xbar, p, v);
         const imgLogit =

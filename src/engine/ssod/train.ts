@@ -96,7 +96,7 @@ async function loadBatch(
   const pooled = await store.pooled(rows);
   return tf.tidy(() => {
     const x = prepare(tf.tensor2d(maps, [rows.length * P, mapC]), stats, v);
-    const xbar = tf.mean(x.reshape([rows.length, P, mapC]), 1) as tf.Tensor2D;
+    const xbar = tf.mean<tf.Tensor2D>(x.reshape([rows.length, P, mapC]), 1);
     return { x, xbar, pooled: tf.tensor2d(pooled, [rows.length, pooledC]), labels };
   });
 }
@@ -117,7 +117,7 @@ function prepareStep(
   b.labels.forEach((y, i) => (y === OOD_LABEL ? oodRows : idRows).push(i));
   // Rows are picked here, outside the gradient closure: wasm has no gradient for gather.
   const take = (t: tf.Tensor2D, r: number[]): tf.Tensor2D | undefined =>
-    r.length ? (tf.gather(t, tf.tensor1d(r, 'int32')) as tf.Tensor2D) : undefined;
+    r.length ? tf.gather<tf.Tensor2D>(t, tf.tensor1d(r, 'int32')) : undefined;
   const rowsPart = {
     idRows,
     oodRows,
@@ -141,7 +141,10 @@ function prepareStep(
   const conf = ownClassConfidence(logits.dataSync() as Float32Array, b.labels, P, m);
   logits.dispose();
   const masks = sampleMasks(conf, gamma);
-  if (!sample) (masks.id.fill(0), masks.ood.fill(0));
+  if (!sample) {
+    masks.id.fill(0);
+    masks.ood.fill(0);
+  }
   const sel = selectPositions(masks, b.labels, P, v.cap, rng);
   const xId = sel.id.length ? tf.gather(b.x, tf.tensor1d(sel.id, 'int32')) : undefined;
   const xOod = sel.ood.length ? tf.gather(b.x, tf.tensor1d(sel.ood, 'int32')) : undefined;
@@ -183,7 +186,7 @@ function stepLoss(
   });
   if (!s.pooledId || !s.oneHot) return ssod;
   // The baseline classifier trains beside the heads on the pooled feature; its parameters are disjoint.
-  const base = tf.losses.softmaxCrossEntropy(s.oneHot, baseLogits(s.pooledId, pooledStats, vars)) as tf.Scalar;
+  const base = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(s.oneHot, baseLogits(s.pooledId, pooledStats, vars));
   return tf.add(ssod, base);
 }
 

@@ -1,0 +1,44 @@
+// Speed of SSOD heads on cached features: training + out-of-fold scoring of N images, and rescoring N, on wasm.
+// Features are the quality benchmark's cached Fashion-MNIST maps (block_12_add 8x8x96, pooled block_16 960),
+// tiled to N rows. Run scripts/bench/quality.ts once first (it extracts and caches them).
+//   node bin/run-ts.js scripts/bench/heads-speed.ts [--n 10000] [--batch 128] [--epochs 12]
+import { cpus } from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { createMemoryStore, defaultHeadsConfig, scoreWithHeads, trainHeads } from '../../src/engine/ssod/index.js';
+import { loadSet } from '../data/bench-features.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 ? (args[i + 1] ?? def) : def;
+};
+const n = Number(opt('--n', '10000'));
+await tf.setBackend('wasm');
+const set = loadSet('/tmp/ssod-bench/features-128-500', 'train');
+if (!set) throw new Error('run scripts/bench/quality.ts first (feature cache missing)');
+const labels = (set.extra.labels as number[] | undefined) ?? [];
+const src = set.maps.block_12_add!;
+const pooledSrc = set.pooled.block_16_expand_relu!;
+const mapSize = 8 * 8 * 96;
+const maps = new Float32Array(n * mapSize);
+const pooled = new Float32Array(n * 960);
+for (let i = 0; i < n; i++) {
+  maps.set(src.subarray((i % set.n) * mapSize, ((i % set.n) + 1) * mapSize), i * mapSize);
+  pooled.set(pooledSrc.subarray((i % set.n) * 960, ((i % set.n) + 1) * 960), i * 960);
+}
+const store = createMemoryStore({ mapH: 8, mapW: 8, mapC: 96, pooledC: 960 }, maps, pooled);
+// Labels follow file order of the train set: 500 per class in class order.
+const train = Array.from({ length: n }, (_, row) => ({ row, label: labels[row % set.n] ?? Math.floor((row % set.n) / 500) }));
+const config = defaultHeadsConfig({ batchSize: Number(opt('--batch', '128')), epochs: Number(opt('--epochs', '12')) });
+let t = Date.now();
+const result = await trainHeads({ features: store, classes: ['0', '1', '2', '3', '4', '5'], train, scoreRows: [], config });
+const trainMs = Date.now() - t;
+t = Date.now();
+await scoreWithHeads(result.model, store, Array.from({ length: n }, (_, i) => i));
+const scoreMs = Date.now() - t;
+console.log(
+  `heads training + ${config.folds}-fold out-of-fold scoring of ${n} images: ${(trainMs / 1000).toFixed(1)} s; rescore ${n}: ${(scoreMs / 1000).toFixed(1)} s; ` +
+    `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; backend ${tf.getBackend()}, ${cpus().length} cores (shared); ` +
+    `batch ${config.batchSize}, epochs ${config.epochs}, stopped at ${JSON.stringify((result.metrics.models as { epochs: number }[]).map((m) => m.epochs))}`,
+);
