@@ -65,7 +65,7 @@ function v1(db: Raw): void {
   events.push([1, 'relabel', 'dog', null], [2, 'unsure', null, null], [3, 'keep', null, null]);
   events.push([3, 'reject', null, null]); // replaces keep
   for (const [imageId, action, cls, undoes] of events) ev.run(++id, imageId, action, cls, null, t, undoes);
-  ev.run(++id, 2, 'undo', null, null, t, 22); // undoes image 2's unsure: nothing stands for it
+  ev.run(id + 1, 2, 'undo', null, null, t, 22); // undoes image 2's unsure: nothing stands for it
   const cur = db.prepare(
     `INSERT INTO current_decisions (image_id, event_id, action, new_class, note, reviewer, at)
      SELECT image_id, id, action, new_class, note, reviewer, at FROM review_events WHERE id = ?`,
