@@ -9,16 +9,40 @@ import {
   imageExists,
   listClasses,
   listSources,
-  percentileOf,
   queryImages,
   scoreDistribution,
+  scoreSeries,
 } from '../db/index.js';
 import type { ImageService } from '../shared/api.js';
 import type { Histogram, ImageDetail, ImageQuery } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import type { ServiceContext } from './context.js';
 
+/** Percentile by binary search in the run's sorted scores; cached per run and scorer until a job rewrites them. */
+function percentileIn(sorted: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return sorted.length ? (100 * lo) / sorted.length : 0;
+}
+
 export function createImageService(ctx: ServiceContext): ImageService {
+  const distributions = new Map<string, Float64Array>();
+  ctx.bus.on('job.finished', () => distributions.clear());
+  ctx.bus.on('project.changed', () => distributions.clear());
+  const distribution = (runId: number, scorer: string): Float64Array => {
+    const key = `${runId}:${scorer}`;
+    let d = distributions.get(key);
+    if (!d) {
+      d = scoreDistribution(ctx.current().db, runId, scorer);
+      distributions.set(key, d);
+    }
+    return d;
+  };
   const runInfo = () => {
     const run = currentRun(ctx.current().db);
     return { run, runId: run?.id ?? null, defaultScorer: run?.defaultScorer ?? 'ssod' };
@@ -38,8 +62,7 @@ export function createImageService(ctx: ServiceContext): ImageService {
       let topClasses: ImageDetail['topClasses'] = [];
       if (run) {
         for (const [scorer, value] of Object.entries(row.scores)) {
-          const p = percentileOf(db, run.id, scorer, value);
-          if (p !== null) percentiles[scorer] = p;
+          percentiles[scorer] = percentileIn(distribution(run.id, scorer), value);
         }
         heatmap = getHeatmap(db, run.id, id);
         topClasses = getRunImage(db, run.id, id)?.top ?? [];
@@ -64,28 +87,30 @@ export function createImageService(ctx: ServiceContext): ImageService {
     },
 
     async histogram(scorer, bins, query?: ImageQuery): Promise<Histogram> {
-      const { db } = ctx.current();
-      const { run } = runInfo();
+      const { run, runId, defaultScorer } = runInfo();
       const n = Math.max(1, Math.min(512, Math.floor(bins)));
+      const threshold = run?.thresholds[scorer] ?? null;
       if (!run) return { scorer, min: 0, max: 1, bins: n, series: [], threshold: null };
-      const all = scoreDistribution(db, run.id, scorer);
-      void query;
-      if (!all.length)
-        return { scorer, min: 0, max: 1, bins: n, series: [], threshold: run.thresholds[scorer] ?? null };
+      // Unfiltered: the cached distribution; filtered: only the images the grid shows.
+      const filtered =
+        query && Object.keys(query).some((k) => !['sortBy', 'order', 'offset', 'limit', 'threshold'].includes(k));
+      const values = filtered
+        ? scoreSeries(ctx.current().db, { ...query, runId, defaultScorer }, scorer).values
+        : distribution(run.id, scorer);
+      if (!values.length) return { scorer, min: 0, max: 1, bins: n, series: [], threshold };
       let min = Infinity;
       let max = -Infinity;
-      for (const v of all) {
+      for (const v of values) {
         if (v < min) min = v;
         if (v > max) max = v;
       }
       if (max === min) max = min + 1e-9;
-      const threshold = run.thresholds[scorer] ?? null;
-      const below = new Array<number>(n).fill(0);
-      const above = new Array<number>(n).fill(0);
-      for (const v of all) {
+      const passing = new Array<number>(n).fill(0);
+      const flagged = new Array<number>(n).fill(0);
+      for (const v of values) {
         const b = Math.min(n - 1, Math.floor(((v - min) / (max - min)) * n));
-        if (threshold !== null && v > threshold) above[b]! += 1;
-        else below[b]! += 1;
+        if (threshold !== null && v > threshold) flagged[b]! += 1;
+        else passing[b]! += 1;
       }
       return {
         scorer,
@@ -93,8 +118,8 @@ export function createImageService(ctx: ServiceContext): ImageService {
         max,
         bins: n,
         series: [
-          { label: 'in-distribution', counts: below },
-          { label: 'flagged', counts: above },
+          { label: 'in-distribution', counts: passing },
+          { label: 'flagged', counts: flagged },
         ],
         threshold,
       };
