@@ -64,3 +64,10 @@ describe('validateArgs', () => {
     for (const s of SERVICE_NAMES) expect(Object.keys(API_ARGS[s]).length).toBeGreaterThan(0);
   });
 });
+
+describe('null arguments from JSON', () => {
+  it('count as absent where the argument is optional, and stay refused where it is required', () => {
+    expect(validateArgs('review', 'history', [null, 5])).toEqual([undefined, 5]);
+    expect(() => validateArgs('images', 'get', [null])).toThrow();
+  });
+});

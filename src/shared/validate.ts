@@ -239,7 +239,16 @@ export function validateArgs(service: ServiceName, method: string, args: readonl
   if (args.length > validators.length) {
     throw new AppError('invalid-argument', `${service}.${method}: at most ${validators.length} arguments`);
   }
-  const out = validators.map((check, i) => check(args[i], `${service}.${method}[${i}]`));
+  const out = validators.map((check, i) => {
+    const path = `${service}.${method}[${i}]`;
+    try {
+      return check(args[i], path);
+    } catch (error) {
+      // JSON turns an `undefined` argument into null: a null where the argument is optional means "absent".
+      if (args[i] === null) return check(undefined, path);
+      throw error;
+    }
+  });
   // Trailing undefined arguments are dropped so defaults in the services apply as if they were omitted.
   while (out.length > 0 && out[out.length - 1] === undefined) out.pop();
   return out;
