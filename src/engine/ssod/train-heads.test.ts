@@ -11,7 +11,16 @@ beforeAll(async () => {
 });
 
 const data = syntheticFeatures({ classes: 3, perClass: 40, ood: 30, cluster: 24, clusterOf: 0, seed: 3 });
-const config = defaultHeadsConfig({ epochs: 6, warmupEpochs: 2, batchSize: 32, learningRate: 0.01, folds: 3, seed: 7 });
+// The neck + bounded-head variant exercises every trained part; the default variant is checked separately below.
+const config = defaultHeadsConfig({
+  epochs: 6,
+  warmupEpochs: 2,
+  batchSize: 32,
+  learningRate: 0.01,
+  folds: 3,
+  seed: 7,
+  variant: { neck: 64, oodHead: 'prototype', inputNorm: true, ssodScore: 'fused' },
+});
 const rowsOf = (pred: (y: number) => boolean): number[] => data.labels.flatMap((y, r) => (pred(y) ? [r] : []));
 // Train on 30 of each class; score the other 10 of each, the OOD images and the cluster.
 const trainRows = rowsOf((y) => y >= 0).filter((r) => r % 40 < 30);
@@ -68,6 +77,23 @@ describe('trainHeads on synthetic maps', () => {
     };
     expect(rank(after)).toBeGreaterThan(rank(before));
     expect(rank(after)).toBeGreaterThan(0.9);
+  });
+
+  it('separates OOD with the default variant too', async () => {
+    const r = await trainHeads({
+      features: data.store,
+      classes,
+      train,
+      scoreRows: [...testId, ...oodRows],
+      config: defaultHeadsConfig({ epochs: 4, folds: 2, seed: 1 }),
+    });
+    const m = new Map(r.scores.slice(train.length).map((s) => [s.row, s.scores.ssod!]));
+    expect(
+      auroc(
+        testId.map((x) => m.get(x)!),
+        oodRows.map((x) => m.get(x)!),
+      ),
+    ).toBeGreaterThan(0.95);
   });
 
   it('refuses bad input and honours cancellation', async () => {
