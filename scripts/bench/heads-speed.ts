@@ -29,13 +29,26 @@ for (let i = 0; i < n; i++) {
 }
 const store = createMemoryStore({ mapH: 8, mapW: 8, mapC: 96, pooledC: 960 }, maps, pooled);
 // Labels follow file order of the train set: 500 per class in class order.
-const train = Array.from({ length: n }, (_, row) => ({ row, label: labels[row % set.n] ?? Math.floor((row % set.n) / 500) }));
+const train = Array.from({ length: n }, (_, row) => ({
+  row,
+  label: labels[row % set.n] ?? Math.floor((row % set.n) / 500),
+}));
 const config = defaultHeadsConfig({ batchSize: Number(opt('--batch', '128')), epochs: Number(opt('--epochs', '12')) });
 let t = Date.now();
-const result = await trainHeads({ features: store, classes: ['0', '1', '2', '3', '4', '5'], train, scoreRows: [], config });
+const result = await trainHeads({
+  features: store,
+  classes: ['0', '1', '2', '3', '4', '5'],
+  train,
+  scoreRows: [],
+  config,
+});
 const trainMs = Date.now() - t;
 t = Date.now();
-await scoreWithHeads(result.model, store, Array.from({ length: n }, (_, i) => i));
+await scoreWithHeads(
+  result.model,
+  store,
+  Array.from({ length: n }, (_, i) => i),
+);
 const scoreMs = Date.now() - t;
 console.log(
   `heads training + ${config.folds}-fold out-of-fold scoring of ${n} images: ${(trainMs / 1000).toFixed(1)} s; rescore ${n}: ${(scoreMs / 1000).toFixed(1)} s; ` +

@@ -129,7 +129,9 @@ async function main(): Promise<void> {
       scoreRows,
       config,
       onProgress: (p) =>
-        console.error(`  ${spec.name} ${p.phase} epoch ${p.done}/${p.total} loss ${p.loss?.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`),
+        console.error(
+          `  ${spec.name} ${p.phase} epoch ${p.done}/${p.total} loss ${p.loss?.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+        ),
     });
     timings[spec.name] = Date.now() - t0;
     const model = fromSavedHeads(result.model);
