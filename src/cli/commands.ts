@@ -152,10 +152,16 @@ export const COMMANDS: CommandSpec[] = [
         limit: Math.min(limit, 1000),
         offset: 0,
       };
+      // `source` (the source folder's absolute path) is part of the documented --json shape.
+      const sourcePaths = new Map((await ctx.api.sources.list()).map((s) => [s.id, s.path]));
       let printed = 0;
       for (;;) {
         const page = await ctx.api.images.list({ ...query, offset: printed, limit: Math.min(1000, limit - printed) });
-        if (ctx.json) printJsonLines(ctx, page.rows);
+        if (ctx.json)
+          printJsonLines(
+            ctx,
+            page.rows.map((r) => ({ ...r, source: sourcePaths.get(r.sourceId) ?? null })),
+          );
         else for (const row of page.rows) ctx.io.out(formatImageLine(row));
         printed += page.rows.length;
         if (page.rows.length === 0 || printed >= limit || printed >= page.total) {

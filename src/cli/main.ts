@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Api } from '../shared/api.js';
 import type { JobRef, JobResult } from '../shared/dto.js';
 import { AppError, isAppError } from '../shared/errors.js';
-import { createServices, type Services } from '../services/index.js';
+import { createServices, type Services, type ServicesOptions } from '../services/index.js';
 import { createProgressBar } from './progress-bar.js';
 import { COMMANDS, type CommandSpec } from './commands.js';
 
@@ -21,6 +21,14 @@ const defaultIo: CliIo = {
   stderr: process.stderr,
 };
 
+/** `ssod list --json | head`: a reader that stops early ends the output quietly, not with an EPIPE stack trace. */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 export function usage(): string {
   const lines = ['usage: ssod <command> [options]', '', 'commands:'];
   for (const c of COMMANDS) lines.push(`  ${c.usage.padEnd(64)} ${c.summary}`);
@@ -28,7 +36,9 @@ export function usage(): string {
   return lines.join('\n');
 }
 
-export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+/** `services` lets tests run commands in-process with their own data folder and engine. */
+export async function main(argv: string[], io: CliIo = defaultIo, services: ServicesOptions = {}): Promise<number> {
+  if (io === defaultIo) quietOnClosedPipe();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(usage());
@@ -54,14 +64,14 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     io.out(`usage: ssod ${command.usage}\n${command.summary}`);
     return 0;
   }
-  const services = createServices({});
+  const app = createServices(services);
   try {
     return await command.run({
       ...parsed,
-      services,
-      api: services.api,
+      services: app,
+      api: app.api,
       io,
-      runJob: jobRunner(services, io, parsed.json),
+      runJob: jobRunner(app, io, parsed.json),
     });
   } catch (error) {
     if (isAppError(error)) {
@@ -72,7 +82,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     if (process.env.SSOD_DEBUG) io.err(String((error as Error).stack));
     return 70;
   } finally {
-    await services.close();
+    await app.close();
   }
 }
 

@@ -49,5 +49,14 @@ export function rocSvg(report: EvalReport, width = 640, height = 520): string {
 export async function writeRocPlot(report: EvalReport, file: string): Promise<void> {
   const svg = rocSvg(report);
   if (file.toLowerCase().endsWith('.svg')) await writeFile(file, svg);
-  else await sharp(Buffer.from(svg)).png().toFile(file);
+  else {
+    // The scanner blocks every SVG loader process-wide (user files must never reach librsvg), and `eval --ood`
+    // scans in this process first. This SVG is our own: let the buffer loader through for this call only.
+    sharp.unblock({ operation: ['VipsForeignLoadSvgBuffer'] });
+    try {
+      await sharp(Buffer.from(svg)).png().toFile(file);
+    } finally {
+      sharp.block({ operation: ['VipsForeignLoadSvgBuffer'] });
+    }
+  }
 }
