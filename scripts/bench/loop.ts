@@ -8,11 +8,12 @@
 // Options: --images N, --backbone B (default mobilenet_v2; `pixel` = the test double, seconds instead of
 // minutes), --epochs E, --folds K, --keep (leave the temp folder).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createForkedEngine, type EngineClient } from '../../src/engine/host/engine-client.js';
 import type { JobResult, RunSummary, ExportResult, TrainOptions } from '../../src/shared/dto.js';
 import { createServices } from '../../src/services/index.js';
+import { commandLine, machineLine } from './machine.js';
 import { PIXEL_DEPS, colourPng, type Rgb } from '../../src/services/testing/curate-fixture.js';
 
 function arg(name: string, fallback?: string): string | undefined {
@@ -155,10 +156,5 @@ try {
   if (!KEEP) await rm(base, { recursive: true, force: true });
   else console.log(`kept ${base}`);
 }
-console.log(
-  `machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-    `node ${process.version}, load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}; date ${new Date().toISOString()}`,
-);
-console.log(`command: npm run bench:loop -- ${process.argv.slice(2).join(' ')}`.trimEnd());
+console.log(machineLine());
+console.log(commandLine('bench:loop'));
