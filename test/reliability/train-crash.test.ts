@@ -33,12 +33,13 @@ interface RunRow {
   status: string;
   is_current: number;
   model_path: string | null;
+  error: string | null;
 }
 
 function runs(): RunRow[] {
   const db = new Database(join(project, 'project.db'), { readonly: true });
   try {
-    return db.prepare('SELECT id, status, is_current, model_path FROM runs ORDER BY id').all() as RunRow[];
+    return db.prepare('SELECT id, status, is_current, model_path, error FROM runs ORDER BY id').all() as RunRow[];
   } finally {
     db.close();
   }
@@ -88,11 +89,17 @@ describe('training under SIGKILL', () => {
     const seed = baseSeed();
     const r = rng(seed);
     const tally = { failedOnOpen: 0, finished: 0, beforeStart: 0 };
+    const other: string[] = [];
     for (let k = 0; k < KILLS; k += 1) {
       const current = runs().find((x) => x.is_current === 1);
       expect(current?.status).toBe('done');
+      const lastId = Math.max(0, ...runs().map((x) => x.id));
       const child = new LineChild(cliArgv('train', project, ...TRAIN, '--json'));
-      await new Promise((done) => setTimeout(done, r.int(Math.round(span * 0.3), Math.round(span * 0.9))));
+      // Wait until the new run is recorded (CLI start-up varies a lot on a loaded machine), then a random moment.
+      while (child.proc.exitCode === null && !runs().some((x) => x.id > lastId)) {
+        await new Promise((done) => setTimeout(done, 100));
+      }
+      await new Promise((done) => setTimeout(done, r.int(0, Math.round(span * 0.6))));
       const ended = await child.kill();
       const afterKill = runs();
       const newest = afterKill[afterKill.length - 1] as RunRow;
@@ -102,22 +109,24 @@ describe('training under SIGKILL', () => {
       expect(status.status, status.stderr).toBe(0);
       const reopened = runs();
       expect(reopened.filter((x) => x.status === 'running')).toEqual([]);
-      if (newest.id === current?.id) tally.beforeStart += 1;
+      if (newest.id === lastId) tally.beforeStart += 1;
       else if (newest.status === 'running') {
         expect(reopened.find((x) => x.id === newest.id)?.status).toBe('failed');
         expect(reopened.find((x) => x.is_current === 1)?.id).toBe(current?.id);
         tally.failedOnOpen += 1;
       } else if (newest.status === 'done') tally.finished += 1;
+      else other.push(`run ${newest.id} ${newest.status}: ${newest.error}`);
       expect(ended.signal === 'SIGKILL' || ended.code === 0, ended.stderr).toBe(true);
       const score = cli('score', project, '--json');
       expect(score.status, score.stderr).toBe(0);
     }
+    expect(other).toEqual([]);
     const models = checkModels();
     expect(treeDiff(before, hashTree(source))).toEqual([]);
     console.log(
       `train-crash: ${KILLS} kills (seed ${seed}, a run takes ~${Math.round(span / 1000)} s here): ` +
         `${tally.failedOnOpen} left a run 'running' that the next open marked failed, ${tally.finished} finished ` +
-        `first, ${tally.beforeStart} came before the run started; 0 half-written models (${models} model files parse), the current run scored after every kill; ` +
+        `first, ${tally.beforeStart} came before the run started, other: ${JSON.stringify(other)}; 0 half-written models (${models} model files parse), the current run scored after every kill; ` +
         `sources unchanged`,
     );
   });
