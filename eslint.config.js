@@ -79,9 +79,16 @@ export default tseslint.config(
   layer(['src/shared/**'], ['db', 'engine', 'scan', 'services', 'rpc', 'server', 'cli', 'electron', 'renderer']),
   layer(['src/db/**'], ['engine', 'scan', 'services', 'rpc', 'server', 'cli', 'electron', 'renderer']),
   layer(['src/scan/**'], ['db', 'engine', 'services', 'rpc', 'server', 'cli', 'electron', 'renderer']),
-  layer(['src/engine/**'], ['db', 'scan', 'services', 'rpc', 'server', 'cli', 'electron', 'renderer'], [
-    { group: ['better-sqlite3', 'electron', 'svelte', 'svelte/*'], message: 'the engine knows nothing of SQLite, Electron or Svelte' },
-  ]),
+  layer(
+    ['src/engine/**'],
+    ['db', 'scan', 'services', 'rpc', 'server', 'cli', 'electron', 'renderer'],
+    [
+      {
+        group: ['better-sqlite3', 'electron', 'svelte', 'svelte/*'],
+        message: 'the engine knows nothing of SQLite, Electron or Svelte',
+      },
+    ],
+  ),
   layer(['src/services/**'], ['rpc', 'server', 'cli', 'electron', 'renderer']),
   layer(['src/rpc/**'], ['db', 'engine', 'scan', 'services', 'server', 'cli', 'electron', 'renderer']),
   layer(['src/server/**'], ['db', 'engine', 'scan', 'cli', 'electron', 'renderer']),
@@ -89,7 +96,14 @@ export default tseslint.config(
   layer(['src/cli/**'], ['db', 'engine', 'scan', 'electron', 'renderer']),
   layer(['electron/main/**'], ['server', 'renderer']),
   layer(['electron/preload/**'], ['db', 'engine', 'scan', 'services', 'server', 'cli', 'renderer']),
-  layer(['renderer/**'], ['db', 'engine', 'scan', 'services', 'server', 'cli', 'electron'], [
-    { group: ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*', 'node:*'], message: 'the renderer runs in a browser sandbox' },
-  ]),
+  layer(
+    ['renderer/**'],
+    ['db', 'engine', 'scan', 'services', 'server', 'cli', 'electron'],
+    [
+      {
+        group: ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*', 'node:*'],
+        message: 'the renderer runs in a browser sandbox',
+      },
+    ],
+  ),
 );

@@ -31,7 +31,13 @@ function vitestSuite(name, config) {
   const report = `reports/${name}.json`;
   rmSync(report, { force: true });
   const status = run(name, 'npx', [
-    'vitest', 'run', '--config', config, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`,
+    'vitest',
+    'run',
+    '--config',
+    config,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
   ]);
   if (status === null) return;
   let counted = false;
@@ -51,7 +57,14 @@ function vitestSuite(name, config) {
 function playwrightSuite(name) {
   const report = 'reports/playwright.json';
   rmSync(report, { force: true });
-  const build = run(`${name}-build`, 'npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
+  const build = run(`${name}-build`, 'npx', [
+    'vite',
+    'build',
+    '--config',
+    'renderer/vite.config.ts',
+    '--logLevel',
+    'warn',
+  ]);
   if (build === null) return;
   if (build !== 0) {
     totals.failed += 1;
