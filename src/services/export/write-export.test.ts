@@ -142,3 +142,24 @@ describe('assignNames', () => {
     expect([...a.entries()].sort()).toEqual([...b.entries()].sort());
   });
 });
+
+describe('abandoned staging folders', () => {
+  it('are removed when their process is gone, and kept while it lives', async () => {
+    const { dir, entries } = makeSource();
+    const parent = mkdtempSync(join(tmpdir(), 'ssod-export-stale-'));
+    const dead = join(parent, '.x.partial-999999999-abcd');
+    const alive = join(parent, `.x.partial-${process.pid}-beef`);
+    mkdirSync(dead);
+    mkdirSync(alive);
+    await writeExport({
+      out: join(parent, 'x'),
+      format: 'imagefolder',
+      mode: 'copy',
+      entries,
+      decisionsJsonl: () => [],
+      sourceFolders: [dir],
+      projectInfo: {},
+    });
+    expect(readdirSync(parent).sort()).toEqual([`.x.partial-${process.pid}-beef`, 'x']);
+  });
+});

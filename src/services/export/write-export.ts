@@ -142,10 +142,41 @@ function wrapIo(error: unknown, what: string): Error {
   return new AppError('io-error', `${what} failed: ${(error as Error).message}`, { cause: error });
 }
 
+const stagingPrefix = (out: string): string => `.${basename(out)}.partial-`;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A killed export leaves its staging folder behind; the next export to the same OUT removes those whose
+ * process is gone (the pid is part of the name), never one that is still being written. */
+async function removeAbandonedStaging(out: string): Promise<void> {
+  const prefix = stagingPrefix(out);
+  let names: string[];
+  try {
+    names = await readdir(dirname(out));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && !processAlive(pid)) {
+      await rm(join(dirname(out), name), { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+}
+
 export async function writeExport(input: WriteExportInput): Promise<ExportResult> {
   const out = resolve(input.out);
   await checkExportTarget(out, input.sourceFolders);
-  const staging = join(dirname(out), `.${basename(out)}.partial-${randomBytes(4).toString('hex')}`);
+  await removeAbandonedStaging(out);
+  const staging = join(dirname(out), `${stagingPrefix(out)}${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(staging);
   try {
     const names = assignNames(input.entries);
