@@ -105,8 +105,13 @@ try {
   );
 
   // 3. Decisions, then a retrain on cached features plus the full rescore it includes.
-  const page = await api.images.list({ role: 'train', limit: N, sortBy: 'path' });
-  const ids = page.rows.map((r) => r.id);
+  const ids: number[] = [];
+  for (;;) {
+    // The list is paged (at most 1,000 rows per call).
+    const page = await api.images.list({ role: 'train', limit: 1000, offset: ids.length, sortBy: 'path' });
+    ids.push(...page.rows.map((r) => r.id));
+    if (!page.rows.length || ids.length >= page.total) break;
+  }
   const rejects = ids.filter((_, i) => i % 100 === 0);
   const relabels = ids.filter((_, i) => i % 200 === 1);
   await api.review.decide({ imageIds: rejects, action: 'reject' });
