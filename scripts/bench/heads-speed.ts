@@ -2,10 +2,11 @@
 // Features are the quality benchmark's cached Fashion-MNIST maps (block_12_add 8x8x96, pooled block_16 960),
 // tiled to N rows. Run scripts/bench/quality.ts once first (it extracts and caches them).
 //   node bin/run-ts.js scripts/bench/heads-speed.ts [--n 10000] [--batch 128] [--epochs 12]
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createMemoryStore, defaultHeadsConfig, scoreWithHeads, trainHeads } from '../../src/engine/ssod/index.js';
+import { phaseMs, resetPhases } from '../../src/engine/ssod/profile.js';
 import { loadSet } from '../data/bench-features.js';
 
 const args = process.argv.slice(2);
@@ -34,7 +35,14 @@ const train = Array.from({ length: n }, (_, row) => ({
   label: labels[row % set.n] ?? Math.floor((row % set.n) / 500),
 }));
 const config = defaultHeadsConfig({ batchSize: Number(opt('--batch', '128')), epochs: Number(opt('--epochs', '12')) });
+const cpuSec = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
+const phases = (): string =>
+  Object.entries(phaseMs)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `  ${k}: ${(v / 1000).toFixed(1)} s`)
+    .join('\n');
 let t = Date.now();
+let cpu = process.cpuUsage();
 const result = await trainHeads({
   features: store,
   classes: ['0', '1', '2', '3', '4', '5'],
@@ -43,15 +51,26 @@ const result = await trainHeads({
   config,
 });
 const trainMs = Date.now() - t;
+const trainCpu = cpuSec(process.cpuUsage(cpu));
+console.log(`train + OOF phases (wall):\n${phases()}`);
+resetPhases();
 t = Date.now();
+cpu = process.cpuUsage();
 await scoreWithHeads(
   result.model,
   store,
   Array.from({ length: n }, (_, i) => i),
 );
 const scoreMs = Date.now() - t;
+const scoreCpu = cpuSec(process.cpuUsage(cpu));
+console.log(`rescore phases (wall):\n${phases()}`);
 console.log(
-  `heads training + ${config.folds}-fold out-of-fold scoring of ${n} images: ${(trainMs / 1000).toFixed(1)} s; rescore ${n}: ${(scoreMs / 1000).toFixed(1)} s; ` +
+  `heads training + ${config.folds}-fold out-of-fold scoring of ${n} images: ${(trainMs / 1000).toFixed(1)} s wall, ${trainCpu.toFixed(1)} CPU-s; ` +
+    `rescore ${n}: ${(scoreMs / 1000).toFixed(1)} s wall, ${scoreCpu.toFixed(1)} CPU-s; ` +
     `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; backend ${tf.getBackend()}, ${cpus().length} cores (shared); ` +
-    `batch ${config.batchSize}, epochs ${config.epochs}, stopped at ${JSON.stringify((result.metrics.models as { epochs: number }[]).map((m) => m.epochs))}`,
+    `load ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(
+        ' ',
+      )}; batch ${config.batchSize}, epochs ${config.epochs}, stopped at ${JSON.stringify((result.metrics.models as { epochs: number }[]).map((m) => m.epochs))}`,
 );

@@ -104,6 +104,23 @@ export function prepare(x: tf.Tensor2D, stats: InputStats | undefined, v: Varian
   return l2norm(tf.div(tf.sub(x, tf.tensor1d(stats.mean)), tf.tensor1d(stats.std)));
 }
 
+/** `prepare` on plain rows (training cuts its batches in JS): the same arithmetic, in place on a copy. */
+export function prepareRows(x: Float32Array, c: number, stats: InputStats | undefined, v: Variant): Float32Array {
+  if (!v.inputNorm || !stats) return x;
+  const out = new Float32Array(x.length);
+  for (let o = 0; o < x.length; o += c) {
+    let ss = 0;
+    for (let j = 0; j < c; j++) {
+      const z = (x[o + j]! - stats.mean[j]!) / stats.std[j]!;
+      out[o + j] = z;
+      ss += z * z;
+    }
+    const inv = 1 / (Math.sqrt(ss) + 1e-6);
+    for (let j = 0; j < c; j++) out[o + j]! *= inv;
+  }
+  return out;
+}
+
 export function neck(x: tf.Tensor2D, p: Record<string, tf.Tensor>, v: Variant): tf.Tensor2D {
   if (v.neck <= 0) return x;
   return l2norm(tf.add(tf.matMul(x, p.neckW as tf.Tensor2D), p.neckB!));

@@ -18,6 +18,8 @@ import { resolveConfig, type Variant } from './config.js';
 import { assignFolds, stratifiedSplit } from './folds.js';
 import { fromSavedHeads, toSavedHeads, type HeadsModel } from './model.js';
 import { deriveSeed } from './rng.js';
+import { cacheRows } from './row-cache.js';
+import { lap, now } from './profile.js';
 import { SCORERS, forwardRows, scoreRaw, scoresOf, ssodOf, toImageScores, type RawScores } from './score.js';
 import { fitGaussian, l2NormaliseRows, robustScale } from './scorers.js';
 import { throwIfCancelled, trainOne, type TrainedHeads } from './train.js';
@@ -69,6 +71,7 @@ async function buildModel(
   // Reviewed-OOD items always train: early stopping and scales are about held-out ID.
   const val = split.held.filter((k) => sub[k]!.label !== OOD_LABEL);
   const fit = [...split.fit, ...split.held.filter((k) => sub[k]!.label === OOD_LABEL)].sort((a, b) => a - b);
+  let t = now();
   const trained = await trainOne({
     store: input.features,
     items: sub,
@@ -92,6 +95,7 @@ async function buildModel(
     mapStats: trained.mapStats,
     pooledStats: trained.pooledStats,
   };
+  t = lap('model: train heads', t);
   const idK = sub.map((_, k) => k).filter((k) => sub[k]!.label !== OOD_LABEL);
   const fwd = await forwardRows(
     base,
@@ -100,6 +104,7 @@ async function buildModel(
     256,
     input.signal,
   );
+  t = lap('model: forward train rows', t);
   const labels = idK.map((k) => sub[k]!.label);
   const m = input.classes.length;
   const model: HeadsModel = {
@@ -110,6 +115,7 @@ async function buildModel(
     scales: {},
     ssodScore: variant.ssodScore,
   };
+  t = lap('model: fit gaussians + knn refs', t);
   // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.
   const valSet = new Set(val);
   const scaleRows = idK.map((k, j) => [k, j] as const).filter(([k]) => valSet.has(k));
@@ -126,11 +132,20 @@ async function buildModel(
     const all = scoresOf(model, fwd);
     for (const [name, a] of Object.entries(all)) model.scales[name] = robustScale(a);
   }
+  lap('model: score validation for scales', t);
   return { model, trained };
 }
 
-export async function trainHeads(input: TrainHeadsInput): Promise<TrainHeadsResult> {
-  validate(input);
+export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResult> {
+  validate(given);
+  // K+1 models read the training rows ~10 times each: read them once.
+  const input = {
+    ...given,
+    features: await cacheRows(
+      given.features,
+      given.train.map((it) => it.row),
+    ),
+  };
   const variant = resolveConfig(input.config);
   const { config, train } = input;
   const t0 = Date.now();

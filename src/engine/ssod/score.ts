@@ -5,6 +5,7 @@ import type { FeatureStore, ImageScore } from '../types.js';
 import { AppError } from '../../shared/errors.js';
 import { baseLogits, clsLogits, neck, oodLogits, prepare, shapeOf } from './heads.js';
 import type { HeadsModel } from './model.js';
+import { lap, now } from './profile.js';
 import { fuseScores, gaussianScores, knnScores, l2NormaliseRows, logitScores } from './scorers.js';
 
 export const SCORERS = [
@@ -119,8 +120,12 @@ export async function scoreRaw(
   batchSize = 256,
   signal?: AbortSignal,
 ): Promise<RawScores> {
+  let t = now();
   const f = await forwardRows(model, store, rows, batchSize, signal);
-  return { scores: scoresOf(model, f), predicted: f.predicted, top: f.top, heatmaps: f.heatmaps };
+  t = lap('score: forward', t);
+  const scores = scoresOf(model, f);
+  lap('score: scorers', t);
+  return { scores, predicted: f.predicted, top: f.top, heatmaps: f.heatmaps };
 }
 
 export function scoresOf(model: HeadsModel, f: Forward): Record<string, Float32Array> {
@@ -128,16 +133,22 @@ export function scoresOf(model: HeadsModel, f: Forward): Record<string, Float32A
   const n = f.head.length;
   const pooledC = model.layout.pooledC;
   const v = model.variant;
+  let t = now();
   const logits = logitScores(f.base, n, m);
   const scores: Record<string, Float32Array> = {
     'ssod-head': f.head,
     'ssod-density': gaussianScores(model.density, f.gbar),
+  };
+  t = lap('scorers: density', t);
+  Object.assign(scores, {
     msp: logits.msp,
     maxlogit: logits.maxlogit,
     energy: logits.energy,
     knn: knnScores(model.knnRefs, l2NormaliseRows(Float32Array.from(f.pooled), pooledC), pooledC, v.knnK),
-    mahalanobis: gaussianScores(model.mahalanobis, f.pooled),
-  };
+  });
+  t = lap('scorers: knn', t);
+  scores.mahalanobis = gaussianScores(model.mahalanobis, f.pooled);
+  lap('scorers: mahalanobis', t);
   scores.ssod = ssodOf(model, scores);
   return scores;
 }

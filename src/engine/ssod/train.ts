@@ -20,7 +20,7 @@ import {
   initHeadArrays,
   neck,
   oodLogits,
-  prepare,
+  prepareRows,
   readVariables,
   toVariables,
   type HeadShapes,
@@ -29,6 +29,7 @@ import {
 import { ssodLoss } from './loss.js';
 import { ownClassConfidence, sampleMasks, samplingStats, selectPositions } from './sampling.js';
 import { createRng, shuffleInPlace } from './rng.js';
+import { lap, now } from './profile.js';
 
 export interface TrainedHeads {
   shapes: HeadShapes;
@@ -74,12 +75,14 @@ async function inputStats(store: FeatureStore, rows: number[]): Promise<{ map: I
   };
 }
 
-interface BatchTensors {
+/** One batch as plain arrays: tensors are made only of what the step uses (no gather on the backend: on wasm
+ * every op has a fixed cost and gather has no gradient). */
+interface Batch {
   /** Prepared positions [B*P, c]. */
-  x: tf.Tensor2D;
+  x: Float32Array;
   /** Pooled (mean of prepared positions) [B, c]. */
-  xbar: tf.Tensor2D;
-  pooled: tf.Tensor2D;
+  xbar: Float32Array;
+  pooled: Float32Array;
   labels: number[];
 }
 
@@ -89,24 +92,39 @@ async function loadBatch(
   labels: number[],
   stats: InputStats,
   v: Variant,
-): Promise<BatchTensors> {
-  const { mapH, mapW, mapC, pooledC } = store.layout;
+): Promise<Batch> {
+  const { mapH, mapW, mapC } = store.layout;
   const P = mapH * mapW;
-  const maps = await store.maps(rows);
+  const x = prepareRows(await store.maps(rows), mapC, stats, v);
   const pooled = await store.pooled(rows);
-  return tf.tidy(() => {
-    const x = prepare(tf.tensor2d(maps, [rows.length * P, mapC]), stats, v);
-    const xbar = tf.mean<tf.Tensor2D>(x.reshape([rows.length, P, mapC]), 1);
-    return { x, xbar, pooled: tf.tensor2d(pooled, [rows.length, pooledC]), labels };
-  });
+  const xbar = new Float32Array(rows.length * mapC);
+  for (let i = 0; i < rows.length; i++) {
+    const o = i * mapC;
+    for (let j = 0; j < P; j++) {
+      const src = (i * P + j) * mapC;
+      for (let ch = 0; ch < mapC; ch++) xbar[o + ch]! += x[src + ch]!;
+    }
+    for (let ch = 0; ch < mapC; ch++) xbar[o + ch]! /= P;
+  }
+  return { x, xbar, pooled, labels };
+}
+
+/** Rows `idx` of a row-major [*, w] array as a [idx.length, w] tensor, or undefined when idx is empty. */
+function takeRows(a: Float32Array, w: number, idx: ArrayLike<number>): tf.Tensor2D | undefined {
+  if (idx.length === 0) return undefined;
+  const out = new Float32Array(idx.length * w);
+  for (let i = 0; i < idx.length; i++) out.set(a.subarray(idx[i]! * w, (idx[i]! + 1) * w), i * w);
+  return tf.tensor2d(out, [idx.length, w]);
 }
 
 /** One step's loss pieces. Sampling happens here, outside any gradient (stop-gradient by construction). */
 function prepareStep(
-  b: BatchTensors,
+  b: Batch,
   vars: Record<string, tf.Tensor>,
   m: number,
   P: number,
+  c: number,
+  pooledC: number,
   gamma: number,
   sample: boolean,
   v: Variant,
@@ -115,40 +133,38 @@ function prepareStep(
   const idRows: number[] = [];
   const oodRows: number[] = [];
   b.labels.forEach((y, i) => (y === OOD_LABEL ? oodRows : idRows).push(i));
-  // Rows are picked here, outside the gradient closure: wasm has no gradient for gather.
-  const take = (t: tf.Tensor2D, r: number[]): tf.Tensor2D | undefined =>
-    r.length ? tf.gather<tf.Tensor2D>(t, tf.tensor1d(r, 'int32')) : undefined;
+  let oneHot: tf.Tensor2D | undefined;
+  if (idRows.length) {
+    const oh = new Float32Array(idRows.length * m);
+    idRows.forEach((i, k) => (oh[k * m + b.labels[i]!] = 1));
+    oneHot = tf.tensor2d(oh, [idRows.length, m]);
+  }
   const rowsPart = {
     idRows,
     oodRows,
-    xbarId: take(b.xbar, idRows),
-    xbarOod: take(b.xbar, oodRows),
-    pooledId: take(b.pooled, idRows),
-    oneHot: idRows.length
-      ? (tf
-          .oneHot(
-            tf.tensor1d(
-              idRows.map((i) => b.labels[i]!),
-              'int32',
-            ),
-            m,
-          )
-          .toFloat() as tf.Tensor2D)
-      : undefined,
+    xbarId: takeRows(b.xbar, c, idRows),
+    xbarOod: takeRows(b.xbar, c, oodRows),
+    pooledId: takeRows(b.pooled, pooledC, idRows),
+    oneHot,
   };
   if (!sample && oodRows.length === 0) return rowsPart;
-  const logits = tf.tidy(() => clsLogits(neck(b.x, vars, v), vars, v));
-  const conf = ownClassConfidence(logits.dataSync() as Float32Array, b.labels, P, m);
-  logits.dispose();
-  const masks = sampleMasks(conf, gamma);
-  if (!sample) {
-    masks.id.fill(0);
-    masks.ood.fill(0);
+  let masks: ReturnType<typeof sampleMasks>;
+  if (sample) {
+    const logits = tf.tidy(() => clsLogits(neck(tf.tensor2d(b.x, [b.labels.length * P, c]), vars, v), vars, v));
+    const conf = ownClassConfidence(logits.dataSync() as Float32Array, b.labels, P, m);
+    logits.dispose();
+    masks = sampleMasks(conf, gamma);
+  } else {
+    // Warm-up with reviewed OOD: only their positions (all OOD by review) enter; no logits needed.
+    masks = { id: new Uint8Array(b.labels.length * P), ood: new Uint8Array(b.labels.length * P) };
   }
   const sel = selectPositions(masks, b.labels, P, v.cap, rng);
-  const xId = sel.id.length ? tf.gather(b.x, tf.tensor1d(sel.id, 'int32')) : undefined;
-  const xOod = sel.ood.length ? tf.gather(b.x, tf.tensor1d(sel.ood, 'int32')) : undefined;
-  return { ...rowsPart, xId, xOod, stats: samplingStats(masks, b.labels, P) };
+  return {
+    ...rowsPart,
+    xId: takeRows(b.x, c, sel.id),
+    xOod: takeRows(b.x, c, sel.ood),
+    stats: samplingStats(masks, b.labels, P),
+  };
 }
 
 interface StepInputs {
@@ -220,6 +236,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       let posSum = 0;
       for (let s = 0; s < order.length; s += config.batchSize) {
         throwIfCancelled(input.signal);
+        let t = now();
         const chunk = order.slice(s, s + config.batchSize);
         const b = await loadBatch(
           store,
@@ -228,7 +245,9 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
           stats.map,
           v,
         );
-        const prep = prepareStep(b, vars, m, P, gamma, sample, v, rng);
+        t = lap('train: load batch', t);
+        const prep = prepareStep(b, vars, m, P, mapC, pooledC, gamma, sample, v, rng);
+        t = lap('train: sampling', t);
         if (prep.stats) {
           idSum += prep.stats.idShare * prep.stats.positions;
           oodSum += prep.stats.oodShare * prep.stats.positions;
@@ -243,8 +262,9 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
         );
         total += loss ? (loss.dataSync()[0] ?? 0) : 0;
         batches++;
-        tf.dispose([loss ?? undefined, b.x, b.xbar, b.pooled]);
+        tf.dispose(loss ?? undefined);
         disposeStep(prep);
+        lap('train: gradient step', t);
       }
       if (sample && posSum > 0) {
         share = { id: idSum / posSum, ood: oodSum / posSum };
@@ -257,7 +277,9 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
           gamma = next;
         }
       }
+      const tv = now();
       const valLoss = sample && input.val.length ? await evalLoss(input, vars, stats, gamma, P, m) : undefined;
+      lap('train: validation loss', tv);
       lossCurve.push({
         epoch: epoch + 1,
         phase: sample ? 'ssod' : 'warmup',
@@ -324,11 +346,12 @@ async function evalLoss(
       stats.map,
       input.variant,
     );
-    const prep = prepareStep(b, vars, m, P, gamma, true, input.variant, rng);
+    const { mapC, pooledC } = input.store.layout;
+    const prep = prepareStep(b, vars, m, P, mapC, pooledC, gamma, true, input.variant, rng);
     const l = tf.tidy(() => stepLoss(prep, vars, stats.pooled, input.config.alpha, input.variant));
     total += (l.dataSync()[0] ?? 0) * chunk.length;
     n += chunk.length;
-    tf.dispose([l, b.x, b.xbar, b.pooled]);
+    l.dispose();
     disposeStep(prep);
   }
   return total / Math.max(1, n);

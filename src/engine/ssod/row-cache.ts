@@ -1,0 +1,53 @@
+// Training reads every training row once per epoch for each of K+1 models; a disk cache would decode float16
+// each time. Reading the training rows once into memory (within a byte budget) turns every later read into a
+// copy. Rows outside the cache still go to the underlying store.
+import type { FeatureStore } from '../types.js';
+
+/** 10,000 rows of an 8x8x96 map plus 960 pooled channels take ~280 MB. */
+export const DEFAULT_CACHE_BYTES = 1_000_000_000;
+
+export async function cacheRows(
+  store: FeatureStore,
+  rows: readonly number[],
+  budgetBytes = DEFAULT_CACHE_BYTES,
+): Promise<FeatureStore> {
+  const { mapH, mapW, mapC, pooledC } = store.layout;
+  const mapSize = mapH * mapW * mapC;
+  const unique = [...new Set(rows)];
+  if (unique.length === 0 || unique.length * (mapSize + pooledC) * 4 > budgetBytes) return store;
+  const slot = new Int32Array(store.count).fill(-1);
+  unique.forEach((r, i) => (slot[r] = i));
+  const maps = new Float32Array(unique.length * mapSize);
+  const pooled = new Float32Array(unique.length * pooledC);
+  // Chunked so the underlying store never materialises more than one chunk at a time.
+  for (let s = 0; s < unique.length; s += 1024) {
+    const chunk = unique.slice(s, s + 1024);
+    maps.set(await store.maps(chunk), s * mapSize);
+    pooled.set(await store.pooled(chunk), s * pooledC);
+  }
+  const read = async (
+    src: Float32Array,
+    size: number,
+    want: readonly number[],
+    fallback: (r: readonly number[]) => Promise<Float32Array>,
+  ): Promise<Float32Array> => {
+    const out = new Float32Array(want.length * size);
+    const missing: number[] = [];
+    want.forEach((r, i) => {
+      const k = r >= 0 && r < slot.length ? slot[r]! : -1;
+      if (k >= 0) out.set(src.subarray(k * size, (k + 1) * size), i * size);
+      else missing.push(i);
+    });
+    if (missing.length) {
+      const got = await fallback(missing.map((i) => want[i]!));
+      missing.forEach((i, j) => out.set(got.subarray(j * size, (j + 1) * size), i * size));
+    }
+    return out;
+  };
+  return {
+    layout: store.layout,
+    count: store.count,
+    maps: (want) => read(maps, mapSize, want, (r) => store.maps(r)),
+    pooled: (want) => read(pooled, pooledC, want, (r) => store.pooled(r)),
+  };
+}
