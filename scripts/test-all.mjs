@@ -44,7 +44,9 @@ function vitestSuite(name, config) {
   if (existsSync(report)) {
     const r = JSON.parse(readFileSync(report, 'utf8'));
     totals.passed += r.numPassedTests ?? 0;
-    totals.failed += (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+    // A file that failed to load has no failed tests of its own: count it once, so each failure counts once.
+    const failedTests = r.numFailedTests ?? 0;
+    totals.failed += failedTests + (failedTests === 0 ? (r.numFailedTestSuites ?? 0) : 0);
     totals.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
     counted = true;
   }
