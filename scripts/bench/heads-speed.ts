@@ -6,6 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createMemoryStore, defaultHeadsConfig, scoreWithHeads, trainHeads } from '../../src/engine/ssod/index.js';
+import { knnStats } from '../../src/engine/ssod/knn.js';
 import { phaseMs, resetPhases } from '../../src/engine/ssod/profile.js';
 import { loadSet } from '../data/bench-features.js';
 
@@ -64,6 +65,9 @@ await scoreWithHeads(
 const scoreMs = Date.now() - t;
 const scoreCpu = cpuSec(process.cpuUsage(cpu));
 console.log(`rescore phases (wall):\n${phases()}`);
+console.log(
+  `KNN (whole run): ${knnStats.pairs} pairs bounded, ${((100 * knnStats.candidates) / Math.max(1, knnStats.pairs)).toFixed(2)}% given the exact product, ${knnStats.fullBlocks} blocks fell back to the full product`,
+);
 console.log(
   `heads training + ${config.folds}-fold out-of-fold scoring of ${n} images: ${(trainMs / 1000).toFixed(1)} s wall, ${trainCpu.toFixed(1)} CPU-s; ` +
     `rescore ${n}: ${(scoreMs / 1000).toFixed(1)} s wall, ${scoreCpu.toFixed(1)} CPU-s; ` +
