@@ -1,22 +1,31 @@
 // `npm run bench:ui`: time to first paint of the review grid, and time to apply a sort or a threshold change,
 // on a 100,000-image project, in Debian's Chromium driven by Playwright, plus blank tiles while scrolling at
 // 60 rows/s. The built renderer (renderer/dist) talks to the real HTTP bridge (src/server) over the real
-// transport; the services behind it are the renderer's generated-row fake (100,000 rows, in memory), so the
-// figures are the UI's and the bridge's, not SQLite's. Thumbnails repeat (one PNG).
-//   node bin/run-ts.js scripts/bench/ui.ts [--images 100000] [--runs 5]
+// transport. By default the services behind it are the real ones (src/services) on a real project in a temp
+// folder: its project.db holds N generated rows, a finished run with every scorer, flags and some decisions
+// (scripts/bench/ui-project.ts), so the figures include SQLite. `--fake` puts the renderer's in-memory
+// generated-row fake behind the bridge instead (the UI's and the bridge's share alone). Thumbnails repeat.
+//   node bin/run-ts.js scripts/bench/ui.ts [--images 100000] [--runs 5] [--fake]
 import { existsSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { startServer } from '../../src/server/index.js';
+import { startServer, type ServerOptions } from '../../src/server/index.js';
 import { FakeApi } from '../../renderer/src/dev/fake-api.js';
 import { CHROMIUM_ARGS, chromiumPath } from '../../e2e/hosts.js';
+import { machineLine } from './machine.js';
+import { createUiProject } from './ui-project.js';
 
 const { values } = parseArgs({
-  options: { images: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' } },
+  options: {
+    images: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '5' },
+    fake: { type: 'boolean', default: false },
+  },
 });
+const fake = values.fake;
 const images = Number(values.images);
 const runs = Number(values.runs);
 const staticDir = join(process.cwd(), 'renderer', 'dist');
@@ -29,25 +38,53 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (xs: number[]) =>
   `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
 
-async function main() {
+type Backend = Pick<ServerOptions, 'api' | 'events' | 'images'> & { describe: string; dispose(): Promise<void> };
+
+/** The renderer's in-memory fake (rows in a JS array) and one PNG for every thumbnail. */
+async function fakeBackend(): Promise<Backend> {
   const t0 = performance.now();
   const api = new FakeApi({ images, tickMs: 50 });
   api.populate('/bench/project');
   await api.settings.set({ reviewer: 'bench', theme: 'light' });
   await api.images.list({ sortBy: 'ssod', order: 'desc', limit: 1 }); // warm the default ordering, as SQLite's index would be
   const genMs = performance.now() - t0;
-
   const thumb = await sharp({ create: { width: 96, height: 96, channels: 3, background: { r: 90, g: 120, b: 160 } } })
     .png()
     .toBuffer();
-  const server = await startServer({
+  return {
     api,
     events: api,
     images: () => Promise.resolve({ body: thumb, contentType: 'image/png' }),
-    staticDir,
-  });
-  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
+    describe: `in-memory generated rows (renderer/src/dev/fake-api.ts), generated in ${genMs.toFixed(0)} ms`,
+    dispose: () => Promise.resolve(),
+  };
+}
+
+/** The real services on a real project (SQLite) with generated rows, run and decisions. */
+async function realBackend(): Promise<Backend> {
+  const project = await createUiProject(images);
+  const { services } = project;
+  return {
+    api: services.api,
+    events: services.bus,
+    images: (variant, id) => services.images(variant, id),
+    describe:
+      `real services (src/services) on a real project in ${project.projectDir}: ` +
+      `${project.images.toLocaleString('en-US')} rows, ${project.scored.toLocaleString('en-US')} scored by ` +
+      `${project.scorers.join(', ')}, ${project.decisions.toLocaleString('en-US')} decisions; ` +
+      `generated in ${(project.generateMs / 1000).toFixed(1)} s`,
+    dispose: () => project.dispose(),
+  };
+}
+
+async function main() {
+  const backend = fake ? await fakeBackend() : await realBackend();
+  const cleanup: (() => Promise<void>)[] = [() => backend.dispose()];
   try {
+    const server = await startServer({ api: backend.api, events: backend.events, images: backend.images, staticDir });
+    cleanup.unshift(() => server.close());
+    const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
+    cleanup.unshift(() => browser.close());
     const probes = join(process.cwd(), 'scripts', 'bench', 'ui-probes.js');
     const bench = (expr: string) => (page: Page) => page.evaluate(`window.__ssodBench.${expr}`);
     const firstPaint: number[] = [];
@@ -85,16 +122,14 @@ async function main() {
       rows: number;
     };
 
-    const cpu = cpus()[0]?.model ?? 'unknown CPU';
     console.log(
       `bench:ui — ${images.toLocaleString('en-US')} generated images, Chromium ${browser.version()} headless, 1280x800`,
     );
+    console.log(machineLine());
     console.log(
-      `machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; command: node bin/run-ts.js scripts/bench/ui.ts --images ${images} --runs ${runs}`,
+      `command: node bin/run-ts.js scripts/bench/ui.ts --images ${images} --runs ${runs}${fake ? ' --fake' : ''}`,
     );
-    console.log(
-      `backend: src/server HTTP bridge + in-memory generated rows (renderer/src/dev/fake-api.ts), generated in ${genMs.toFixed(0)} ms`,
-    );
+    console.log(`backend: src/server HTTP bridge + ${backend.describe}`);
     console.log(
       `first grid paint (navigation → first page of tiles + first thumbnail): ${fmt(firstPaint)}   target ≤ 1500 ms`,
     );
@@ -106,9 +141,13 @@ async function main() {
       `scroll at 60 rows/s for 4 s: ${scroll.rows} rows, ${scroll.frames} frames, frames with a blank tile ${scroll.blankFrames} ` +
         `(${((100 * scroll.blankFrames) / Math.max(1, scroll.frames)).toFixed(1)}%), blank tile-frames ${scroll.blankTiles}/${scroll.tilesSeen}`,
     );
+    console.log(
+      `load average at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
   } finally {
-    await browser.close();
-    await server.close();
+    for (const step of cleanup) await step();
   }
 }
 
