@@ -86,7 +86,10 @@ function buildIndex(refs: Float32Array, d: number, p: number): KnnIndex {
   try {
     for (let it = 0; it < 6; it++) {
       for (let a = 0; a < p; a++) for (let j = 0; j < d; j++) basis[j * p + a] = cols[a]![j]!;
-      const y = tf.tidy(() => tf.matMul(C, tf.tensor2d(basis, [d, p])).dataSync() as Float32Array);
+      // (Never return a typed array from tf.tidy: it walks every element as a possible tensor.)
+      const yt = tf.tidy(() => tf.matMul(C, tf.tensor2d(basis, [d, p])));
+      const y = yt.dataSync() as Float32Array;
+      yt.dispose();
       for (let a = 0; a < p; a++) for (let j = 0; j < d; j++) cols[a]![j] = y[j * p + a]!;
       orthonormalise(cols);
     }
@@ -106,7 +109,7 @@ function project(x: Float32Array, d: number, basis: Float32Array, p: number): Fl
     for (let s = 0; s < n; s += 4096) {
       const b = Math.min(4096, n - s);
       const t = tf.tidy(() => tf.matMul(tf.tensor2d(x.subarray(s * d, (s + b) * d), [b, d]), V));
-      out.set(t.dataSync() as Float32Array, s * p);
+      out.set(t.dataSync(), s * p);
       t.dispose();
     }
   } finally {

@@ -33,11 +33,12 @@ export async function cacheRows(
   ): Promise<Float32Array> => {
     const out = new Float32Array(want.length * size);
     const missing: number[] = [];
-    want.forEach((r, i) => {
+    for (let i = 0; i < want.length; i++) {
+      const r = want[i]!;
       const k = r >= 0 && r < slot.length ? slot[r]! : -1;
       if (k >= 0) out.set(src.subarray(k * size, (k + 1) * size), i * size);
       else missing.push(i);
-    });
+    }
     if (missing.length) {
       const got = await fallback(missing.map((i) => want[i]!));
       missing.forEach((i, j) => out.set(got.subarray(j * size, (j + 1) * size), i * size));

@@ -86,27 +86,49 @@ interface Batch {
   labels: number[];
 }
 
+/** Mean of the prepared positions of each row, [rows.length, c]: computed once per model, not once per epoch. */
+async function pooledPrepared(
+  store: FeatureStore,
+  rows: readonly number[],
+  stats: InputStats,
+  v: Variant,
+): Promise<Float32Array> {
+  const { mapH, mapW, mapC: c } = store.layout;
+  const P = mapH * mapW;
+  const out = new Float32Array(rows.length * c);
+  const acc = new Float64Array(c);
+  for (let s = 0; s < rows.length; s += 512) {
+    const chunk = rows.slice(s, s + 512);
+    const x = prepareRows(await store.maps(chunk), c, stats, v);
+    for (let i = 0; i < chunk.length; i++) {
+      acc.fill(0);
+      for (let o = i * P * c, end = (i + 1) * P * c; o < end; o += c)
+        for (let ch = 0; ch < c; ch++) acc[ch]! += x[o + ch]!;
+      for (let ch = 0; ch < c; ch++) out[(s + i) * c + ch] = acc[ch]! / P;
+    }
+  }
+  return out;
+}
+
+/** A batch of items (indices into `items`); `xbarAll` holds every item's pooled prepared positions. */
 async function loadBatch(
   store: FeatureStore,
-  rows: number[],
-  labels: number[],
+  items: readonly TrainItem[],
+  chunk: readonly number[],
+  xbarAll: Float32Array,
   stats: InputStats,
   v: Variant,
 ): Promise<Batch> {
-  const { mapH, mapW, mapC } = store.layout;
-  const P = mapH * mapW;
-  const x = prepareRows(await store.maps(rows), mapC, stats, v);
-  const pooled = await store.pooled(rows);
-  const xbar = new Float32Array(rows.length * mapC);
-  for (let i = 0; i < rows.length; i++) {
-    const o = i * mapC;
-    for (let j = 0; j < P; j++) {
-      const src = (i * P + j) * mapC;
-      for (let ch = 0; ch < mapC; ch++) xbar[o + ch]! += x[src + ch]!;
-    }
-    for (let ch = 0; ch < mapC; ch++) xbar[o + ch]! /= P;
-  }
-  return { x, xbar, pooled, labels };
+  const c = store.layout.mapC;
+  const rows = chunk.map((i) => items[i]!.row);
+  const xbar = new Float32Array(chunk.length * c);
+  chunk.forEach((i, k) => xbar.set(xbarAll.subarray(i * c, (i + 1) * c), k * c));
+  return {
+    x: prepareRows(await store.maps(rows), c, stats, v),
+    xbar,
+    pooled: await store.pooled(rows),
+    labels: chunk.map((i) => items[i]!.label),
+  };
 }
 
 /** Rows `idx` of a row-major [*, w] array as a [idx.length, w] tensor, or undefined when idx is empty. */
@@ -218,6 +240,12 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
     fitRows.filter((_, k) => items[input.fit[k]!]!.label !== OOD_LABEL),
   );
   const vars = toVariables(initHeadArrays(shapes, v, rng, pooledC), shapes, pooledC);
+  const xbarAll = await pooledPrepared(
+    store,
+    items.map((it) => it.row),
+    stats.map,
+    v,
+  );
   const optimizer = tf.train.adam(config.learningRate);
   const lossCurve: LossRecord[] = [];
   const warnings: string[] = [];
@@ -238,13 +266,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
         throwIfCancelled(input.signal);
         let t = now();
         const chunk = order.slice(s, s + config.batchSize);
-        const b = await loadBatch(
-          store,
-          chunk.map((i) => items[i]!.row),
-          chunk.map((i) => items[i]!.label),
-          stats.map,
-          v,
-        );
+        const b = await loadBatch(store, items, chunk, xbarAll, stats.map, v);
         t = lap('train: load batch', t);
         const prep = prepareStep(b, vars, m, P, mapC, pooledC, gamma, sample, v, rng);
         t = lap('train: sampling', t);
@@ -278,7 +300,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
         }
       }
       const tv = now();
-      const valLoss = sample && input.val.length ? await evalLoss(input, vars, stats, gamma, P, m) : undefined;
+      const valLoss = sample && input.val.length ? await evalLoss(input, vars, stats, xbarAll, gamma, P, m) : undefined;
       lap('train: validation loss', tv);
       lossCurve.push({
         epoch: epoch + 1,
@@ -330,6 +352,7 @@ async function evalLoss(
   input: TrainOneInput,
   vars: Record<string, tf.Tensor>,
   stats: { map: InputStats; pooled: InputStats },
+  xbarAll: Float32Array,
   gamma: number,
   P: number,
   m: number,
@@ -339,13 +362,7 @@ async function evalLoss(
   let n = 0;
   for (let s = 0; s < input.val.length; s += input.config.batchSize) {
     const chunk = input.val.slice(s, s + input.config.batchSize);
-    const b = await loadBatch(
-      input.store,
-      chunk.map((i) => input.items[i]!.row),
-      chunk.map((i) => input.items[i]!.label),
-      stats.map,
-      input.variant,
-    );
+    const b = await loadBatch(input.store, input.items, chunk, xbarAll, stats.map, input.variant);
     const { mapC, pooledC } = input.store.layout;
     const prep = prepareStep(b, vars, m, P, mapC, pooledC, gamma, true, input.variant, rng);
     const l = tf.tidy(() => stepLoss(prep, vars, stats.pooled, input.config.alpha, input.variant));
