@@ -6,6 +6,7 @@
 // product. The result is the exact k-th similarity (up to float rounding), never an approximation: a block where
 // pruning fails falls back to the full product.
 import * as tf from '@tensorflow/tfjs';
+import { lap, now } from './profile.js';
 import { createRng, normals } from './rng.js';
 
 /** Below these sizes the full product is cheap enough. */
@@ -155,11 +156,13 @@ export function kthSimilarityPruned(
   const nRef = refs.length / d;
   const nq = queries.length / d;
   if (nRef < MIN_REFS || d < MIN_DIM || k > nRef - 1) return undefined;
+  let t = now();
   let index = indexes.get(refs);
   if (!index || index.basis.length !== d * Math.min(SUBSPACE, d)) {
     index = buildIndex(refs, d, Math.min(SUBSPACE, d));
     indexes.set(refs, index);
   }
+  t = lap('knn: index', t);
   const { p, projT, residual } = index;
   const qProj = project(queries, d, index.basis, p);
   const qRes = residualNorms(queries, qProj, d, p);
@@ -169,11 +172,13 @@ export function kthSimilarityPruned(
   let fullRT: tf.Tensor2D | undefined;
   const top = new Float64Array(k);
   try {
+    let tl = lap('knn: project queries', t);
     for (let s = 0; s < nq; s += chunk) {
       const b = Math.min(chunk, nq - s);
-      const t = tf.tidy(() => tf.matMul(tf.tensor2d(qProj.subarray(s * p, (s + b) * p), [b, p]), RpT));
-      const A = t.dataSync() as Float32Array;
-      t.dispose();
+      const tA = tf.tidy(() => tf.matMul(tf.tensor2d(qProj.subarray(s * p, (s + b) * p), [b, p]), RpT));
+      const A = tA.dataSync() as Float32Array;
+      tA.dispose();
+      tl = lap('knn: bound product', tl);
       const cand: Int32Array[] = [];
       let total = 0;
       for (let i = 0; i < b; i++) {
@@ -188,6 +193,7 @@ export function kthSimilarityPruned(
         cand.push(Int32Array.from(c));
         total += c.length;
       }
+      tl = lap('knn: bound scan', tl);
       knnStats.pairs += b * nRef;
       if (total > MAX_CANDIDATE_SHARE * b * nRef) {
         knnStats.fullBlocks++;
@@ -217,6 +223,7 @@ export function kthSimilarityPruned(
         }
         out[s + i] = top[0]!;
       }
+      tl = lap('knn: exact dots', tl);
     }
   } finally {
     RpT.dispose();

@@ -177,12 +177,16 @@ export function cholesky(a: Float64Array, d: number): Float64Array {
 
 export function invertLower(L: Float64Array, d: number): Float64Array {
   const inv = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    inv[i * d + i] = 1 / L[i * d + i]!;
-    for (let j = 0; j < i; j++) {
-      let s = 0;
-      for (let k = j; k < i; k++) s += L[i * d + k]! * inv[k * d + j]!;
-      inv[i * d + j] = -s / L[i * d + i]!;
+  // Column j of L^-1 by forward substitution of L x = e_j; rows of L and x are read contiguously.
+  const x = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    x.fill(0, 0, j);
+    for (let i = j; i < d; i++) {
+      let s = i === j ? 1 : 0;
+      const ri = i * d;
+      for (let k = j; k < i; k++) s -= L[ri + k]! * x[k]!;
+      x[i] = s / L[ri + i]!;
+      inv[ri + j] = x[i]!;
     }
   }
   return inv;
