@@ -21,7 +21,15 @@ import { deriveSeed } from './rng.js';
 import { cacheRows } from './row-cache.js';
 import { lap, now } from './profile.js';
 import { SCORERS, forwardRows, scoreRaw, scoresOf, ssodOf, toImageScores, type RawScores } from './score.js';
-import { fitGaussian, l2NormaliseRows, robustScale } from './scorers.js';
+import {
+  addScatter,
+  fitGaussian,
+  gaussianFromScatter,
+  l2NormaliseRows,
+  robustScale,
+  scatterStats,
+  type ScatterStats,
+} from './scorers.js';
 import { throwIfCancelled, trainOne, type TrainedHeads } from './train.js';
 
 export { defaultHeadsConfig, DEFAULT_VARIANT, type Variant } from './config.js';
@@ -65,6 +73,8 @@ async function buildModel(
   variant: Variant,
   seed: number,
   phase: string,
+  /** Mahalanobis statistics of exactly this model's ID items, summed from per-fold parts. */
+  pooledScatter: ScatterStats,
 ): Promise<{ model: HeadsModel; trained: TrainedHeads }> {
   const sub = itemIdx.map((i) => input.train[i]!);
   const split = stratifiedSplit(sub, input.config.valFraction, seed);
@@ -110,7 +120,7 @@ async function buildModel(
   const model: HeadsModel = {
     ...base,
     density: fitGaussian(fwd.gbar, labels, trained.shapes.d, m, variant.shrinkage),
-    mahalanobis: fitGaussian(fwd.pooled, labels, input.features.layout.pooledC, m, variant.shrinkage),
+    mahalanobis: gaussianFromScatter(pooledScatter, variant.shrinkage),
     knnRefs: l2NormaliseRows(Float32Array.from(fwd.pooled), input.features.layout.pooledC),
     scales: {},
     ssodScore: variant.ssodScore,
@@ -136,6 +146,32 @@ async function buildModel(
   return { model, trained };
 }
 
+/** Per-fold Mahalanobis statistics of the ID training items' pooled features, about their common mean. */
+async function scatterByFold(input: TrainHeadsInput, fold: number[]): Promise<ScatterStats[]> {
+  const d = input.features.layout.pooledC;
+  const m = input.classes.length;
+  const idIdx = input.train.map((_, i) => i).filter((i) => input.train[i]!.label !== OOD_LABEL);
+  const pooled = await input.features.pooled(idIdx.map((i) => input.train[i]!.row));
+  const centre = new Float64Array(d);
+  for (let i = 0; i < idIdx.length; i++) for (let j = 0; j < d; j++) centre[j]! += pooled[i * d + j]! / idIdx.length;
+  const out: ScatterStats[] = [];
+  for (let f = 0; f < input.config.folds; f++) {
+    const part = idIdx.map((i, k) => [i, k] as const).filter(([i]) => fold[i] === f);
+    const x = new Float32Array(part.length * d);
+    part.forEach(([, k], r) => x.set(pooled.subarray(k * d, (k + 1) * d), r * d));
+    out.push(
+      scatterStats(
+        x,
+        part.map(([i]) => input.train[i]!.label),
+        d,
+        m,
+        centre,
+      ),
+    );
+  }
+  return out;
+}
+
 export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResult> {
   validate(given);
   // K+1 models read the training rows ~10 times each: read them once.
@@ -151,6 +187,7 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   const t0 = Date.now();
   const P = input.features.layout.mapH * input.features.layout.mapW;
   const fold = assignFolds(train, config.folds, config.seed);
+  const foldScatter = await scatterByFold(input, fold);
   const oof: (RawScores & { idx: number[] })[] = [];
   const perModel: Record<string, unknown>[] = [];
   for (let f = 0; f < config.folds; f++) {
@@ -164,6 +201,7 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
       variant,
       deriveSeed(config.seed, f + 1),
       `fold ${f + 1}/${config.folds}`,
+      addScatter(foldScatter.filter((_, g) => g !== f)),
     );
     const raw = await scoreRaw(
       model,
@@ -182,6 +220,7 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
     variant,
     deriveSeed(config.seed, 0),
     'all data',
+    addScatter(foldScatter),
   );
   perModel.push({ model: 'all data', ...trained.diagnostics });
 

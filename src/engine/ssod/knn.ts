@@ -217,9 +217,20 @@ export function kthSimilarityPruned(
         top.fill(-Infinity);
         for (const j of cand[i]!) {
           const ro = j * d;
-          let dot = 0;
-          for (let h = 0; h < d; h++) dot += queries[qo + h]! * refs[ro + h]!;
-          keepTop(top, dot);
+          // Four accumulators: independent additions pipeline (~2x over one running sum in V8).
+          let d0 = 0;
+          let d1 = 0;
+          let d2 = 0;
+          let d3 = 0;
+          let h = 0;
+          for (; h + 3 < d; h += 4) {
+            d0 += queries[qo + h]! * refs[ro + h]!;
+            d1 += queries[qo + h + 1]! * refs[ro + h + 1]!;
+            d2 += queries[qo + h + 2]! * refs[ro + h + 2]!;
+            d3 += queries[qo + h + 3]! * refs[ro + h + 3]!;
+          }
+          for (; h < d; h++) d0 += queries[qo + h]! * refs[ro + h]!;
+          keepTop(top, d0 + d1 + (d2 + d3));
         }
         out[s + i] = top[0]!;
       }

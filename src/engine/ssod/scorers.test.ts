@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  addScatter,
   cholesky,
+  gaussianFromScatter,
+  scatterStats,
   fitGaussian,
   invertLower,
   fuseScores,
@@ -70,6 +73,22 @@ describe('Gaussian (Mahalanobis)', () => {
     expect(s[1]).toBeCloseTo(1 / (2 / 3), 3);
     expect(s[2]).toBeCloseTo(16 / (8 / 3), 3);
     expect(s[3]).toBeCloseTo(0, 3);
+  });
+});
+
+describe('Gaussian from summed scatter statistics', () => {
+  it('equals fitGaussian on the union of the parts', () => {
+    const d = 4;
+    const n = 30;
+    const x = Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 1.7) + (i % d === 0 ? 3 : 0));
+    const labels = Array.from({ length: n }, (_, i) => i % 3);
+    const centre = Float64Array.from([1, 0.5, -0.2, 0]);
+    const a = scatterStats(x.subarray(0, 12 * d), labels.slice(0, 12), d, 3, centre);
+    const b = scatterStats(x.subarray(12 * d), labels.slice(12), d, 3, centre);
+    const g1 = gaussianFromScatter(addScatter([a, b]), 0.1);
+    const g2 = fitGaussian(x, labels, d, 3, 0.1);
+    g1.means.forEach((v, i) => expect(v).toBeCloseTo(g2.means[i]!, 4));
+    g1.whiten.forEach((v, i) => expect(v).toBeCloseTo(g2.whiten[i]!, 3));
   });
 });
 

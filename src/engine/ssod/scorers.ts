@@ -127,6 +127,17 @@ export function fitGaussian(
   });
   const cov = Float64Array.from(covT.dataSync());
   covT.dispose();
+  return fromCovariance(means, cov, d, classes, shrinkage);
+}
+
+/** Shrinks a covariance towards (trace/d) I and stores its whitening matrix. */
+function fromCovariance(
+  means: Float64Array,
+  cov: Float64Array,
+  d: number,
+  classes: number,
+  shrinkage: number,
+): GaussianModel {
   let trace = 0;
   for (let j = 0; j < d; j++) trace += cov[j * d + j]!;
   const mu = Math.max(trace / d, 1e-8);
@@ -135,6 +146,86 @@ export function fitGaussian(
       cov[a * d + b] = (1 - shrinkage) * cov[a * d + b]! + (a === b ? shrinkage * mu + 1e-6 * mu : 0);
   const L = cholesky(cov, d);
   return { d, classes, means: Float32Array.from(means), whiten: Float32Array.from(invertLower(L, d)) };
+}
+
+/** Sufficient statistics of class-conditional Gaussians: per-class sums and counts of x - centre and the scatter
+ * sum (x - centre)(x - centre)^T. Statistics of disjoint row sets with the same centre add, so K-fold models share
+ * one pass over the data instead of one d x d product over (K-1)/K of it per model. */
+export interface ScatterStats {
+  d: number;
+  classes: number;
+  centre: Float64Array;
+  sums: Float64Array;
+  counts: Float64Array;
+  scatter: Float64Array;
+}
+
+export function scatterStats(
+  x: Float32Array,
+  labels: ArrayLike<number>,
+  d: number,
+  classes: number,
+  centre: Float64Array,
+): ScatterStats {
+  const n = labels.length;
+  const sums = new Float64Array(classes * d);
+  const counts = new Float64Array(classes);
+  const c = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const y = labels[i]!;
+    counts[y]!++;
+    for (let j = 0; j < d; j++) {
+      const v = x[i * d + j]! - centre[j]!;
+      c[i * d + j] = v;
+      sums[y * d + j]! += v;
+    }
+  }
+  let scatter = new Float64Array(d * d);
+  if (n > 0) {
+    const t = tf.tidy(() => tf.matMul(tf.tensor2d(transposeRows(c, n, d), [d, n]), tf.tensor2d(c, [n, d])));
+    scatter = Float64Array.from(t.dataSync());
+    t.dispose();
+  }
+  return { d, classes, centre, sums, counts, scatter };
+}
+
+export function addScatter(parts: readonly ScatterStats[]): ScatterStats {
+  const first = parts[0]!;
+  const out: ScatterStats = {
+    ...first,
+    sums: new Float64Array(first.sums.length),
+    counts: new Float64Array(first.counts.length),
+    scatter: new Float64Array(first.scatter.length),
+  };
+  for (const p of parts) {
+    for (let i = 0; i < p.sums.length; i++) out.sums[i]! += p.sums[i]!;
+    for (let i = 0; i < p.counts.length; i++) out.counts[i]! += p.counts[i]!;
+    for (let i = 0; i < p.scatter.length; i++) out.scatter[i]! += p.scatter[i]!;
+  }
+  return out;
+}
+
+/** fitGaussian from summed statistics: within-class scatter = scatter - sum_k s_k s_k^T / n_k. */
+export function gaussianFromScatter(s: ScatterStats, shrinkage = 0.1): GaussianModel {
+  const { d, classes } = s;
+  let n = 0;
+  const means = new Float64Array(classes * d);
+  const cov = Float64Array.from(s.scatter);
+  for (let k = 0; k < classes; k++) {
+    const nk = s.counts[k]!;
+    n += nk;
+    // An absent class keeps a zero mean, as fitGaussian gives it.
+    if (nk === 0) continue;
+    const sk = s.sums.subarray(k * d, (k + 1) * d);
+    for (let j = 0; j < d; j++) means[k * d + j] = s.centre[j]! + sk[j]! / nk;
+    for (let a = 0; a < d; a++) {
+      const f = sk[a]! / nk;
+      for (let b = 0; b < d; b++) cov[a * d + b]! -= f * sk[b]!;
+    }
+  }
+  const div = Math.max(1, n - classes);
+  for (let i = 0; i < cov.length; i++) cov[i]! /= div;
+  return fromCovariance(means, cov, d, classes, shrinkage);
 }
 
 /** Minimum squared Mahalanobis distance over classes for each row of x. */
