@@ -35,6 +35,8 @@ export interface KnnIndex {
 /** Counters for tests and benchmarks: pairs bounded, candidates given the exact product, blocks that fell back. */
 export const knnStats = { pairs: 0, candidates: 0, fullBlocks: 0 };
 
+/** Indexes by reference array: a model's refs are built once and never written again (callers must not mutate
+ * refs after a call, or the cached bounds go stale). */
 const indexes = new WeakMap<Float32Array, KnnIndex>();
 
 /** Row-major [rows, cols] -> [cols, rows]. On wasm a matMul with transposeA/B set runs ~5x slower than one on an
