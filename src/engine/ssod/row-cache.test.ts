@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from './memory-store.js';
+import { cacheRows } from './row-cache.js';
+
+const layout = { mapH: 1, mapW: 2, mapC: 2, pooledC: 3 };
+const maps = Float32Array.from({ length: 5 * 4 }, (_, i) => i);
+const pooled = Float32Array.from({ length: 5 * 3 }, (_, i) => 100 + i);
+
+describe('cacheRows', () => {
+  it('serves cached rows from memory and the rest from the store, in the order asked', async () => {
+    let reads = 0;
+    const base = createMemoryStore(layout, maps, pooled);
+    const counting = {
+      ...base,
+      maps: (r: readonly number[]) => {
+        reads++;
+        return base.maps(r);
+      },
+    };
+    const cached = await cacheRows(counting, [3, 1, 3]);
+    const before = reads;
+    expect(Array.from(await cached.maps([1, 3]))).toEqual([4, 5, 6, 7, 12, 13, 14, 15]);
+    expect(reads).toBe(before); // no store read for cached rows
+    expect(Array.from(await cached.maps([4, 1, 0]))).toEqual(Array.from(await base.maps([4, 1, 0])));
+    expect(Array.from(await cached.pooled([0, 3]))).toEqual([100, 101, 102, 109, 110, 111]);
+  });
+
+  it('returns the store itself when the rows do not fit the budget', async () => {
+    const base = createMemoryStore(layout, maps, pooled);
+    expect(await cacheRows(base, [0, 1, 2], 10)).toBe(base);
+  });
+});
