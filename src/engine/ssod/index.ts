@@ -15,22 +15,14 @@ import {
 } from '../types.js';
 import { calibrateThresholds } from './calibrate.js';
 import { resolveConfig, type Variant } from './config.js';
-import { assignFolds, stratifiedSplit } from './folds.js';
-import { fromSavedHeads, toSavedHeads, type HeadsModel } from './model.js';
+import { assignFolds } from './folds.js';
+import { fromSavedHeads, toSavedHeads } from './model.js';
 import { deriveSeed } from './rng.js';
 import { cacheRows } from './row-cache.js';
-import { lap, now } from './profile.js';
-import { SCORERS, forwardRows, scoreRaw, scoresOf, ssodOf, toImageScores, type RawScores } from './score.js';
-import {
-  addScatter,
-  fitGaussian,
-  gaussianFromScatter,
-  l2NormaliseRows,
-  robustScale,
-  scatterStats,
-  type ScatterStats,
-} from './scorers.js';
-import { throwIfCancelled, trainOne, type TrainedHeads } from './train.js';
+import { SCORERS, scoreRaw, ssodOf, toImageScores, type RawScores } from './score.js';
+import { addScatter, scatterStats, type ScatterStats } from './scorers.js';
+import { runModelJobs, headsWorkerCount } from './model-pool.js';
+import type { ModelJob } from './build-model.js';
 
 export { defaultHeadsConfig, DEFAULT_VARIANT, type Variant } from './config.js';
 export { serializeHeads, deserializeHeads } from './model.js';
@@ -64,86 +56,6 @@ function validate(input: TrainHeadsInput): void {
   if (min < 2) throw new AppError('invalid-argument', `every class needs at least 2 training images (found ${min})`);
   for (const r of input.scoreRows)
     if (!(r >= 0 && r < features.count)) throw new AppError('invalid-argument', `score row ${r} is not a feature row`);
-}
-
-/** Trains heads on the given items and fits every scorer's statistics on their ID images. */
-async function buildModel(
-  input: TrainHeadsInput,
-  itemIdx: number[],
-  variant: Variant,
-  seed: number,
-  phase: string,
-  /** Mahalanobis statistics of exactly this model's ID items, summed from per-fold parts. */
-  pooledScatter: ScatterStats,
-): Promise<{ model: HeadsModel; trained: TrainedHeads }> {
-  const sub = itemIdx.map((i) => input.train[i]!);
-  const split = stratifiedSplit(sub, input.config.valFraction, seed);
-  // Reviewed-OOD items always train: early stopping and scales are about held-out ID.
-  const val = split.held.filter((k) => sub[k]!.label !== OOD_LABEL);
-  const fit = [...split.fit, ...split.held.filter((k) => sub[k]!.label === OOD_LABEL)].sort((a, b) => a - b);
-  let t = now();
-  const trained = await trainOne({
-    store: input.features,
-    items: sub,
-    fit,
-    val,
-    classes: input.classes.length,
-    config: input.config,
-    variant,
-    seed,
-    phase,
-    onProgress: input.onProgress,
-    signal: input.signal,
-  });
-  const base = {
-    classes: input.classes,
-    layout: input.features.layout,
-    config: input.config,
-    variant,
-    shapes: trained.shapes,
-    arrays: trained.arrays,
-    mapStats: trained.mapStats,
-    pooledStats: trained.pooledStats,
-  };
-  t = lap('model: train heads', t);
-  const idK = sub.map((_, k) => k).filter((k) => sub[k]!.label !== OOD_LABEL);
-  const fwd = await forwardRows(
-    base,
-    input.features,
-    idK.map((k) => sub[k]!.row),
-    256,
-    input.signal,
-  );
-  t = lap('model: forward train rows', t);
-  const labels = idK.map((k) => sub[k]!.label);
-  const m = input.classes.length;
-  const model: HeadsModel = {
-    ...base,
-    density: fitGaussian(fwd.gbar, labels, trained.shapes.d, m, variant.shrinkage),
-    mahalanobis: gaussianFromScatter(pooledScatter, variant.shrinkage),
-    knnRefs: l2NormaliseRows(Float32Array.from(fwd.pooled), input.features.layout.pooledC),
-    scales: {},
-    ssodScore: variant.ssodScore,
-  };
-  t = lap('model: fit gaussians + knn refs', t);
-  // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.
-  const valSet = new Set(val);
-  const scaleRows = idK.map((k, j) => [k, j] as const).filter(([k]) => valSet.has(k));
-  if (scaleRows.length >= 5) {
-    const raw = await scoreRaw(
-      model,
-      input.features,
-      scaleRows.map(([k]) => sub[k]!.row),
-      256,
-      input.signal,
-    );
-    for (const [name, a] of Object.entries(raw.scores)) model.scales[name] = robustScale(a);
-  } else {
-    const all = scoresOf(model, fwd);
-    for (const [name, a] of Object.entries(all)) model.scales[name] = robustScale(a);
-  }
-  lap('model: score validation for scales', t);
-  return { model, trained };
 }
 
 /** Per-fold Mahalanobis statistics of the ID training items' pooled features, about their common mean. */
@@ -188,40 +100,41 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   const P = input.features.layout.mapH * input.features.layout.mapW;
   const fold = assignFolds(train, config.folds, config.seed);
   const foldScatter = await scatterByFold(input, fold);
+  // Folds first, then the all-data model: each seeded by its index, so any execution order gives the same models.
+  const jobs: ModelJob[] = [];
+  for (let f = 0; f < config.folds; f++) {
+    const inFold = train.map((_, i) => i).filter((i) => fold[i] === f);
+    if (inFold.length === 0) continue;
+    jobs.push({
+      index: f + 1,
+      itemIdx: train.map((_, i) => i).filter((i) => fold[i] !== f),
+      scoreIdx: inFold,
+      variant,
+      seed: deriveSeed(config.seed, f + 1),
+      phase: `fold ${f + 1}/${config.folds}`,
+      pooledScatter: addScatter(foldScatter.filter((_, g) => g !== f)),
+    });
+  }
+  jobs.push({
+    index: 0,
+    itemIdx: train.map((_, i) => i),
+    scoreIdx: [],
+    variant,
+    seed: deriveSeed(config.seed, 0),
+    phase: 'all data',
+    pooledScatter: addScatter(foldScatter),
+  });
+  const { results, threads } = await runModelJobs(input, jobs, headsWorkerCount(train.length, jobs.length));
   const oof: (RawScores & { idx: number[] })[] = [];
   const perModel: Record<string, unknown>[] = [];
-  for (let f = 0; f < config.folds; f++) {
-    throwIfCancelled(input.signal);
-    const inFold = train.map((_, i) => i).filter((i) => fold[i] === f);
-    const rest = train.map((_, i) => i).filter((i) => fold[i] !== f);
-    if (inFold.length === 0) continue;
-    const { model, trained } = await buildModel(
-      input,
-      rest,
-      variant,
-      deriveSeed(config.seed, f + 1),
-      `fold ${f + 1}/${config.folds}`,
-      addScatter(foldScatter.filter((_, g) => g !== f)),
-    );
-    const raw = await scoreRaw(
-      model,
-      input.features,
-      inFold.map((i) => train[i]!.row),
-      256,
-      input.signal,
-    );
-    oof.push({ ...raw, idx: inFold });
-    perModel.push({ model: `fold ${f + 1}`, ...trained.diagnostics });
+  for (const [k, job] of jobs.entries()) {
+    const r = results[k]!;
+    if (job.index === 0) continue;
+    oof.push({ ...r.raw!, idx: job.scoreIdx });
+    perModel.push({ model: `fold ${job.index}`, ...r.trained.diagnostics });
   }
   const tFolds = Date.now();
-  const { model, trained } = await buildModel(
-    input,
-    train.map((_, i) => i),
-    variant,
-    deriveSeed(config.seed, 0),
-    'all data',
-    addScatter(foldScatter),
-  );
+  const { model, trained } = results[jobs.length - 1]!;
   perModel.push({ model: 'all data', ...trained.diagnostics });
 
   // Out-of-fold scores, in the order of `train`.
@@ -264,6 +177,7 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
       oof.forEach((o) => o.idx.forEach((i, j) => (oofScores.ssod![i] = o.scores.ssod![j]!)));
     }
   }
+  metrics.modelThreads = threads;
   metrics.ssodVariant = { ...variant, ssodScore: model.ssodScore };
 
   const heldOut: Record<string, number[]> = {};

@@ -6,6 +6,21 @@ import type { FeatureStore } from '../types.js';
 /** 10,000 rows of an 8x8x96 map plus 960 pooled channels take ~280 MB. */
 export const DEFAULT_CACHE_BYTES = 1_000_000_000;
 
+/** The cached rows of a store made by cacheRows, in shared memory so model workers read them without a copy. */
+export interface CachedRows {
+  rows: Int32Array;
+  maps: Float32Array;
+  pooled: Float32Array;
+}
+
+const cached = new WeakMap<FeatureStore, CachedRows>();
+
+export function cachedRowsOf(store: FeatureStore): CachedRows | undefined {
+  return cached.get(store);
+}
+
+const sharedFloats = (n: number): Float32Array => new Float32Array(new SharedArrayBuffer(n * 4));
+
 export async function cacheRows(
   store: FeatureStore,
   rows: readonly number[],
@@ -17,8 +32,8 @@ export async function cacheRows(
   if (unique.length === 0 || unique.length * (mapSize + pooledC) * 4 > budgetBytes) return store;
   const slot = new Int32Array(store.count).fill(-1);
   unique.forEach((r, i) => (slot[r] = i));
-  const maps = new Float32Array(unique.length * mapSize);
-  const pooled = new Float32Array(unique.length * pooledC);
+  const maps = sharedFloats(unique.length * mapSize);
+  const pooled = sharedFloats(unique.length * pooledC);
   // Chunked so the underlying store never materialises more than one chunk at a time.
   for (let s = 0; s < unique.length; s += 1024) {
     const chunk = unique.slice(s, s + 1024);
@@ -45,10 +60,34 @@ export async function cacheRows(
     }
     return out;
   };
-  return {
+  const out: FeatureStore = {
     layout: store.layout,
     count: store.count,
     maps: (want) => read(maps, mapSize, want, (r) => store.maps(r)),
     pooled: (want) => read(pooled, pooledC, want, (r) => store.pooled(r)),
+  };
+  cached.set(out, { rows: Int32Array.from(unique), maps, pooled });
+  return out;
+}
+
+/** A read-only store over rows cached elsewhere (a model worker's view of the engine thread's cache). */
+export function storeOverCached(layout: FeatureStore['layout'], count: number, c: CachedRows): FeatureStore {
+  const mapSize = layout.mapH * layout.mapW * layout.mapC;
+  const slot = new Map<number, number>();
+  c.rows.forEach((r, i) => slot.set(r, i));
+  const read = (src: Float32Array, size: number, want: readonly number[]): Promise<Float32Array> => {
+    const out = new Float32Array(want.length * size);
+    for (let i = 0; i < want.length; i++) {
+      const k = slot.get(want[i]!);
+      if (k === undefined) return Promise.reject(new RangeError(`row ${want[i]} is not cached`));
+      out.set(src.subarray(k * size, (k + 1) * size), i * size);
+    }
+    return Promise.resolve(out);
+  };
+  return {
+    layout,
+    count,
+    maps: (want) => read(c.maps, mapSize, want),
+    pooled: (want) => read(c.pooled, layout.pooledC, want),
   };
 }

@@ -1,0 +1,137 @@
+// One model of a training run (a fold's or the all-data one): train the heads, fit every scorer's statistics and
+// score its held-out rows. A job depends only on its own index and seed, never on which ran before it, so the
+// models can train one after the other or side by side in worker threads with identical results.
+import { OOD_LABEL, type FeatureStore, type HeadsConfig, type ProgressFn, type TrainItem } from '../types.js';
+import type { Variant } from './config.js';
+import { stratifiedSplit } from './folds.js';
+import type { HeadsModel } from './model.js';
+import { lap, now } from './profile.js';
+import { forwardRows, scoreRaw, scoresOf, type RawScores } from './score.js';
+import { fitGaussian, gaussianFromScatter, l2NormaliseRows, robustScale, type ScatterStats } from './scorers.js';
+import { trainOne, type TrainedHeads } from './train.js';
+
+/** What every model of a run shares. */
+export interface ModelContext {
+  features: FeatureStore;
+  classes: string[];
+  train: TrainItem[];
+  config: HeadsConfig;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+export interface ModelJob {
+  /** 0 = the all-data model, f + 1 = fold f's model. */
+  index: number;
+  /** Indices into `train` the model trains on. */
+  itemIdx: number[];
+  /** Indices into `train` scored out of fold with this model (empty for the all-data model). */
+  scoreIdx: number[];
+  variant: Variant;
+  seed: number;
+  phase: string;
+  pooledScatter: ScatterStats;
+}
+
+export interface ModelResult {
+  index: number;
+  model: HeadsModel;
+  trained: TrainedHeads;
+  /** Scores of `scoreIdx`, or undefined when it is empty. */
+  raw?: RawScores;
+}
+
+export async function runModelJob(ctx: ModelContext, job: ModelJob): Promise<ModelResult> {
+  const { model, trained } = await buildModel(ctx, job.itemIdx, job.variant, job.seed, job.phase, job.pooledScatter);
+  const raw =
+    job.scoreIdx.length > 0
+      ? await scoreRaw(
+          model,
+          ctx.features,
+          job.scoreIdx.map((i) => ctx.train[i]!.row),
+          256,
+          ctx.signal,
+        )
+      : undefined;
+  return { index: job.index, model, trained, raw };
+}
+
+/** Trains heads on the given items and fits every scorer's statistics on their ID images. */
+async function buildModel(
+  input: ModelContext,
+  itemIdx: number[],
+  variant: Variant,
+  seed: number,
+  phase: string,
+  /** Mahalanobis statistics of exactly this model's ID items, summed from per-fold parts. */
+  pooledScatter: ScatterStats,
+): Promise<{ model: HeadsModel; trained: TrainedHeads }> {
+  const sub = itemIdx.map((i) => input.train[i]!);
+  const split = stratifiedSplit(sub, input.config.valFraction, seed);
+  // Reviewed-OOD items always train: early stopping and scales are about held-out ID.
+  const val = split.held.filter((k) => sub[k]!.label !== OOD_LABEL);
+  const fit = [...split.fit, ...split.held.filter((k) => sub[k]!.label === OOD_LABEL)].sort((a, b) => a - b);
+  let t = now();
+  const trained = await trainOne({
+    store: input.features,
+    items: sub,
+    fit,
+    val,
+    classes: input.classes.length,
+    config: input.config,
+    variant,
+    seed,
+    phase,
+    onProgress: input.onProgress,
+    signal: input.signal,
+  });
+  const base = {
+    classes: input.classes,
+    layout: input.features.layout,
+    config: input.config,
+    variant,
+    shapes: trained.shapes,
+    arrays: trained.arrays,
+    mapStats: trained.mapStats,
+    pooledStats: trained.pooledStats,
+  };
+  t = lap('model: train heads', t);
+  const idK = sub.map((_, k) => k).filter((k) => sub[k]!.label !== OOD_LABEL);
+  const fwd = await forwardRows(
+    base,
+    input.features,
+    idK.map((k) => sub[k]!.row),
+    256,
+    input.signal,
+  );
+  t = lap('model: forward train rows', t);
+  const labels = idK.map((k) => sub[k]!.label);
+  const m = input.classes.length;
+  const model: HeadsModel = {
+    ...base,
+    density: fitGaussian(fwd.gbar, labels, trained.shapes.d, m, variant.shrinkage),
+    mahalanobis: gaussianFromScatter(pooledScatter, variant.shrinkage),
+    knnRefs: l2NormaliseRows(Float32Array.from(fwd.pooled), input.features.layout.pooledC),
+    scales: {},
+    ssodScore: variant.ssodScore,
+  };
+  t = lap('model: fit gaussians + knn refs', t);
+  // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.
+  const valSet = new Set(val);
+  const scaleRows = idK.map((k, j) => [k, j] as const).filter(([k]) => valSet.has(k));
+  if (scaleRows.length >= 5) {
+    const raw = await scoreRaw(
+      model,
+      input.features,
+      scaleRows.map(([k]) => sub[k]!.row),
+      256,
+      input.signal,
+    );
+    for (const [name, a] of Object.entries(raw.scores)) model.scales[name] = robustScale(a);
+  } else {
+    const all = scoresOf(model, fwd);
+    for (const [name, a] of Object.entries(all)) model.scales[name] = robustScale(a);
+  }
+  lap('model: score validation for scales', t);
+  return { model, trained };
+}
