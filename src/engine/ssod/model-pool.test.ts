@@ -42,6 +42,21 @@ describe('model pool', () => {
     expect({ ...par.metrics, modelThreads: 1, timings: 0 }).toEqual({ ...seq.metrics, timings: 0 });
   }, 60_000);
 
+  it('stops the workers when the run is cancelled', async () => {
+    process.env.SSOD_HEADS_WORKERS = '2';
+    const ctl = new AbortController();
+    const run = trainHeads({
+      features: data.store,
+      classes: ['a', 'b', 'c'],
+      train,
+      scoreRows,
+      config,
+      signal: ctl.signal,
+      onProgress: () => ctl.abort(),
+    });
+    await expect(run).rejects.toMatchObject({ code: 'cancelled' });
+  }, 60_000);
+
   it('picks sequential for small runs and honours SSOD_HEADS_WORKERS', () => {
     delete process.env.SSOD_HEADS_WORKERS;
     expect(headsWorkerCount(MIN_PARALLEL_ITEMS - 1, 6)).toBe(1);
