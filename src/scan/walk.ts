@@ -139,22 +139,23 @@ export async function* walk(rootPath: string, options: WalkOptions = {}): AsyncG
   const deferred: DeferredLink[] = [];
   const { signal } = options;
 
+  const folderError = (relPath: string, absPath: string, f: { code: ErrorCode; message: string }): WalkEntry => ({
+    type: 'error',
+    relPath,
+    absPath,
+    code: f.code,
+    message: f.message,
+    isDirectory: true,
+    stat: null,
+  });
+
   async function* walkDir(dirBuf: Buffer, relDir: string, absDir: string): AsyncGenerator<WalkEntry> {
     const subdirs: { buf: Buffer; rel: string; abs: string }[] = [];
     let dir;
     try {
       dir = await opendir(dirBuf, { encoding: 'buffer' as BufferEncoding, bufferSize: 64 });
     } catch (error) {
-      const f = fsFailure(error, 'cannot open folder');
-      yield {
-        type: 'error',
-        relPath: relDir,
-        absPath: absDir,
-        code: f.code,
-        message: f.message,
-        isDirectory: true,
-        stat: null,
-      };
+      yield folderError(relDir, absDir, fsFailure(error, 'cannot open folder'));
       return;
     }
     // lstat in parallel batches: one await per batch instead of one thread-pool round trip per entry (the warm
@@ -219,16 +220,7 @@ export async function* walk(rootPath: string, options: WalkOptions = {}): AsyncG
     } catch (error) {
       if (signal?.aborted) throw error;
       // readdir failed part-way (EIO, folder removed): report the folder, keep what was already yielded.
-      const f = fsFailure(error, 'cannot read folder');
-      yield {
-        type: 'error',
-        relPath: relDir,
-        absPath: absDir,
-        code: f.code,
-        message: f.message,
-        isDirectory: true,
-        stat: null,
-      };
+      yield folderError(relDir, absDir, fsFailure(error, 'cannot read folder'));
     }
     // for-await closes the Dir handle on completion or error.
     for (const sub of subdirs) {
