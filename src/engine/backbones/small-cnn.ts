@@ -4,6 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../shared/errors.js';
 import type { Backbone, BackendChoice, PreprocessSpec } from '../types.js';
+import { assertEndToEndAllowed } from './end-to-end-policy.js';
+
+export { assertEndToEndAllowed };
 
 export interface SmallCnnOptions {
   inputSize: number;
@@ -77,27 +80,11 @@ export function smallCnnBackbone(model: tf.LayersModel, seed: number, fit: Prepr
 
 // ------------------------------------------------------------------------------------------ end to end
 
-/** End-to-end training needs convolution gradients: wasm has no Conv2DBackpropFilter kernel at all, and the
- * pure-JS cpu backend takes seconds per step, so cpu runs only when the user forced it. */
-export function assertEndToEndAllowed(backend: BackendChoice, forced: boolean): void {
-  if (backend.name === 'wasm') {
-    throw new AppError(
-      'refused',
-      'end-to-end mode needs convolution gradients: wasm cannot train convolutions (no Conv2DBackpropFilter). ' +
-        'Use heads mode, or install @tensorflow/tfjs-node',
-    );
-  }
-  if (backend.name === 'cpu' && !forced) {
-    throw new AppError(
-      'refused',
-      'end-to-end mode on the pure-JS cpu backend is very slow; pass --backend cpu to force it, or install @tensorflow/tfjs-node',
-    );
-  }
-}
-
 export interface EndToEndData {
   /** [n, size, size, 3] preprocessed. */
   pixels: Float32Array;
+  /** Class index, or -1 (OOD_LABEL) for an image reviewed as out-of-distribution: it adds no classification
+   * loss and every one of its positions is an OOD target (its own-class confidence is 0 by construction). */
   labels: Int32Array;
   n: number;
 }
@@ -114,7 +101,10 @@ export interface EndToEndOptions {
   backend: BackendChoice;
   /** The backend was chosen with --backend (allows cpu). */
   forced: boolean;
-  onStep?: (step: number, loss: number) => void;
+  /** Awaited after every step: progress, and a chance for the caller's event loop to see a cancel. */
+  onStep?: (step: number, loss: number) => void | Promise<void>;
+  /** Cooperative cancel, checked before every step. */
+  signal?: AbortSignal;
 }
 
 export interface EndToEndResult {
@@ -123,7 +113,7 @@ export interface EndToEndResult {
   heads: { clsW: Float32Array; clsB: Float32Array; oodW: Float32Array; oodB: Float32Array };
 }
 
-/** Trains backbone + CLS head (on GAP) + per-position OOD head with the SSOD loss: CE(GAP logits) + alpha *
+/** Trains backbone + CLS head (on GAP) + per-position OOD head with the SSOD loss: CE(GAP logits, ID only) + alpha *
  * (mean BCE over positions whose own-class confidence >= gamma, target 1 + mean BCE over those <= 1 - gamma,
  * target 0). Sampling runs outside the gradient closure (a stop-gradient; also avoids gather gradients). */
 export async function trainEndToEnd(
@@ -152,6 +142,7 @@ export async function trainEndToEnd(
   const losses: number[] = [];
   try {
     for (let step = 0; step < options.steps; step++) {
+      if (options.signal?.aborted) throw new AppError('cancelled', 'end-to-end training cancelled');
       // Batches cut from typed arrays (never tensor.slice: on wasm it copies the whole heap tensor).
       const start = (step * options.batchSize) % data.n;
       const count = Math.min(options.batchSize, data.n - start);
@@ -173,7 +164,10 @@ export async function trainEndToEnd(
           tf.tidy<tf.Scalar>(() => {
             const f = model.apply(x, { training: true }) as tf.Tensor4D;
             const gapLogits = tf.mean(f, [1, 2]).matMul(clsW).add(clsB);
-            const ce = tf.losses.softmaxCrossEntropy(yOneHot, gapLogits);
+            // Mean over ID images only (OOD rows have an all-zero one-hot and weight 0).
+            const isId = yOneHot.sum(1);
+            const perImage = yOneHot.mul(tf.logSoftmax(gapLogits)).sum(1).neg();
+            const ce = perImage.mul(isId).sum().div(isId.sum().maximum(1));
             const z = positionLogits(f, oodW, oodB).reshape([-1]);
             const meanOver = (mask: tf.Tensor, terms: tf.Tensor): tf.Tensor =>
               mask.mul(terms).sum().div(mask.sum().maximum(1));
@@ -186,7 +180,7 @@ export async function trainEndToEnd(
       const loss = cost ? ((await cost.data())[0] ?? NaN) : NaN;
       tf.dispose(cost ? [x, yOneHot, idMask, oodMask, cost] : [x, yOneHot, idMask, oodMask]);
       losses.push(loss);
-      options.onStep?.(step, loss);
+      await options.onStep?.(step, loss);
     }
     const [cw, cb, ow, ob] = await Promise.all([clsW.data(), clsB.data(), oodW.data(), oodB.data()]);
     return {
