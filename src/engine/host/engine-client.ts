@@ -15,6 +15,8 @@ import type {
   JobProgress,
   JobRequest,
   JobResults,
+  EndToEndRequest,
+  EndToEndResult,
   ScoreRequest,
   ShaScore,
   ToEngine,
@@ -34,6 +36,13 @@ export interface EngineClient {
   ): Promise<ExtractResult>;
   train(req: Omit<TrainRequest, 'kind'>, onProgress?: ProgressListener, signal?: AbortSignal): Promise<TrainResult>;
   score(req: Omit<ScoreRequest, 'kind'>, onProgress?: ProgressListener, signal?: AbortSignal): Promise<ShaScore[]>;
+  /** Fine-tunes a trainable backbone end to end and saves it (end-to-end mode). Optional so test doubles and
+   * older engines need not implement it; services refuse end-to-end mode without it. */
+  trainEndToEnd?(
+    req: Omit<EndToEndRequest, 'kind'>,
+    onProgress?: ProgressListener,
+    signal?: AbortSignal,
+  ): Promise<EndToEndResult>;
   close(): Promise<void>;
 }
 
@@ -171,6 +180,7 @@ export function createForkedEngine(options: ForkedEngineOptions = {}): EngineCli
     extract: (req, onProgress, signal) => job({ ...req, kind: 'extract' }, onProgress, signal),
     train: (req, onProgress, signal) => job({ ...req, kind: 'train' }, onProgress, signal),
     score: async (req, onProgress, signal) => (await job({ ...req, kind: 'score' }, onProgress, signal)).scores,
+    trainEndToEnd: (req, onProgress, signal) => job({ ...req, kind: 'train-end-to-end' }, onProgress, signal),
     close: async () => {
       const p = proc;
       if (!p) return;

@@ -1,6 +1,6 @@
 // The engine process entry. Forked by the caller (child_process.fork with execArgv ['--import', tsx], or
 // Electron's utilityProcess); argv[2] is EngineOptions as JSON. It selects the tfjs backend once, then runs one
-// job at a time (extract / train / score), streaming progress; status and cancel are answered at any time.
+// job at a time (extract / train / score / train-end-to-end), streaming progress; status and cancel are answered at any time.
 // It exits when its parent goes away.
 
 import { availableParallelism } from 'node:os';
@@ -68,6 +68,9 @@ async function main(): Promise<void> {
         return runTrain(job, ctx);
       case 'score':
         return runScore(job, ctx);
+      case 'train-end-to-end':
+        // Imported on first use: only end-to-end jobs need the trainable backbones.
+        return (await import('./run-end-to-end.js')).runEndToEnd(job, ctx);
       default:
         throw new AppError('invalid-argument', `unknown job kind ${(job as { kind: string }).kind}`);
     }
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
           const status: EngineStatus = {
             pid: process.pid,
             backend,
+            ...(options.backend !== undefined ? { forcedBackend: options.backend } : {}),
             workers,
             busy: current ? { jobId: current.id, kind: current.kind, phase: current.phase } : null,
             versions: { node: process.versions.node },

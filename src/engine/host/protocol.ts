@@ -64,7 +64,54 @@ export interface ScoreRequest {
   items: string[];
 }
 
-export type JobRequest = ExtractRequest | TrainRequest | ScoreRequest;
+/** End-to-end mode: fine-tune a trainable backbone (with CLS and per-position OOD heads and the SSOD loss) on
+ * the labelled images, then save it as a TF.js layers model that later extract jobs load as `tfjs:<path>#node`. */
+export interface EndToEndRequest {
+  kind: 'train-end-to-end';
+  /** label = class index, or OOD_LABEL (-1): all of that image's positions are OOD targets, no class loss. */
+  items: (ImageItem & { label: number })[];
+  classes: number;
+  /** 'small-cnn', or 'tfjs:<folder-or-model.json>[#layer]' of a layers model (graph models cannot train). */
+  backbone: string;
+  /** Input side; default from medianSide (small-cnn) or the model's own input. */
+  inputSize?: number;
+  /** Median short side of the images, to choose small-cnn's input size. */
+  medianSide?: number;
+  /** Passes over the data; default 10. Steps = epochs * ceil(items / batchSize) unless `steps` is given. */
+  epochs?: number;
+  steps?: number;
+  batchSize?: number;
+  learningRate?: number;
+  gamma?: number;
+  alpha?: number;
+  seed?: number;
+  /** small-cnn only: channels of its three convolutions (tests use tiny ones). */
+  widths?: [number, number, number];
+  /** Folder under which the fine-tuned model goes, as `backbone-<sha12>/model.json` (temp then rename). */
+  outDir: string;
+}
+
+export interface EndToEndResult {
+  /** `tfjs:<model.json>#<map layer>`: what extract jobs should load from now on. */
+  spec: string;
+  modelJsonPath: string;
+  /** sha256 over model.json and weights.bin (the tfjs: loader's weightsSha256). */
+  sha256: string;
+  mapLayer: string;
+  inputSize: number;
+  preprocess: PreprocessSpec;
+  steps: number;
+  batchSize: number;
+  /** Loss after every step. */
+  losses: number[];
+  /** Images trained on, and those that could not be decoded (left out). */
+  trained: number;
+  failed: ExtractFailure[];
+  backend: BackendChoice;
+  seconds: number;
+}
+
+export type JobRequest = ExtractRequest | TrainRequest | ScoreRequest | EndToEndRequest;
 export type JobKind = JobRequest['kind'];
 
 export interface ExtractFailure {
@@ -119,11 +166,14 @@ export interface JobResults {
   extract: ExtractResult;
   train: TrainResult;
   score: ScoreResult;
+  'train-end-to-end': EndToEndResult;
 }
 
 export interface EngineStatus {
   pid: number;
   backend: BackendChoice;
+  /** The backend name the engine was started with (--backend), if any: a forced cpu may train end to end. */
+  forcedBackend?: string;
   /** Extraction worker threads per job (one per core by default). */
   workers: number;
   busy: { jobId: number; kind: JobKind; phase: string } | null;
