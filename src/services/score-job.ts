@@ -29,9 +29,18 @@ function requireRun(project: ProjectHandle): RunRecord & { modelPath: string } {
   return run as RunRecord & { modelPath: string };
 }
 
-/** The options the run extracted with, so new images get the same features. */
+/** The options the run extracted with, so new images get the same features: after an end-to-end run that is
+ * the fine-tuned backbone the run saved, not the base it started from. */
 function runTrainOptions(run: RunRecord): TrainOptions {
-  const c = run.config as { backbone?: string; inputSize?: number; layer?: string; preprocess?: { size?: number } };
+  const c = run.config as {
+    backbone?: string;
+    inputSize?: number;
+    layer?: string;
+    preprocess?: { size?: number };
+    fineTunedBackbone?: { spec?: string; inputSize?: number };
+  };
+  const fineTuned = c.fineTunedBackbone?.spec;
+  if (fineTuned) return { backbone: fineTuned, inputSize: c.fineTunedBackbone?.inputSize ?? c.preprocess?.size };
   return { backbone: c.backbone ?? run.backbone, inputSize: c.preprocess?.size ?? c.inputSize, layer: c.layer };
 }
 

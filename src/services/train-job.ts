@@ -21,6 +21,7 @@ import type { RunSummary, TrainOptions } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import type { JobContext } from './job-runner.js';
 import type { ProjectHandle } from './project-handle.js';
+import { checkEndToEndAllowed, endToEndCurve, fineTuneBackbone } from './train-end-to-end.js';
 
 export const DEFAULT_BACKBONE = 'mobilenet_v2';
 
@@ -141,16 +142,8 @@ export async function runTraining(
   options: TrainOptions,
   ctx: JobContext,
 ): Promise<RunSummary> {
-  if (options.mode === 'end-to-end') {
-    const status = await engine.status();
-    if (!status.backend.trainsConvolutions) {
-      throw new AppError(
-        'refused',
-        `end-to-end training needs a backend that trains convolutions at speed (native TensorFlow); ` +
-          `this engine runs on ${status.backend.name}. Use --mode heads.`,
-      );
-    }
-  }
+  const endToEnd = options.mode === 'end-to-end';
+  if (endToEnd) await checkEndToEndAllowed(engine, options);
   const set = buildTrainingSet(project);
   if (set.classes.length < 2) {
     throw new AppError(
@@ -160,11 +153,17 @@ export async function runTraining(
   }
   const all = [...set.train.map((t) => t.image), ...set.inbox];
   const seed = options.seed ?? 1;
+  const base = options.backbone ?? DEFAULT_BACKBONE;
+  // End-to-end: fine-tune first, then every image is extracted with the fine-tuned backbone.
+  const fineTuned = endToEnd ? await fineTuneBackbone(project, engine, set, options, base, ctx) : undefined;
+  const extractOptions: TrainOptions = fineTuned
+    ? { ...options, backbone: fineTuned.record.spec, inputSize: fineTuned.record.inputSize, layer: undefined }
+    : options;
   ctx.progress({ phase: 'extract', done: 0, total: all.length });
-  const extract = await extractAll(project, engine, all, options, ctx);
+  const extract = await extractAll(project, engine, all, extractOptions, ctx);
   const failed = new Set(extract.failed.map((f) => f.sha256));
   const run = createRun(project.db, {
-    backbone: `${options.backbone ?? DEFAULT_BACKBONE}`,
+    backbone: base,
     backend: extract.backend.name,
     seed,
     config: {
@@ -177,6 +176,7 @@ export async function runTraining(
       layout: extract.layout,
       backendSkipped: extract.backend.skipped,
       workers: extract.workers,
+      ...(fineTuned ? { fineTunedBackbone: fineTuned.record } : {}),
     },
   });
   try {
@@ -226,6 +226,7 @@ export async function runTraining(
           extractSeconds: extract.seconds,
           trainSeconds: (performance.now() - started) / 1000,
           extractImagesPerSecond: extract.imagesPerSecond,
+          ...(fineTuned ? { endToEndSeconds: fineTuned.record.seconds } : {}),
         },
         extractFailures: extract.failed.length,
       },
@@ -233,7 +234,7 @@ export async function runTraining(
       defaultScorer: result.defaultScorer,
       scorers: result.scorers,
       classes: set.classes,
-      lossCurve: result.lossCurve,
+      lossCurve: fineTuned ? [...endToEndCurve(fineTuned.result.losses), ...result.lossCurve] : result.lossCurve,
       snapshot: {
         images: trainItems.length + scoreItems.length,
         decisions: set.decisions,
