@@ -18,6 +18,9 @@ export interface FeatureStore {
   maps(rows: readonly number[]): Promise<Float32Array>;
   /** Pooled features of the rows: [rows.length, pooledC], float32 at full precision. */
   pooled(rows: readonly number[]): Promise<Float32Array>;
+  /** Optional: the mean over positions of each row's map, [rows.length, mapC] (a store that keeps rows in memory
+   * computes it once, so training does not re-read every map to pool it). */
+  mapMeans?(rows: readonly number[]): Promise<Float32Array>;
 }
 
 /** A training example: a row of the FeatureStore and its class index, or OOD_LABEL for an image a reviewer

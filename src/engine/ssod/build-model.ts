@@ -6,7 +6,7 @@ import type { Variant } from './config.js';
 import { stratifiedSplit } from './folds.js';
 import type { HeadsModel } from './model.js';
 import { lap, now } from './profile.js';
-import { forwardRows, scoreRaw, scoresOf, type RawScores } from './score.js';
+import { forwardRows, fusionInputScores, scoreRaw, type RawScores } from './score.js';
 import { fitGaussian, gaussianFromScatter, l2NormaliseRows, robustScale, type ScatterStats } from './scorers.js';
 import { trainOne, type TrainedHeads } from './train.js';
 
@@ -56,6 +56,21 @@ export async function runModelJob(ctx: ModelContext, job: ModelJob): Promise<Mod
   return { index: job.index, model, trained, raw };
 }
 
+/** Pooled neck features and pooled backbone features of the ID rows, for the Gaussians and the KNN refs. Without a
+ * neck or input normalisation the pooled neck feature is the map's mean over positions, which a memory-backed store
+ * already holds: no map is read again. */
+async function fitFeatures(
+  base: Parameters<typeof forwardRows>[0],
+  store: FeatureStore,
+  rows: number[],
+  signal?: AbortSignal,
+): Promise<{ gbar: Float32Array; pooled: Float32Array }> {
+  if (base.variant.neck <= 0 && !base.variant.inputNorm && store.mapMeans)
+    return { gbar: await store.mapMeans(rows), pooled: await store.pooled(rows) };
+  const f = await forwardRows(base, store, rows, 256, signal);
+  return { gbar: f.gbar, pooled: f.pooled };
+}
+
 /** Trains heads on the given items and fits every scorer's statistics on their ID images. */
 async function buildModel(
   input: ModelContext,
@@ -97,21 +112,16 @@ async function buildModel(
   };
   t = lap('model: train heads', t);
   const idK = sub.map((_, k) => k).filter((k) => sub[k]!.label !== OOD_LABEL);
-  const fwd = await forwardRows(
-    base,
-    input.features,
-    idK.map((k) => sub[k]!.row),
-    256,
-    input.signal,
-  );
+  const idRows = idK.map((k) => sub[k]!.row);
+  const feats = await fitFeatures(base, input.features, idRows, input.signal);
   t = lap('model: forward train rows', t);
   const labels = idK.map((k) => sub[k]!.label);
   const m = input.classes.length;
   const model: HeadsModel = {
     ...base,
-    density: fitGaussian(fwd.gbar, labels, trained.shapes.d, m, variant.shrinkage),
+    density: fitGaussian(feats.gbar, labels, trained.shapes.d, m, variant.shrinkage),
     mahalanobis: gaussianFromScatter(pooledScatter, variant.shrinkage),
-    knnRefs: l2NormaliseRows(Float32Array.from(fwd.pooled), input.features.layout.pooledC),
+    knnRefs: l2NormaliseRows(Float32Array.from(feats.pooled), input.features.layout.pooledC),
     scales: {},
     ssodScore: variant.ssodScore,
   };
@@ -119,19 +129,18 @@ async function buildModel(
   // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.
   const valSet = new Set(val);
   const scaleRows = idK.map((k, j) => [k, j] as const).filter(([k]) => valSet.has(k));
-  if (scaleRows.length >= 5) {
-    const raw = await scoreRaw(
-      model,
-      input.features,
-      scaleRows.map(([k]) => sub[k]!.row),
-      256,
-      input.signal,
-    );
-    for (const [name, a] of Object.entries(raw.scores)) model.scales[name] = robustScale(a);
-  } else {
-    const all = scoresOf(model, fwd);
-    for (const [name, a] of Object.entries(all)) model.scales[name] = robustScale(a);
-  }
+  // Only the scores a fusion combines need scales (KNN on the validation rows would cost a product for nothing).
+  const scaleFwd =
+    scaleRows.length >= 5
+      ? await forwardRows(
+          model,
+          input.features,
+          scaleRows.map(([k]) => sub[k]!.row),
+          256,
+          input.signal,
+        )
+      : await forwardRows(model, input.features, idRows, 256, input.signal);
+  for (const [name, a] of Object.entries(fusionInputScores(model, scaleFwd))) model.scales[name] = robustScale(a);
   lap('model: score validation for scales', t);
   return { model, trained };
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { knnStats, kthSimilarityPruned } from './knn.js';
+import { knnStats, kthSimilarityFull, kthSimilarityPruned } from './knn.js';
 import { createRng, normals } from './rng.js';
 import { l2NormaliseRows } from './scorers.js';
 
@@ -67,6 +67,20 @@ describe('kthSimilarityPruned', () => {
     const got = kthSimilarityPruned(refs, q, d, 10)!;
     bruteKth(refs, q, d, 10).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
     expect(knnStats.fullBlocks).toBeGreaterThan(0);
+    // The refs proved not prunable: later queries against them skip the bounds.
+    expect(kthSimilarityPruned(refs, q, d, 10)).toBeUndefined();
+  });
+
+  it('full product gives the exact k-th similarity, skipping excluded rows', () => {
+    const rng = createRng(8);
+    const d = 16;
+    const refs = lowRank(300, d, 4, 0.3, rng);
+    const q = Float32Array.from(refs.subarray(0, 40 * d));
+    const ex = Int32Array.from({ length: 40 }, (_, i) => i);
+    const got = kthSimilarityFull(refs, q, d, 5, ex);
+    bruteKth(refs, q, d, 5, ex).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
+    const plain = kthSimilarityFull(refs, q, d, 1);
+    plain.forEach((v) => expect(v).toBeCloseTo(1, 5));
   });
 
   it('declines small reference sets', () => {

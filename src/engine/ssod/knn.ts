@@ -30,6 +30,9 @@ export interface KnnIndex {
   projT: Float32Array;
   /** Norm of each ref outside the subspace (inflated to cover rounding). */
   residual: Float64Array;
+  /** Cleared when a block's bounds failed to prune: the refs are not near-low-rank, so later queries go straight
+   * to the full product instead of paying for bounds that will not help. */
+  prunable: boolean;
 }
 
 /** Counters for tests and benchmarks: pairs bounded, candidates given the exact product, blocks that fell back. */
@@ -105,7 +108,13 @@ function buildIndex(refs: Float32Array, d: number, p: number): KnnIndex {
   }
   for (let a = 0; a < p; a++) for (let j = 0; j < d; j++) basis[j * p + a] = cols[a]![j]!;
   const proj = project(refs, d, basis, p);
-  return { p, basis, projT: transposeRows(proj, nRef, p), residual: residualNorms(refs, proj, d, p) };
+  return {
+    p,
+    basis,
+    projT: transposeRows(proj, nRef, p),
+    residual: residualNorms(refs, proj, d, p),
+    prunable: true,
+  };
 }
 
 function project(x: Float32Array, d: number, basis: Float32Array, p: number): Float32Array {
@@ -150,8 +159,54 @@ function keepTop(top: Float64Array, v: number): void {
   top[i] = v;
 }
 
+/** The k-th largest similarity of each query by the full product, in blocks (top-k on the backend). */
+export function kthSimilarityFull(
+  refs: Float32Array,
+  queries: Float32Array,
+  d: number,
+  k: number,
+  exclude?: Int32Array,
+): Float32Array {
+  const nRef = refs.length / d;
+  const nq = queries.length / d;
+  const out = new Float32Array(nq);
+  const chunk = Math.max(1, Math.floor(4_000_000 / nRef));
+  const t = now();
+  const RT = tf.tensor2d(transposeRows(refs, nRef, d), [d, nRef]);
+  try {
+    for (let s = 0; s < nq; s += chunk) {
+      const b = Math.min(chunk, nq - s);
+      // `exclude` lets a reference skip itself (k+1 neighbours, then drop the query's own row).
+      const extra = exclude ? 1 : 0;
+      const top = tf.tidy(() => {
+        const Q = tf.tensor2d(queries.subarray(s * d, (s + b) * d), [b, d]);
+        return tf.topk(tf.matMul(Q, RT), Math.min(k + extra, nRef));
+      });
+      const vals = top.values.dataSync();
+      const idx = top.indices.dataSync();
+      const w = top.values.shape[1]!;
+      tf.dispose([top.values, top.indices]);
+      for (let i = 0; i < b; i++) {
+        let seen = 0;
+        let v = -1;
+        for (let j = 0; j < w && seen < k; j++) {
+          if (exclude && idx[i * w + j] === exclude[s + i]) continue;
+          v = vals[i * w + j]!;
+          seen++;
+        }
+        out[s + i] = v;
+      }
+    }
+  } finally {
+    RT.dispose();
+  }
+  lap('knn: full product', t);
+  return out;
+}
+
 /** The k-th largest similarity of each query to the refs (skipping ref exclude[i] for query i), or undefined when
- * the sizes are too small for the index to pay (the caller then takes the full product). */
+ * the sizes are too small for the index to pay or the refs proved not prunable (the caller then takes the full
+ * product). */
 export function kthSimilarityPruned(
   refs: Float32Array,
   queries: Float32Array,
@@ -169,13 +224,13 @@ export function kthSimilarityPruned(
     indexes.set(refs, index);
   }
   t = lap('knn: index', t);
+  if (!index.prunable) return undefined;
   const { p, projT, residual } = index;
   const qProj = project(queries, d, index.basis, p);
   const qRes = residualNorms(queries, qProj, d, p);
   const out = new Float32Array(nq);
   const chunk = Math.max(1, Math.floor(4_000_000 / nRef));
   const RpT = tf.tensor2d(projT, [p, nRef]);
-  let fullRT: tf.Tensor2D | undefined;
   const top = new Float64Array(k);
   try {
     let tl = lap('knn: project queries', t);
@@ -203,19 +258,10 @@ export function kthSimilarityPruned(
       knnStats.pairs += b * nRef;
       if (total > MAX_CANDIDATE_SHARE * b * nRef) {
         knnStats.fullBlocks++;
-        // Pruning did not pay on this block (features far from low-rank): exact full product.
-        fullRT ??= tf.tensor2d(transposeRows(refs, nRef, d), [d, nRef]);
-        const R = fullRT;
-        const f = tf.tidy(() => tf.matMul(tf.tensor2d(queries.subarray(s * d, (s + b) * d), [b, d]), R));
-        const S = f.dataSync() as Float32Array;
-        f.dispose();
-        for (let i = 0; i < b; i++) {
-          const ex = exclude ? exclude[s + i]! : -1;
-          top.fill(-Infinity);
-          for (let j = 0; j < nRef; j++) if (j !== ex) keepTop(top, S[i * nRef + j]!);
-          out[s + i] = top[0]!;
-        }
-        continue;
+        // Pruning did not pay (features far from low-rank): this block and every later one by the full product.
+        index.prunable = false;
+        out.set(kthSimilarityFull(refs, queries.subarray(s * d), d, k, exclude?.subarray(s)), s);
+        break;
       }
       knnStats.candidates += total;
       for (let i = 0; i < b; i++) {
@@ -244,7 +290,6 @@ export function kthSimilarityPruned(
     }
   } finally {
     RpT.dispose();
-    fullRT?.dispose();
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from './memory-store.js';
-import { cacheRows } from './row-cache.js';
+import { cacheRows, cachedRowsOf, storeOverCached } from './row-cache.js';
 
 const layout = { mapH: 1, mapW: 2, mapC: 2, pooledC: 3 };
 const maps = Float32Array.from({ length: 5 * 4 }, (_, i) => i);
@@ -23,6 +23,16 @@ describe('cacheRows', () => {
     expect(reads).toBe(before); // no store read for cached rows
     expect(Array.from(await cached.maps([4, 1, 0]))).toEqual(Array.from(await base.maps([4, 1, 0])));
     expect(Array.from(await cached.pooled([0, 3]))).toEqual([100, 101, 102, 109, 110, 111]);
+  });
+
+  it('gives each row mean over positions, cached or not, and the same through a worker view', async () => {
+    const base = createMemoryStore(layout, maps, pooled);
+    const cached = await cacheRows(base, [1, 3]);
+    // Row r's map is [4r, 4r+1 | 4r+2, 4r+3]: channel means 4r+1 and 4r+2.
+    expect(Array.from(await cached.mapMeans!([3, 0, 1]))).toEqual([13, 14, 1, 2, 5, 6]);
+    const view = storeOverCached(layout, 5, cachedRowsOf(cached)!);
+    expect(Array.from(await view.mapMeans!([1, 3]))).toEqual([5, 6, 13, 14]);
+    await expect(view.maps([0])).rejects.toThrow(/not cached/);
   });
 
   it('returns the store itself when the rows do not fit the budget', async () => {

@@ -11,6 +11,21 @@ export interface CachedRows {
   rows: Int32Array;
   maps: Float32Array;
   pooled: Float32Array;
+  /** Mean over positions of each cached map, [rows, mapC]. */
+  means: Float32Array;
+}
+
+/** Mean over the P positions of each of n maps [n, P * c], accumulated in float64. */
+export function meanPositions(maps: Float32Array, n: number, P: number, c: number): Float32Array {
+  const out = new Float32Array(n * c);
+  const acc = new Float64Array(c);
+  for (let i = 0; i < n; i++) {
+    acc.fill(0);
+    for (let o = i * P * c, end = (i + 1) * P * c; o < end; o += c)
+      for (let ch = 0; ch < c; ch++) acc[ch]! += maps[o + ch]!;
+    for (let ch = 0; ch < c; ch++) out[i * c + ch] = acc[ch]! / P;
+  }
+  return out;
 }
 
 const cached = new WeakMap<FeatureStore, CachedRows>();
@@ -34,10 +49,13 @@ export async function cacheRows(
   unique.forEach((r, i) => (slot[r] = i));
   const maps = sharedFloats(unique.length * mapSize);
   const pooled = sharedFloats(unique.length * pooledC);
+  const means = sharedFloats(unique.length * mapC);
   // Chunked so the underlying store never materialises more than one chunk at a time.
   for (let s = 0; s < unique.length; s += 1024) {
     const chunk = unique.slice(s, s + 1024);
-    maps.set(await store.maps(chunk), s * mapSize);
+    const m = await store.maps(chunk);
+    maps.set(m, s * mapSize);
+    means.set(meanPositions(m, chunk.length, mapH * mapW, mapC), s * mapC);
     pooled.set(await store.pooled(chunk), s * pooledC);
   }
   const read = async (
@@ -65,8 +83,10 @@ export async function cacheRows(
     count: store.count,
     maps: (want) => read(maps, mapSize, want, (r) => store.maps(r)),
     pooled: (want) => read(pooled, pooledC, want, (r) => store.pooled(r)),
+    mapMeans: (want) =>
+      read(means, mapC, want, async (r) => meanPositions(await store.maps(r), r.length, mapH * mapW, mapC)),
   };
-  cached.set(out, { rows: Int32Array.from(unique), maps, pooled });
+  cached.set(out, { rows: Int32Array.from(unique), maps, pooled, means });
   return out;
 }
 
@@ -89,5 +109,6 @@ export function storeOverCached(layout: FeatureStore['layout'], count: number, c
     count,
     maps: (want) => read(c.maps, mapSize, want),
     pooled: (want) => read(c.pooled, layout.pooledC, want),
+    mapMeans: (want) => read(c.means, layout.mapC, want),
   };
 }

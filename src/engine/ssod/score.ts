@@ -153,6 +153,17 @@ export function scoresOf(model: HeadsModel, f: Forward): Record<string, Float32A
   return scores;
 }
 
+/** The scores the fused `ssod` variants combine: all a model's fusion scales are needed for. */
+export const FUSION_INPUTS = ['ssod-head', 'ssod-density', 'mahalanobis'] as const;
+
+export function fusionInputScores(model: HeadsModel, f: Forward): Record<string, Float32Array> {
+  return {
+    'ssod-head': f.head,
+    'ssod-density': gaussianScores(model.density, f.gbar),
+    mahalanobis: gaussianScores(model.mahalanobis, f.pooled),
+  };
+}
+
 /** The `ssod` score the variant names; the fusions need the held-out ID scales (absent while fitting them). */
 export function ssodOf(model: HeadsModel, scores: Record<string, Float32Array>): Float32Array {
   const part = (k: string): { scores: Float32Array; scale: { median: number; iqr: number } } => ({

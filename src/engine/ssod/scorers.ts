@@ -1,9 +1,9 @@
 // Post-hoc OOD scorers beside SSOD, all returned as OOD scores (higher = more out-of-distribution) so that every
 // scorer is compared on equal terms. Heavy products run as batched tfjs matmuls; small algebra in Float64 JS.
 import * as tf from '@tensorflow/tfjs';
-import { kthSimilarityPruned, transposeRows } from './knn.js';
+import { kthSimilarityFull, kthSimilarityPruned, transposeRows } from './knn.js';
 
-export { transposeRows } from './knn.js';
+export { transposeRows };
 
 /** MSP, MaxLogit and Energy from class logits [n, M]. */
 export function logitScores(
@@ -53,37 +53,8 @@ export function knnScores(
   const kk = Math.min(k, nRef);
   const out = new Float32Array(nq);
   if (nRef === 0 || nq === 0) return out.fill(1);
-  const pruned = kthSimilarityPruned(refs, queries, d, kk, exclude);
-  if (pruned) return out.map((_, i) => 1 - pruned[i]!);
-  const chunk = Math.max(1, Math.floor(4_000_000 / nRef));
-  const RT = tf.tensor2d(transposeRows(refs, nRef, d), [d, nRef]);
-  try {
-    for (let s = 0; s < nq; s += chunk) {
-      const b = Math.min(chunk, nq - s);
-      // `exclude` lets a reference skip itself (k+1 neighbours, then drop the query's own row).
-      const extra = exclude ? 1 : 0;
-      const top = tf.tidy(() => {
-        const Q = tf.tensor2d(queries.subarray(s * d, (s + b) * d), [b, d]);
-        return tf.topk(tf.matMul(Q, RT), Math.min(kk + extra, nRef));
-      });
-      const vals = top.values.dataSync();
-      const idx = top.indices.dataSync();
-      const w = top.values.shape[1]!;
-      tf.dispose([top.values, top.indices]);
-      for (let i = 0; i < b; i++) {
-        let seen = 0;
-        let v = -1;
-        for (let j = 0; j < w && seen < kk; j++) {
-          if (exclude && idx[i * w + j] === exclude[s + i]) continue;
-          v = vals[i * w + j]!;
-          seen++;
-        }
-        out[s + i] = 1 - v;
-      }
-    }
-  } finally {
-    RT.dispose();
-  }
+  const kth = kthSimilarityPruned(refs, queries, d, kk, exclude) ?? kthSimilarityFull(refs, queries, d, kk, exclude);
+  for (let i = 0; i < nq; i++) out[i] = 1 - kth[i]!;
   return out;
 }
 

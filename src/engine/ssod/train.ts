@@ -118,13 +118,16 @@ async function loadBatch(
   xbarAll: Float32Array,
   stats: InputStats,
   v: Variant,
+  sample: boolean,
 ): Promise<Batch> {
   const c = store.layout.mapC;
   const rows = chunk.map((i) => items[i]!.row);
   const xbar = new Float32Array(chunk.length * c);
   chunk.forEach((i, k) => xbar.set(xbarAll.subarray(i * c, (i + 1) * c), k * c));
+  // Warm-up steps read positions only for reviewed OOD (the CLS head trains on the pooled features).
+  const needMaps = sample || chunk.some((i) => items[i]!.label === OOD_LABEL);
   return {
-    x: prepareRows(await store.maps(rows), c, stats, v),
+    x: needMaps ? prepareRows(await store.maps(rows), c, stats, v) : new Float32Array(0),
     xbar,
     pooled: await store.pooled(rows),
     labels: chunk.map((i) => items[i]!.label),
@@ -240,12 +243,14 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
     fitRows.filter((_, k) => items[input.fit[k]!]!.label !== OOD_LABEL),
   );
   const vars = toVariables(initHeadArrays(shapes, v, rng, pooledC), shapes, pooledC);
-  const xbarAll = await pooledPrepared(
-    store,
-    items.map((it) => it.row),
-    stats.map,
-    v,
-  );
+  let t0 = now();
+  const itemRows = items.map((it) => it.row);
+  // Without input normalisation the prepared positions are the raw ones: their mean is the store's map mean.
+  const xbarAll =
+    !v.inputNorm && store.mapMeans
+      ? await store.mapMeans(itemRows)
+      : await pooledPrepared(store, itemRows, stats.map, v);
+  t0 = lap('train: pooled positions', t0);
   const optimizer = tf.train.adam(config.learningRate);
   const lossCurve: LossRecord[] = [];
   const warnings: string[] = [];
@@ -262,11 +267,12 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       let idSum = 0;
       let oodSum = 0;
       let posSum = 0;
+      t0 = lap('train: epoch start', t0);
       for (let s = 0; s < order.length; s += config.batchSize) {
         throwIfCancelled(input.signal);
         let t = now();
         const chunk = order.slice(s, s + config.batchSize);
-        const b = await loadBatch(store, items, chunk, xbarAll, stats.map, v);
+        const b = await loadBatch(store, items, chunk, xbarAll, stats.map, v, sample);
         t = lap('train: load batch', t);
         const prep = prepareStep(b, vars, m, P, mapC, pooledC, gamma, sample, v, rng);
         t = lap('train: sampling', t);
@@ -301,7 +307,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       }
       const tv = now();
       const valLoss = sample && input.val.length ? await evalLoss(input, vars, stats, xbarAll, gamma, P, m) : undefined;
-      lap('train: validation loss', tv);
+      t0 = lap('train: validation loss', tv);
       lossCurve.push({
         epoch: epoch + 1,
         phase: sample ? 'ssod' : 'warmup',
@@ -322,6 +328,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
           break;
         }
       } else best = { loss: Infinity, epoch, arrays: readVariables(vars) };
+      t0 = lap('train: epoch bookkeeping', t0);
     }
   } finally {
     optimizer.dispose();
@@ -362,7 +369,7 @@ async function evalLoss(
   let n = 0;
   for (let s = 0; s < input.val.length; s += input.config.batchSize) {
     const chunk = input.val.slice(s, s + input.config.batchSize);
-    const b = await loadBatch(input.store, input.items, chunk, xbarAll, stats.map, input.variant);
+    const b = await loadBatch(input.store, input.items, chunk, xbarAll, stats.map, input.variant, true);
     const { mapC, pooledC } = input.store.layout;
     const prep = prepareStep(b, vars, m, P, mapC, pooledC, gamma, true, input.variant, rng);
     const l = tf.tidy(() => stepLoss(prep, vars, stats.pooled, input.config.alpha, input.variant));
