@@ -119,6 +119,14 @@ describe('train-end-to-end job', () => {
     const again = await runEndToEnd(request(), { ...context(cpu, { backend: 'cpu' }), deps });
     expect(again.sha256).toBe(result.sha256);
     expect(again.losses).toEqual(result.losses);
+
+    // A saved backbone is itself a tfjs: layers model that can be fine-tuned further.
+    const further = await runEndToEnd(request({ backbone: result.spec, inputSize: undefined, steps: 3 }), {
+      ...context(cpu, { backend: 'cpu' }),
+      deps,
+    });
+    expect(further).toMatchObject({ inputSize: SIZE, mapLayer: 'map', steps: 3 });
+    expect(further.sha256).not.toBe(result.sha256);
   });
 
   it('refuses wasm, unforced cpu and the folded mobilenet_v2 with clear messages', async () => {
