@@ -35,7 +35,9 @@ export interface ModelJob {
 
 export interface ModelResult {
   index: number;
-  model: HeadsModel;
+  /** The all-data model only: a fold's model has done its work once its held-out rows are scored, and its KNN
+   * references alone are tens of MB to send back and hold. */
+  model?: HeadsModel;
   trained: TrainedHeads;
   /** Scores of `scoreIdx`, or undefined when it is empty. */
   raw?: RawScores;
@@ -53,7 +55,7 @@ export async function runModelJob(ctx: ModelContext, job: ModelJob): Promise<Mod
           ctx.signal,
         )
       : undefined;
-  return { index: job.index, model, trained, raw };
+  return { index: job.index, model: job.index === 0 ? model : undefined, trained, raw };
 }
 
 /** Pooled neck features and pooled backbone features of the ID rows, for the Gaussians and the KNN refs. Without a

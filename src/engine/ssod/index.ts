@@ -135,6 +135,7 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   }
   const tFolds = Date.now();
   const { model, trained } = results[jobs.length - 1]!;
+  if (!model) throw new Error('the all-data model is missing from the results');
   perModel.push({ model: 'all data', ...trained.diagnostics });
 
   // Out-of-fold scores, in the order of `train`.
