@@ -28,6 +28,10 @@ export interface FeatureStore {
 export interface TrainItem {
   row: number;
   label: number;
+  /** Set on an augmented view (a random crop of a training image, see "widen sampling" in docs/ssod.md): the
+   * index in the training list of the image it was cut from. It trains the heads wherever its source does (same
+   * fold), and is never scored, never held out for validation and never enters the post-hoc scorers' statistics. */
+  source?: number;
 }
 export const OOD_LABEL = -1;
 

@@ -84,10 +84,20 @@ async function buildModel(
   pooledScatter: ScatterStats,
 ): Promise<{ model: HeadsModel; trained: TrainedHeads }> {
   const sub = itemIdx.map((i) => input.train[i]!);
-  const split = stratifiedSplit(sub, input.config.valFraction, seed);
+  // Augmented views always train and are never held out; the split is of the real images only.
+  const realK = sub.map((_, k) => k).filter((k) => sub[k]!.source === undefined);
+  const augK = sub.map((_, k) => k).filter((k) => sub[k]!.source !== undefined);
+  const split = stratifiedSplit(
+    realK.map((k) => sub[k]!),
+    input.config.valFraction,
+    seed,
+  );
+  const held = split.held.map((j) => realK[j]!);
   // Reviewed-OOD items always train: early stopping and scales are about held-out ID.
-  const val = split.held.filter((k) => sub[k]!.label !== OOD_LABEL);
-  const fit = [...split.fit, ...split.held.filter((k) => sub[k]!.label === OOD_LABEL)].sort((a, b) => a - b);
+  const val = held.filter((k) => sub[k]!.label !== OOD_LABEL);
+  const fit = [...split.fit.map((j) => realK[j]!), ...held.filter((k) => sub[k]!.label === OOD_LABEL), ...augK].sort(
+    (a, b) => a - b,
+  );
   let t = now();
   const trained = await trainOne({
     store: input.features,
@@ -113,7 +123,7 @@ async function buildModel(
     pooledStats: trained.pooledStats,
   };
   t = lap('model: train heads', t);
-  const idK = sub.map((_, k) => k).filter((k) => sub[k]!.label !== OOD_LABEL);
+  const idK = realK.filter((k) => sub[k]!.label !== OOD_LABEL);
   const idRows = idK.map((k) => sub[k]!.row);
   const feats = await fitFeatures(base, input.features, idRows, input.signal);
   t = lap('model: forward train rows', t);

@@ -40,6 +40,8 @@ export interface TrainHeadsInput {
   signal?: AbortSignal;
 }
 
+const isReal = (it: TrainItem): boolean => it.source === undefined;
+
 function validate(input: TrainHeadsInput): void {
   const { classes, train, features } = input;
   if (classes.length < 2) throw new AppError('invalid-argument', 'training needs at least 2 classes');
@@ -47,10 +49,12 @@ function validate(input: TrainHeadsInput): void {
   for (const it of train) {
     if (!(it.row >= 0 && it.row < features.count) || !Number.isInteger(it.row))
       throw new AppError('invalid-argument', `train row ${it.row} is not a feature row`);
+    if (it.source !== undefined && !(Number.isInteger(it.source) && train[it.source] && isReal(train[it.source]!)))
+      throw new AppError('invalid-argument', `augmented item's source ${it.source} is not a training image`);
     if (it.label === OOD_LABEL) continue;
     if (!(Number.isInteger(it.label) && it.label >= 0 && it.label < classes.length))
       throw new AppError('invalid-argument', `train label ${it.label} is not a class index`);
-    perClass[it.label]!++;
+    if (isReal(it)) perClass[it.label]!++;
   }
   const min = Math.min(...perClass);
   if (min < 2) throw new AppError('invalid-argument', `every class needs at least 2 training images (found ${min})`);
@@ -58,11 +62,30 @@ function validate(input: TrainHeadsInput): void {
     if (!(r >= 0 && r < features.count)) throw new AppError('invalid-argument', `score row ${r} is not a feature row`);
 }
 
+/** Folds of the real training images; an augmented view takes its source's fold (its source is never scored by
+ * a model that trained on a crop of it). */
+function foldsOf(train: readonly TrainItem[], k: number, seed: number): number[] {
+  const real = train.map((_, i) => i).filter((i) => isReal(train[i]!));
+  const realFold = assignFolds(
+    real.map((i) => train[i]!),
+    k,
+    seed,
+  );
+  const fold = new Array<number>(train.length).fill(0);
+  real.forEach((i, j) => (fold[i] = realFold[j]!));
+  train.forEach((it, i) => {
+    if (it.source !== undefined) fold[i] = fold[it.source]!;
+  });
+  return fold;
+}
+
 /** Per-fold Mahalanobis statistics of the ID training items' pooled features, about their common mean. */
 async function scatterByFold(input: TrainHeadsInput, fold: number[]): Promise<ScatterStats[]> {
   const d = input.features.layout.pooledC;
   const m = input.classes.length;
-  const idIdx = input.train.map((_, i) => i).filter((i) => input.train[i]!.label !== OOD_LABEL);
+  const idIdx = input.train
+    .map((_, i) => i)
+    .filter((i) => input.train[i]!.label !== OOD_LABEL && isReal(input.train[i]!));
   const pooled = await input.features.pooled(idIdx.map((i) => input.train[i]!.row));
   const centre = new Float64Array(d);
   for (let i = 0; i < idIdx.length; i++) for (let j = 0; j < d; j++) centre[j]! += pooled[i * d + j]! / idIdx.length;
@@ -98,12 +121,12 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   const { config, train } = input;
   const t0 = Date.now();
   const P = input.features.layout.mapH * input.features.layout.mapW;
-  const fold = assignFolds(train, config.folds, config.seed);
+  const fold = foldsOf(train, config.folds, config.seed);
   const foldScatter = await scatterByFold(input, fold);
   // Folds first, then the all-data model: each seeded by its index, so any execution order gives the same models.
   const jobs: ModelJob[] = [];
   for (let f = 0; f < config.folds; f++) {
-    const inFold = train.map((_, i) => i).filter((i) => fold[i] === f);
+    const inFold = train.map((_, i) => i).filter((i) => fold[i] === f && isReal(train[i]!));
     if (inFold.length === 0) continue;
     jobs.push({
       index: f + 1,
@@ -153,8 +176,9 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
       top[i] = o.top[j]!;
       heat.set(o.heatmaps.subarray(j * P, (j + 1) * P), i * P);
     });
-  const idIdx = train.map((_, i) => i).filter((i) => train[i]!.label !== OOD_LABEL);
-  const oodIdx = train.map((_, i) => i).filter((i) => train[i]!.label === OOD_LABEL);
+  const idIdx = train.map((_, i) => i).filter((i) => train[i]!.label !== OOD_LABEL && isReal(train[i]!));
+  const oodIdx = train.map((_, i) => i).filter((i) => train[i]!.label === OOD_LABEL && isReal(train[i]!));
+  const realIdx = train.map((_, i) => i).filter((i) => isReal(train[i]!));
 
   // With enough reviewed OOD, let the reviewers' decisions pick which SSOD estimate `ssod` reports.
   const metrics: Record<string, unknown> = {};
@@ -185,7 +209,8 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   for (const s of names) heldOut[s] = idIdx.map((i) => oofScores[s]![i]!);
   const thresholds = calibrateThresholds(heldOut, config.idPassRate);
 
-  const trainScores: ImageScore[] = train.map((it, i) => {
+  const trainScores: ImageScore[] = realIdx.map((i) => {
+    const it = train[i]!;
     const scores: Record<string, number> = {};
     for (const s of names) scores[s] = oofScores[s]![i]!;
     return {
@@ -206,7 +231,12 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   metrics.warnings = [...new Set(perModel.flatMap((d) => (d.warnings as string[]) ?? []))];
   metrics.samplingShare = { id: trained.diagnostics.idShare, ood: trained.diagnostics.oodShare };
   metrics.timings = { foldsMs: tFolds - t0, allDataMs: tEnd - tFolds, totalMs: tEnd - t0 };
-  metrics.counts = { train: train.length, reviewedOod: oodIdx.length, scored: input.scoreRows.length };
+  metrics.counts = {
+    train: realIdx.length,
+    augmented: train.length - realIdx.length,
+    reviewedOod: oodIdx.length,
+    scored: input.scoreRows.length,
+  };
   const lossCurve: LossRecord[] = trained.lossCurve;
   return {
     scores: [...trainScores, ...toImageScores(input.scoreRows, raw, P)],

@@ -96,6 +96,23 @@ describe('trainHeads on synthetic maps', () => {
     ).toBeGreaterThan(0.95);
   });
 
+  it('trains on augmented views without scoring them or holding them out', async () => {
+    const small = defaultHeadsConfig({ epochs: 3, folds: 2, seed: 4 });
+    const base = { features: data.store, classes, scoreRows: oodRows.slice(0, 5), config: small };
+    const plain = await trainHeads({ ...base, train });
+    // Views of the first 12 training images (rows of unseen same-class images stand in for their crops).
+    const views: TrainItem[] = testId.slice(0, 12).map((row, j) => ({ row, label: train[j]!.label, source: j }));
+    const widened = await trainHeads({ ...base, train: [...train, ...views] });
+    expect(widened.scores).toHaveLength(train.length + 5);
+    expect(widened.scores.slice(0, train.length).map((s) => s.row)).toEqual(train.map((t) => t.row));
+    expect(widened.metrics.counts).toMatchObject({ train: train.length, augmented: 12 });
+    // The views did train the heads.
+    expect(widened.model.weights).not.toEqual(plain.model.weights);
+    await expect(
+      trainHeads({ ...base, train: [...train, ...views, { row: 0, label: 0, source: train.length }] }),
+    ).rejects.toMatchObject({ code: 'invalid-argument' });
+  });
+
   it('refuses bad input and honours cancellation', async () => {
     await expect(
       trainHeads({ features: data.store, classes: ['x'], train, scoreRows: [], config }),
