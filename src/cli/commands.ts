@@ -176,8 +176,10 @@ export const COMMANDS: CommandSpec[] = [
     name: 'train',
     usage:
       'train DIR [--backbone B] [--layer L] [--mode heads|end-to-end] [--input-size N] [--folds K] [--gamma G] ' +
-      '[--alpha A] [--epochs E] [--seed S] [--backend NAME]',
-    summary: 'extract missing features, train SSOD, score everything',
+      '[--alpha A] [--epochs E] [--seed S] [--backend NAME] [--crops N]',
+    summary:
+      'extract missing features, train SSOD, score everything (--crops N: random crops per image to widen ' +
+      'sampling; 0 = never, default = only when the background is degenerate)',
     positionals: ['DIR'],
     options: {
       backbone: { type: 'string' },
@@ -190,6 +192,7 @@ export const COMMANDS: CommandSpec[] = [
       epochs: { type: 'string' },
       seed: { type: 'string' },
       backend: { type: 'string' },
+      crops: { type: 'string' },
     },
     async run(ctx) {
       await openProject(ctx);
@@ -208,6 +211,7 @@ export const COMMANDS: CommandSpec[] = [
         epochs: num(ctx, 'epochs', { int: true, min: 1, max: 1000 }),
         seed: num(ctx, 'seed', { int: true, min: 0 }),
         backend: str(ctx, 'backend'),
+        crops: num(ctx, 'crops', { int: true, min: 0, max: 16 }),
       };
       const result = await ctx.runJob(ctx.api.jobs.train(options));
       const run = await ctx.api.runs.get((result.result as { id: number }).id);

@@ -15,13 +15,14 @@ import {
   type RunImageResult,
 } from '../db/index.js';
 import type { EngineClient } from '../engine/host/engine-client.js';
-import type { ExtractResult, ShaScore } from '../engine/host/protocol.js';
+import type { BackboneRequest, ExtractResult, ShaScore, TrainRequest } from '../engine/host/protocol.js';
 import { OOD_LABEL } from '../engine/types.js';
 import type { RunSummary, TrainOptions } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import type { JobContext } from './job-runner.js';
 import type { ProjectHandle } from './project-handle.js';
 import { checkEndToEndAllowed, endToEndCurve, fineTuneBackbone } from './train-end-to-end.js';
+import { decideWidening, stillDegenerateWarning, widenSampling, type WidenedMetrics } from './widen-sampling.js';
 
 export const DEFAULT_BACKBONE = 'mobilenet_v2';
 
@@ -68,21 +69,22 @@ export async function extractAll(
   ctx: JobContext,
 ): Promise<ExtractResult> {
   const items = uniqueBySha(images).map((i) => ({ sha256: i.sha256!, path: i.path }));
-  const medianSide = median(images.map((i) => Math.min(i.width ?? 224, i.height ?? 224)));
   return engine.extract(
-    {
-      items,
-      cacheDir: project.featuresDir,
-      backbone: {
-        spec: options.backbone ?? DEFAULT_BACKBONE,
-        inputSize: options.inputSize ?? chooseInputSize(medianSide),
-        mapLayer: options.layer,
-        modelCacheDir: join(project.cacheDir, 'models'),
-      },
-    },
+    { items, cacheDir: project.featuresDir, backbone: backboneRequest(project, images, options) },
     (p) => ctx.progress({ phase: 'extract', done: p.done, total: p.total }),
     ctx.signal,
   );
+}
+
+/** The backbone as extraction runs it for these images (the input size follows their median side). */
+export function backboneRequest(project: ProjectHandle, images: ImageBrief[], options: TrainOptions): BackboneRequest {
+  const medianSide = median(images.map((i) => Math.min(i.width ?? 224, i.height ?? 224)));
+  return {
+    spec: options.backbone ?? DEFAULT_BACKBONE,
+    inputSize: options.inputSize ?? chooseInputSize(medianSide),
+    mapLayer: options.layer,
+    modelCacheDir: join(project.cacheDir, 'models'),
+  };
 }
 
 /** Small images are not upscaled to 224: the backbone runs at a size near the data's. */
@@ -189,25 +191,50 @@ export async function runTraining(
       .filter((s) => !failed.has(s) && !trained.has(s));
     const modelOut = join(project.modelsDir, `run-${run.id}.json`);
     const started = performance.now();
-    const result = await engine.train(
-      {
-        cacheDir: project.featuresDir,
-        backboneKey: extract.backboneKey,
-        classes: set.classes,
-        train: trainItems.map((t) => ({ sha256: t.sha256!, label: t.label })),
-        score: scoreItems,
-        config: {
-          seed,
-          ...(options.folds !== undefined ? { folds: options.folds } : {}),
-          ...(options.gamma !== undefined ? { gamma: options.gamma } : {}),
-          ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
-          ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
-        },
-        modelOut,
+    const request: Omit<TrainRequest, 'kind'> = {
+      cacheDir: project.featuresDir,
+      backboneKey: extract.backboneKey,
+      classes: set.classes,
+      train: trainItems.map((t) => ({ sha256: t.sha256!, label: t.label })),
+      score: scoreItems,
+      config: {
+        seed,
+        ...(options.folds !== undefined ? { folds: options.folds } : {}),
+        ...(options.gamma !== undefined ? { gamma: options.gamma } : {}),
+        ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
+        ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
       },
+      modelOut,
+    };
+    let result = await engine.train(
+      request,
       (p) => ctx.progress({ phase: p.phase, done: p.done, total: p.total, loss: p.loss, message: p.message }),
       ctx.signal,
     );
+    // A degenerate background (or an explicit --crops) retrains with random crops; that result is the run.
+    let widened: WidenedMetrics | undefined;
+    let widenExtractSeconds: number | undefined;
+    const decision = decideWidening(options.crops, result.metrics);
+    if (decision) {
+      const paths = new Map(set.train.map((t) => [t.image.sha256, t.image.path]));
+      const out = await widenSampling(
+        engine,
+        {
+          decision,
+          request,
+          backbone: backboneRequest(project, all, extractOptions),
+          pathOf: (sha) => paths.get(sha),
+          seed,
+        },
+        ctx,
+      );
+      ({ result, widened } = out);
+      widenExtractSeconds = out.extractSeconds;
+      if (!(widened.oodShareAfter >= widened.minOodShare)) {
+        const warnings = Array.isArray(result.metrics.warnings) ? (result.metrics.warnings as string[]) : [];
+        result.metrics.warnings = [...warnings, stillDegenerateWarning(widened)];
+      }
+    }
     const bySha = groupBySha(all);
     const rows = toRunResults(
       result.scores,
@@ -222,8 +249,10 @@ export async function runTraining(
     const finished = finishRun(project.db, run.id, {
       metrics: {
         ...result.metrics,
+        ...(widened ? { widened } : {}),
         timings: {
           extractSeconds: extract.seconds,
+          ...(widenExtractSeconds !== undefined ? { widenExtractSeconds } : {}),
           trainSeconds: (performance.now() - started) / 1000,
           extractImagesPerSecond: extract.imagesPerSecond,
           ...(fineTuned ? { endToEndSeconds: fineTuned.record.seconds } : {}),

@@ -201,6 +201,9 @@ export interface TrainOptions {
   epochs?: number;
   seed?: number;
   backend?: string;
+  /** Random crops per training image to widen SSOD's sampling (docs/ssod.md, "Widening sampling with crops"):
+   * 0 never widens; absent = automatic (2 per image when the background share is degenerate); N > 0 always. */
+  crops?: number;
 }
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';

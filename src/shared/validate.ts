@@ -153,6 +153,7 @@ export const trainOptions: Validator<TrainOptions> = object<TrainOptions>({
   epochs: optional(integer({ min: 1, max: 100_000 })),
   seed: optional(integer()),
   backend: optional(string(100)),
+  crops: optional(integer({ min: 0, max: 16 })),
 });
 
 export const exportOptions: Validator<ExportOptions> = object<ExportOptions>({

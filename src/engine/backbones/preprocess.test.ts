@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { isAppError } from '../../shared/errors.js';
 import type { PreprocessSpec } from '../types.js';
-import { decodeBatchForBackbone, decodeForBackbone } from './preprocess.js';
+import { cropPixels, decodeBatchForBackbone, decodeForBackbone } from './preprocess.js';
 
 const spec = (size: number, fit: PreprocessSpec['fit'] = 'squash'): PreprocessSpec => ({
   size,
@@ -84,5 +84,48 @@ describe('decodeForBackbone', () => {
     expect(batch[48]).toBe(0);
     const error: unknown = await decodeForBackbone(join(dir, 'missing.png'), spec(4)).catch((e: unknown) => e);
     expect(isAppError(error, 'io-error')).toBe(true);
+  });
+});
+
+describe('crops', () => {
+  // A 40x30 noisy RGB image and the same region saved as its own file, cut by hand.
+  const W = 40;
+  const H = 30;
+  const region = { left: 8, top: 6, width: 20, height: 15 };
+  beforeAll(async () => {
+    const px = Buffer.alloc(W * H * 3);
+    for (let i = 0; i < px.length; i++) px[i] = (i * 7919 + ((i * i) % 251)) % 256;
+    await sharp(px, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toFile(join(dir, 'noisy.png'));
+    await sharp(px, { raw: { width: W, height: H, channels: 3 } })
+      .extract(region)
+      .png()
+      .toFile(join(dir, 'noisy-cut.png'));
+  });
+
+  it('gives the input of the pre-cropped file, rescaled to the backbone size', async () => {
+    const crop = { x: 8 / W, y: 6 / H, w: 20 / W, h: 15 / H };
+    for (const fit of ['squash', 'crop', 'pad'] as const) {
+      const cropped = await decodeForBackbone(join(dir, 'noisy.png'), spec(16, fit), crop);
+      const file = await decodeForBackbone(join(dir, 'noisy-cut.png'), spec(16, fit));
+      expect(cropped).toEqual(file);
+    }
+    // And differs from the whole image, so the comparison above can fail.
+    const whole = await decodeForBackbone(join(dir, 'noisy.png'), spec(16));
+    expect(whole).not.toEqual(await decodeForBackbone(join(dir, 'noisy-cut.png'), spec(16)));
+  });
+
+  it('cuts the EXIF-oriented image: the top half of the rotated red|blue image is red', async () => {
+    const x = await decodeForBackbone(join(dir, 'rot.png'), spec(4), { x: 0, y: 0, w: 1, h: 0.5 });
+    for (let p = 0; p < 16; p++) expect([...x.subarray(p * 3, p * 3 + 3)].map(Math.round)).toEqual([1, 0, 0]);
+  });
+
+  it('keeps boxes inside the image and rejects bad ones', () => {
+    expect(cropPixels({ x: 0.9, y: 0.9, w: 0.5, h: 0.5 }, 10, 10)).toEqual({ left: 9, top: 9, width: 1, height: 1 });
+    expect(cropPixels({ x: 0, y: 0, w: 0.01, h: 1 }, 10, 10)).toEqual({ left: 0, top: 0, width: 1, height: 10 });
+    expect(() => cropPixels({ x: 0, y: 0, w: 0, h: 1 }, 10, 10)).toThrow(/crop/);
+    expect(() => cropPixels({ x: -0.1, y: 0, w: 0.5, h: 1 }, 10, 10)).toThrow(/crop/);
+    expect(() => cropPixels({ x: 0, y: Number.NaN, w: 0.5, h: 1 }, 10, 10)).toThrow(/crop/);
   });
 });

@@ -1,20 +1,65 @@
 // Image file -> backbone input, as the PreprocessSpec declares. sharp does the decoding and resizing in
 // libvips (off the JS thread); the JS side only turns uint8 into normalised float32 in one loop.
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { AppError } from '../../shared/errors.js';
 import type { PreprocessSpec } from '../types.js';
 
 const FIT = { squash: 'fill', crop: 'cover', pad: 'contain' } as const;
 
-/** Decoded, resized RGB bytes: size * size * 3. */
-export async function decodeRgb(path: string, spec: PreprocessSpec): Promise<Buffer> {
-  try {
-    const { data, info } = await sharp(path, { pages: 1, failOn: 'none' })
+/** A region of the EXIF-oriented image, relative to its width and height (values in [0, 1]). */
+export interface RelativeCrop {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** The crop in whole pixels of a width×height image: at least 1×1 and always inside the image. */
+export function cropPixels(
+  crop: RelativeCrop,
+  width: number,
+  height: number,
+): { left: number; top: number; width: number; height: number } {
+  const vals = [crop.x, crop.y, crop.w, crop.h];
+  if (!vals.every((v) => Number.isFinite(v) && v >= 0 && v <= 1) || crop.w <= 0 || crop.h <= 0) {
+    throw new AppError('invalid-argument', `crop ${JSON.stringify(crop)} must lie in [0, 1] with w, h > 0`);
+  }
+  const left = Math.min(width - 1, Math.round(crop.x * width));
+  const top = Math.min(height - 1, Math.round(crop.y * height));
+  return {
+    left,
+    top,
+    width: Math.max(1, Math.min(width - left, Math.round(crop.w * width))),
+    height: Math.max(1, Math.min(height - top, Math.round(crop.h * height))),
+  };
+}
+
+/** Decoded, oriented, flattened sRGB pipeline of a file: what every path below starts from. */
+function oriented(path: string): Sharp {
+  return (
+    sharp(path, { pages: 1, failOn: 'none' })
       .rotate() // EXIF orientation
       // Transparent pixels become white (as an image viewer shows them) rather than whatever colour
       // the encoder left under alpha 0, which removeAlpha() would expose.
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
+  );
+}
+
+/** The crop's pixels as a pipeline. Two passes: sharp would cut a pre-resize extract before applying EXIF
+ * orientation, and the crop is defined on the oriented image. */
+async function croppedSource(path: string, crop: RelativeCrop): Promise<Sharp> {
+  const { data, info } = await oriented(path).raw().toBuffer({ resolveWithObject: true });
+  const box = cropPixels(crop, info.width, info.height);
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).extract(box);
+}
+
+/** Decoded, resized RGB bytes: size * size * 3. With `crop`, only that region of the oriented image, rescaled to
+ * the backbone's input (so a crop is also a zoom). */
+export async function decodeRgb(path: string, spec: PreprocessSpec, crop?: RelativeCrop): Promise<Buffer> {
+  try {
+    const source = crop ? await croppedSource(path, crop) : oriented(path);
+    const { data, info } = await source
       .resize(spec.size, spec.size, { fit: FIT[spec.fit], position: 'centre', background: '#000000' })
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -23,6 +68,7 @@ export async function decodeRgb(path: string, spec: PreprocessSpec): Promise<Buf
     }
     return data;
   } catch (error) {
+    if (error instanceof AppError) throw error;
     throw new AppError('io-error', `cannot decode ${path}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
@@ -49,9 +95,13 @@ export function normaliseInto(rgb: Uint8Array, spec: PreprocessSpec, out: Float3
 }
 
 /** One image as the backbone's input: size * size * 3 float32, row-major HWC. */
-export async function decodeForBackbone(path: string, spec: PreprocessSpec): Promise<Float32Array> {
+export async function decodeForBackbone(
+  path: string,
+  spec: PreprocessSpec,
+  crop?: RelativeCrop,
+): Promise<Float32Array> {
   const out = new Float32Array(spec.size * spec.size * 3);
-  normaliseInto(await decodeRgb(path, spec), spec, out);
+  normaliseInto(await decodeRgb(path, spec, crop), spec, out);
   return out;
 }
 

@@ -4,12 +4,19 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../../shared/errors.js';
-import type { BackendName } from '../types.js';
+import type { BackendName, PreprocessSpec } from '../types.js';
 import { encodeFloat16 } from '../features/float16.js';
 import { loadEngineDeps } from './engine-deps.js';
 import type { BatchResult, WorkerInit, WorkerReply, WorkerRequest } from './extract-pool.js';
+import type { CropBox } from './protocol.js';
 
 const init = workerData as WorkerInit;
+
+/** Crops always decode with the real preprocessing (a test double's decoder knows nothing of crops); it is loaded
+ * on the first crop only. */
+async function decodeCrop(path: string, spec: PreprocessSpec, crop: CropBox): Promise<Float32Array> {
+  return (await import('../backbones/preprocess.js')).decodeForBackbone(path, spec, crop);
+}
 const port = parentPort;
 if (!port) throw new Error('extract-worker must run in a worker thread');
 
@@ -34,7 +41,11 @@ async function main(): Promise<void> {
   let chain: Promise<void> = Promise.resolve();
   port?.on('message', (msg: WorkerRequest) => {
     if (msg.type !== 'batch') return;
-    const decoded = Promise.allSettled(msg.items.map((it) => deps.decodeForBackbone(it.path, preprocess)));
+    const decoded = Promise.allSettled(
+      msg.items.map((it) =>
+        it.crop ? decodeCrop(it.path, preprocess, it.crop) : deps.decodeForBackbone(it.path, preprocess),
+      ),
+    );
     chain = chain.then(async () => {
       const settled = await decoded;
       const okItems: number[] = [];

@@ -24,9 +24,20 @@ export interface BackboneRequest {
   modelCacheDir?: string;
 }
 
+/** A region of the EXIF-oriented image, each value relative to its width or height, in [0, 1]. */
+export interface CropBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
 export interface ImageItem {
+  /** Cache key: the file's sha256, or for a crop a sha256 naming the view (see widen-sampling in services). */
   sha256: string;
   path: string;
+  /** Extract only this region, rescaled to the backbone's input (cut after EXIF orientation, before resizing). */
+  crop?: CropBox;
 }
 
 export interface ExtractRequest {
@@ -45,8 +56,10 @@ export interface TrainRequest {
   /** Backbone key as returned by extract (the cache is read, no backbone is loaded). */
   backboneKey: string;
   classes: string[];
-  /** label = class index, or OOD_LABEL (-1) for an image a reviewer rejected as out-of-distribution. */
-  train: { sha256: string; label: number }[];
+  /** label = class index, or OOD_LABEL (-1) for an image a reviewer rejected as out-of-distribution.
+   * `source` marks an augmented view (e.g. a crop): the index in `train` of the image it was cut from
+   * (TrainItem.source); views are never scored. */
+  train: { sha256: string; label: number; source?: number }[];
   /** Images scored by the model trained on all of `train` (inbox). */
   score: string[];
   config?: Partial<HeadsConfig>;

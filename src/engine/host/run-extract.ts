@@ -7,16 +7,31 @@ import { openFeatureCache } from '../features/feature-cache.js';
 import { throwIfCancelled } from './cancel.js';
 import { ExtractPool, type WorkerInit } from './extract-pool.js';
 import type { JobContext } from './job-context.js';
-import type { ExtractFailure, ExtractRequest, ExtractResult, ImageItem } from './protocol.js';
+import type { CropBox, ExtractFailure, ExtractRequest, ExtractResult, ImageItem } from './protocol.js';
 
 const DEFAULT_BATCH = 8;
 const FSYNC_EVERY_MS = 2000;
+
+/** A crop box inside the image (a little slack for rounding in x + w). */
+function isCrop(c: CropBox): boolean {
+  const v = [c.x, c.y, c.w, c.h];
+  return (
+    v.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 1) &&
+    c.w > 0 &&
+    c.h > 0 &&
+    c.x + c.w <= 1 + 1e-6 &&
+    c.y + c.h <= 1 + 1e-6
+  );
+}
 
 function checkRequest(req: ExtractRequest): void {
   if (!Array.isArray(req.items)) throw new AppError('invalid-argument', 'extract: items must be an array');
   for (const it of req.items) {
     if (typeof it?.path !== 'string' || typeof it.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(it.sha256)) {
       throw new AppError('invalid-argument', `extract: bad item ${JSON.stringify(it)}`);
+    }
+    if (it.crop !== undefined && !isCrop(it.crop)) {
+      throw new AppError('invalid-argument', `extract: bad crop ${JSON.stringify(it.crop)} (x, y, w, h in [0, 1])`);
     }
   }
   if (typeof req.cacheDir !== 'string' || req.cacheDir === '') {
@@ -62,7 +77,7 @@ export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<
   const mapN = info.layout.mapH * info.layout.mapW * info.layout.mapC;
   const pooledC = info.layout.pooledC;
 
-  // Same content in two files is extracted once.
+  // Same content in two files is extracted once (a crop's key names the view, so the same view too).
   const unique = new Map<string, ImageItem>();
   for (const it of req.items) if (!unique.has(it.sha256)) unique.set(it.sha256, it);
   const todo = [...unique.values()].filter((it) => !cache.has(it.sha256));

@@ -53,7 +53,11 @@ export async function runTrain(req: TrainRequest, ctx: JobContext): Promise<Trai
     const result = await ctx.deps.trainHeads({
       features,
       classes: req.classes,
-      train: req.train.map((t, row) => ({ row, label: t.label })),
+      train: req.train.map((t, row) => ({
+        row,
+        label: t.label,
+        ...(t.source !== undefined ? { source: t.source } : {}),
+      })),
       scoreRows: (req.score ?? []).map((_, j) => req.train.length + j),
       config,
       onProgress: (p) => ctx.progress(p),
