@@ -128,6 +128,7 @@ describe('widening sampling in a training run', () => {
     const rows = (await services.api.images.list({ limit: 10_000, sortBy: 'path' })).rows;
     expect(rows.length).toBe(32); // the current project is 'plain'
     expect(rows.every((r) => r.scores && Object.keys(r.scores).length > 0)).toBe(true);
+    expect((await services.api.runs.get(forced.id)).snapshot.images).toBe(32);
   });
 
   it('crops: 0 disables widening, even on a degenerate background', () => {
@@ -142,6 +143,25 @@ describe('widening sampling in a training run', () => {
   it('crops: N forces widening on a project that does not need it', () => {
     expect(widenedOf(forced)).toMatchObject({ reason: 'requested', perImage: 1, views: 32, images: 32 });
     expect(counts(forced)).toMatchObject({ train: 32, augmented: 32 });
+  });
+
+  it('is cancellable while extracting the crops: the run is marked cancelled and the current run stays', async () => {
+    const phases: string[] = [];
+    const stop = services.bus.on('job.progress', (p) => {
+      phases.push(p.phase);
+      if (p.phase === 'widen: extract crops') void services.api.jobs.cancel(p.jobId);
+    });
+    try {
+      const ref = await services.api.jobs.train({ ...TRAIN, crops: 2 });
+      const result = await services.api.jobs.wait(ref.id);
+      expect(result.outcome).toBe('cancelled');
+    } finally {
+      stop();
+    }
+    expect(phases).toContain('widen: extract crops');
+    const runs = await services.api.runs.list();
+    expect(runs.find((r) => r.isCurrent)?.id).toBe(forced.id);
+    expect(runs.reduce((a, b) => (b.id > a.id ? b : a)).status).toBe('cancelled');
   });
 });
 
