@@ -127,6 +127,11 @@ try {
       `${fmt(t.trainSeconds)} s, the rest saving scores; folds ${config.folds ?? 'default'}, epochs ` +
       `${config.epochs ?? 'default'}) — target <= 20 s`,
   );
+  const phases = Object.entries((retrain.metrics.phaseMs ?? {}) as Record<string, number>).slice(0, 6);
+  report(
+    `  where the models' time went (summed over ${Number(retrain.metrics.modelThreads ?? 1)} threads): ` +
+      phases.map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', '),
+  );
   // `ssod score` scores what the current run has not scored yet (train images keep out-of-fold scores).
   const added = Math.max(1, Math.round(N / 20));
   for (let i = 0; i < added; i++)

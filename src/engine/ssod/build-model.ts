@@ -5,7 +5,7 @@ import { OOD_LABEL, type FeatureStore, type HeadsConfig, type ProgressFn, type T
 import type { Variant } from './config.js';
 import { stratifiedSplit } from './folds.js';
 import type { HeadsModel } from './model.js';
-import { lap, now } from './profile.js';
+import { lap, now, phaseMs } from './profile.js';
 import { forwardRows, fusionInputScores, scoreRaw, type RawScores } from './score.js';
 import { fitGaussian, gaussianFromScatter, l2NormaliseRows, robustScale, type ScatterStats } from './scorers.js';
 import { trainOne, type TrainedHeads } from './train.js';
@@ -41,9 +41,12 @@ export interface ModelResult {
   trained: TrainedHeads;
   /** Scores of `scoreIdx`, or undefined when it is empty. */
   raw?: RawScores;
+  /** Wall-clock milliseconds per phase while this model was built (see profile.ts). */
+  phaseMs: Record<string, number>;
 }
 
 export async function runModelJob(ctx: ModelContext, job: ModelJob): Promise<ModelResult> {
+  const before = { ...phaseMs };
   const { model, trained } = await buildModel(ctx, job.itemIdx, job.variant, job.seed, job.phase, job.pooledScatter);
   const raw =
     job.scoreIdx.length > 0
@@ -55,7 +58,9 @@ export async function runModelJob(ctx: ModelContext, job: ModelJob): Promise<Mod
           ctx.signal,
         )
       : undefined;
-  return { index: job.index, model: job.index === 0 ? model : undefined, trained, raw };
+  const spent: Record<string, number> = {};
+  for (const [k, v] of Object.entries(phaseMs)) if (v > (before[k] ?? 0)) spent[k] = v - (before[k] ?? 0);
+  return { index: job.index, model: job.index === 0 ? model : undefined, trained, raw, phaseMs: spent };
 }
 
 /** Pooled neck features and pooled backbone features of the ID rows, for the Gaussians and the KNN refs. Without a

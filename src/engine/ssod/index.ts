@@ -203,6 +203,14 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
     }
   }
   metrics.modelThreads = threads;
+  // Where the models' time went, summed over models (CPU-side wall time per phase; threads overlap).
+  const phases: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.phaseMs)) phases[k] = (phases[k] ?? 0) + v;
+  metrics.phaseMs = Object.fromEntries(
+    Object.entries(phases)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => [k, Math.round(v)]),
+  );
   metrics.ssodVariant = { ...variant, ssodScore: model.ssodScore };
 
   const heldOut: Record<string, number[]> = {};

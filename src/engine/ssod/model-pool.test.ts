@@ -39,7 +39,11 @@ describe('model pool', () => {
     expect(seq.metrics.modelThreads).toBe(1);
     expect(par.metrics.modelThreads).toBe(2);
     // Only the thread count may differ.
-    expect({ ...par.metrics, modelThreads: 1, timings: 0 }).toEqual({ ...seq.metrics, timings: 0 });
+    expect({ ...par.metrics, modelThreads: 1, timings: 0, phaseMs: 0 }).toEqual({
+      ...seq.metrics,
+      timings: 0,
+      phaseMs: 0,
+    });
   }, 60_000);
 
   it('stops the workers when the run is cancelled', async () => {

@@ -11,7 +11,7 @@ import {
   type ProgressFn,
   type TrainItem,
 } from '../types.js';
-import type { Variant } from './config.js';
+import { effectiveBatchSize, type Variant } from './config.js';
 import {
   baseLogits,
   channelStats,
@@ -43,6 +43,7 @@ export interface TrainedHeads {
     idShare: number;
     oodShare: number;
     gammaUsed: number;
+    batchSize: number;
     warnings: string[];
   };
 }
@@ -117,6 +118,7 @@ async function loadBatch(
   chunk: readonly number[],
   xbarAll: Float32Array,
   stats: InputStats,
+  pooledStats: InputStats,
   v: Variant,
   sample: boolean,
 ): Promise<Batch> {
@@ -129,9 +131,18 @@ async function loadBatch(
   return {
     x: needMaps ? prepareRows(await store.maps(rows), c, stats, v) : new Float32Array(0),
     xbar,
-    pooled: await store.pooled(rows),
+    pooled: standardise(await store.pooled(rows), pooledStats),
     labels: chunk.map((i) => items[i]!.label),
   };
+}
+
+/** (x - mean) / std per channel, in place: done once per batch in JS instead of two uploads and two kernels per
+ * step on the backend (the scorer standardises the same way on the backend). */
+function standardise(x: Float32Array, stats: InputStats): Float32Array {
+  const c = stats.mean.length;
+  for (let o = 0; o < x.length; o += c)
+    for (let j = 0; j < c; j++) x[o + j] = (x[o + j]! - stats.mean[j]!) / stats.std[j]!;
+  return x;
 }
 
 /** Rows `idx` of a row-major [*, w] array as a [idx.length, w] tensor, or undefined when idx is empty. */
@@ -210,13 +221,7 @@ function disposeStep(s: StepInputs): void {
   );
 }
 
-function stepLoss(
-  s: StepInputs,
-  vars: Record<string, tf.Tensor>,
-  pooledStats: InputStats,
-  alpha: number,
-  v: Variant,
-): tf.Scalar {
+function stepLoss(s: StepInputs, vars: Record<string, tf.Tensor>, alpha: number, v: Variant): tf.Scalar {
   const ssod = ssodLoss({
     clsLogits: s.xbarId ? clsLogits(neck(s.xbarId, vars, v), vars, v) : undefined,
     oneHot: s.oneHot,
@@ -227,7 +232,8 @@ function stepLoss(
   });
   if (!s.pooledId || !s.oneHot) return ssod;
   // The baseline classifier trains beside the heads on the pooled feature; its parameters are disjoint.
-  const base = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(s.oneHot, baseLogits(s.pooledId, pooledStats, vars));
+  // pooledId is standardised already (loadBatch).
+  const base = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(s.oneHot, baseLogits(s.pooledId, undefined, vars));
   return tf.add(ssod, base);
 }
 
@@ -252,6 +258,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       : await pooledPrepared(store, itemRows, stats.map, v);
   t0 = lap('train: pooled positions', t0);
   const optimizer = tf.train.adam(config.learningRate);
+  const batchSize = effectiveBatchSize(config.batchSize, input.fit.length, v);
   const lossCurve: LossRecord[] = [];
   const warnings: string[] = [];
   let gamma = config.gamma;
@@ -268,11 +275,11 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       let oodSum = 0;
       let posSum = 0;
       t0 = lap('train: epoch start', t0);
-      for (let s = 0; s < order.length; s += config.batchSize) {
+      for (let s = 0; s < order.length; s += batchSize) {
         throwIfCancelled(input.signal);
         let t = now();
-        const chunk = order.slice(s, s + config.batchSize);
-        const b = await loadBatch(store, items, chunk, xbarAll, stats.map, v, sample);
+        const chunk = order.slice(s, s + batchSize);
+        const b = await loadBatch(store, items, chunk, xbarAll, stats.map, stats.pooled, v, sample);
         t = lap('train: load batch', t);
         const prep = prepareStep(b, vars, m, P, mapC, pooledC, gamma, sample, v, rng);
         t = lap('train: sampling', t);
@@ -283,11 +290,14 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
         }
         // Every variable must take part in every step: tfjs's Adam keeps its moments by position in the list
         // of variables that received a gradient, so a step that skips one (warm-up) would misalign them.
+        // The anchor costs a dozen kernels per step, so it is added only to steps that would leave a variable out:
+        // every variable takes part when the batch has ID rows and some position or OOD row reaches the OOD head.
+        const allUsed = prep.idRows.length > 0 && (prep.xId || prep.xOod || prep.xbarOod) !== undefined;
         const anchor = (): tf.Scalar => tf.mul(0, tf.addN(Object.values(vars).map((t) => tf.sum(t))));
-        const loss = optimizer.minimize(
-          () => tf.add(stepLoss(prep, vars, stats.pooled, config.alpha, v), anchor()),
-          true,
-        );
+        const loss = optimizer.minimize(() => {
+          const l = stepLoss(prep, vars, config.alpha, v);
+          return allUsed ? l : tf.add(l, anchor());
+        }, true);
         total += loss ? (loss.dataSync()[0] ?? 0) : 0;
         batches++;
         tf.dispose(loss ?? undefined);
@@ -350,6 +360,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       idShare: share.id,
       oodShare: share.ood,
       gammaUsed: gamma,
+      batchSize,
       warnings,
     },
   };
@@ -369,10 +380,10 @@ async function evalLoss(
   let n = 0;
   for (let s = 0; s < input.val.length; s += input.config.batchSize) {
     const chunk = input.val.slice(s, s + input.config.batchSize);
-    const b = await loadBatch(input.store, input.items, chunk, xbarAll, stats.map, input.variant, true);
+    const b = await loadBatch(input.store, input.items, chunk, xbarAll, stats.map, stats.pooled, input.variant, true);
     const { mapC, pooledC } = input.store.layout;
     const prep = prepareStep(b, vars, m, P, mapC, pooledC, gamma, true, input.variant, rng);
-    const l = tf.tidy(() => stepLoss(prep, vars, stats.pooled, input.config.alpha, input.variant));
+    const l = tf.tidy(() => stepLoss(prep, vars, input.config.alpha, input.variant));
     total += (l.dataSync()[0] ?? 0) * chunk.length;
     n += chunk.length;
     l.dispose();

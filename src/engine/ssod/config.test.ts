@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { defaultHeadsConfig, effectiveBatchSize, resolveConfig } from './config.js';
+
+describe('effectiveBatchSize', () => {
+  const v = { maxStepsPerEpoch: 48 };
+  it('keeps the configured batch where an epoch has few steps', () => {
+    expect(effectiveBatchSize(128, 3000, v)).toBe(128); // 24 steps
+    expect(effectiveBatchSize(128, 48 * 128, v)).toBe(128);
+  });
+  it('doubles the batch for large sets, at most 8x', () => {
+    expect(effectiveBatchSize(128, 48 * 128 + 1, v)).toBe(256);
+    expect(effectiveBatchSize(128, 9000, v)).toBe(256); // 36 steps
+    expect(effectiveBatchSize(128, 45_000, v)).toBe(1024);
+    expect(effectiveBatchSize(128, 1_000_000, v)).toBe(1024);
+  });
+  it('never changes the batch when switched off', () => {
+    expect(effectiveBatchSize(128, 1_000_000, { maxStepsPerEpoch: 0 })).toBe(128);
+  });
+  it('is part of the recorded variant and checked', () => {
+    expect(resolveConfig(defaultHeadsConfig()).maxStepsPerEpoch).toBe(48);
+    expect(() => resolveConfig(defaultHeadsConfig({ variant: { maxStepsPerEpoch: -1 } }))).toThrow(/maxStepsPerEpoch/);
+  });
+});
