@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import {
   createRun,
+  currentRun,
   currentDecisions,
   failRun,
   finishRun,
@@ -15,14 +16,21 @@ import {
   type RunImageResult,
 } from '../db/index.js';
 import type { EngineClient } from '../engine/host/engine-client.js';
-import type { BackboneRequest, ExtractResult, ShaScore, TrainRequest } from '../engine/host/protocol.js';
+import type { BackboneRequest, ExtractResult, JobProgress, ShaScore, TrainRequest } from '../engine/host/protocol.js';
 import { OOD_LABEL } from '../engine/types.js';
 import type { RunSummary, TrainOptions } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import type { JobContext } from './job-runner.js';
 import type { ProjectHandle } from './project-handle.js';
 import { checkEndToEndAllowed, endToEndCurve, fineTuneBackbone } from './train-end-to-end.js';
-import { decideWidening, stillDegenerateWarning, widenSampling, type WidenedMetrics } from './widen-sampling.js';
+import {
+  decideWidening,
+  retrainWidening,
+  samplingOf,
+  stillDegenerateWarning,
+  widenSampling,
+  type WidenedMetrics,
+} from './widen-sampling.js';
 
 export const DEFAULT_BACKBONE = 'mobilenet_v2';
 
@@ -206,15 +214,21 @@ export async function runTraining(
       },
       modelOut,
     };
-    let result = await engine.train(
-      request,
-      (p) => ctx.progress({ phase: p.phase, done: p.done, total: p.total, loss: p.loss, message: p.message }),
-      ctx.signal,
-    );
-    // A degenerate background (or an explicit --crops) retrains with random crops; that result is the run.
+    // A degenerate background (or an explicit --crops) trains with random crops; that result is the run. A retrain
+    // follows what the previous run found (retrainWidening).
+    const previous = currentRun(project.db);
+    const carried = retrainWidening(options.crops, previous && { id: previous.id, metrics: previous.metrics });
+    const progress = (p: JobProgress): void =>
+      ctx.progress({ phase: p.phase, done: p.done, total: p.total, loss: p.loss, message: p.message });
+    let result = carried.kind === 'upfront' ? undefined : await engine.train(request, progress, ctx.signal);
     let widened: WidenedMetrics | undefined;
     let widenExtractSeconds: number | undefined;
-    const decision = decideWidening(options.crops, result.metrics);
+    const decision =
+      carried.kind === 'upfront'
+        ? carried.decision
+        : carried.kind === 'skip'
+          ? null
+          : decideWidening(options.crops, result!.metrics);
     if (decision) {
       const paths = new Map(set.train.map((t) => [t.image.sha256, t.image.path]));
       const out = await widenSampling(
@@ -234,6 +248,11 @@ export async function runTraining(
         const warnings = Array.isArray(result.metrics.warnings) ? (result.metrics.warnings as string[]) : [];
         result.metrics.warnings = [...warnings, stillDegenerateWarning(widened)];
       }
+    }
+    if (!result) throw new Error('training produced no result');
+    if (carried.kind === 'skip' && samplingOf(result.metrics).oodShare < samplingOf(result.metrics).minOodShare) {
+      const warnings = Array.isArray(result.metrics.warnings) ? (result.metrics.warnings as string[]) : [];
+      result.metrics.warnings = [...warnings, carried.warning];
     }
     const bySha = groupBySha(all);
     const rows = toRunResults(

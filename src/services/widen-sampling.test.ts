@@ -14,7 +14,15 @@ import { OOD_LABEL } from '../engine/types.js';
 import type { RunSummary, TrainOptions } from '../shared/dto.js';
 import { createServices, type Services } from './create-services.js';
 import { BLUE, PIXEL_DEPS, RED, colourSet, pixelEngineFactory, type Rgb } from './testing/curate-fixture.js';
-import { CROP_SIDE, DEFAULT_CROPS, cropKey, decideWidening, planCrops, type WidenedMetrics } from './widen-sampling.js';
+import {
+  CROP_SIDE,
+  DEFAULT_CROPS,
+  cropKey,
+  decideWidening,
+  planCrops,
+  retrainWidening,
+  type WidenedMetrics,
+} from './widen-sampling.js';
 
 const SIZE = 64;
 const BORDER = 3;
@@ -80,8 +88,10 @@ const counts = (run: RunSummary): { train: number; augmented: number } =>
   run.metrics.counts as { train: number; augmented: number };
 
 let auto: RunSummary;
+let autoRetrain: RunSummary;
 let off: RunSummary;
 let forced: RunSummary;
+let forcedRetrain: RunSummary;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ssod-widen-'));
@@ -93,13 +103,15 @@ beforeAll(async () => {
     }
   });
   auto = await train(TRAIN);
+  autoRetrain = await train(TRAIN);
   off = await train({ ...TRAIN, crops: 0 });
   await project('plain', async (data) => {
     await colourSet(join(data, 'red'), 'r', RED, 16, 1);
     await colourSet(join(data, 'blue'), 'b', BLUE, 16, 200);
   });
   forced = await train({ ...TRAIN, crops: 1 });
-}, 180_000);
+  forcedRetrain = await train(TRAIN);
+}, 240_000);
 
 afterAll(async () => {
   await services?.close();
@@ -131,6 +143,25 @@ describe('widening sampling in a training run', () => {
     expect((await services.api.runs.get(forced.id)).snapshot.images).toBe(32);
   });
 
+  it('a retrain takes crops that raised the background share from the start (one training, same views)', () => {
+    expect(widenedOf(auto)!.oodShareAfter).toBeGreaterThan(widenedOf(auto)!.oodShareBefore);
+    expect(widenedOf(autoRetrain)).toMatchObject({
+      reason: 'previous-run',
+      perImage: DEFAULT_CROPS,
+      views: widenedOf(auto)!.views,
+    });
+    expect(counts(autoRetrain).augmented).toBe(widenedOf(auto)!.views);
+  });
+
+  it('a retrain does not retry crops that did not raise the background share, and says so', () => {
+    expect(widenedOf(forced)!.oodShareAfter).toBe(widenedOf(forced)!.oodShareBefore);
+    expect(widenedOf(forcedRetrain)).toBeUndefined();
+    expect(counts(forcedRetrain).augmented).toBe(0);
+    expect((forcedRetrain.metrics.warnings as string[]).join('\n')).toMatch(
+      new RegExp(`did not raise them in run ${forced.id}`),
+    );
+  });
+
   it('crops: 0 disables widening, even on a degenerate background', () => {
     expect(widenedOf(off)).toBeUndefined();
     expect(oodShare(off)).toBeLessThan(0.02);
@@ -160,7 +191,7 @@ describe('widening sampling in a training run', () => {
     }
     expect(phases).toContain('widen: extract crops');
     const runs = await services.api.runs.list();
-    expect(runs.find((r) => r.isCurrent)?.id).toBe(forced.id);
+    expect(runs.find((r) => r.isCurrent)?.id).toBe(forcedRetrain.id);
     expect(runs.reduce((a, b) => (b.id > a.id ? b : a)).status).toBe('cancelled');
   });
 });
@@ -226,6 +257,29 @@ describe('decideWidening', () => {
     expect(decideWidening(undefined, {})).toBeNull();
     expect(decideWidening(0, metrics(0))).toBeNull();
     expect(decideWidening(3, metrics(0.5))).toMatchObject({ reason: 'requested', perImage: 3 });
+  });
+});
+
+describe('retrainWidening', () => {
+  const run = (widened?: Partial<WidenedMetrics>): { id: number; metrics: Record<string, unknown> } => ({
+    id: 7,
+    metrics: widened ? { widened } : {},
+  });
+  const w = { reason: 'degenerate-background' as const, perImage: 2, oodShareBefore: 0, minOodShare: 0.02 };
+  it('repeats crops that helped up front, skips crops that did not, and otherwise decides after training', () => {
+    expect(retrainWidening(undefined, run({ ...w, oodShareAfter: 0.05 }))).toEqual({
+      kind: 'upfront',
+      previousRun: 7,
+      decision: { reason: 'previous-run', perImage: 2, oodShareBefore: 0, minOodShare: 0.02 },
+    });
+    // Raised, though still under the threshold: repeated too.
+    expect(retrainWidening(undefined, run({ ...w, oodShareAfter: 0.01 }))).toMatchObject({ kind: 'upfront' });
+    expect(retrainWidening(undefined, run({ ...w, oodShareAfter: 0.001 }))).toMatchObject({ kind: 'skip' });
+    expect(retrainWidening(undefined, run())).toEqual({ kind: 'decide-after' });
+    expect(retrainWidening(undefined, null)).toEqual({ kind: 'decide-after' });
+    // An explicit --crops (0 included) always wins over the previous run.
+    expect(retrainWidening(0, run({ ...w, oodShareAfter: 0.05 }))).toEqual({ kind: 'decide-after' });
+    expect(retrainWidening(3, run({ ...w, oodShareAfter: 0.01 }))).toEqual({ kind: 'decide-after' });
   });
 });
 

@@ -19,7 +19,7 @@ export const CROP_SIDE = { min: 0.35, max: 0.7 } as const;
 /** Used when the trainer does not report its own threshold (it always should: variant.minOodShare). */
 const FALLBACK_MIN_OOD_SHARE = 0.02;
 
-export type WidenReason = 'degenerate-background' | 'requested';
+export type WidenReason = 'degenerate-background' | 'requested' | 'previous-run';
 
 export interface WidenDecision {
   reason: WidenReason;
@@ -59,6 +59,45 @@ export function samplingOf(metrics: Record<string, unknown>): { oodShare: number
   const ood = typeof share?.ood === 'number' ? share.ood : Number.NaN;
   const min = typeof variant?.minOodShare === 'number' ? variant.minOodShare : FALLBACK_MIN_OOD_SHARE;
   return { oodShare: ood, minOodShare: min };
+}
+
+/** What the previous run learnt about widening decides a retrain's first step (absent `crops` only): crops that
+ * raised the background share are taken again from the start, so the retrain trains once instead of twice (the views' features are
+ * cached); crops that did not help are not retried, so a project whose images have no background at all does not
+ * pay for a second training on every retrain. */
+export type RetrainWidening =
+  | { kind: 'upfront'; decision: WidenDecision; previousRun: number }
+  | { kind: 'skip'; warning: string }
+  | { kind: 'decide-after' };
+
+export function retrainWidening(
+  crops: number | undefined,
+  previous: { id: number; metrics: Record<string, unknown> } | null,
+): RetrainWidening {
+  const w = previous?.metrics.widened as Partial<WidenedMetrics> | undefined;
+  if (crops !== undefined || !previous || !w || typeof w.perImage !== 'number') return { kind: 'decide-after' };
+  // Helped = reached the threshold, or raised the share by at least half a percentage point (then the OOD head
+  // has background to learn from even if still little).
+  const after = typeof w.oodShareAfter === 'number' ? w.oodShareAfter : Number.NaN;
+  const before = typeof w.oodShareBefore === 'number' ? w.oodShareBefore : 0;
+  const helped = after >= (w.minOodShare ?? FALLBACK_MIN_OOD_SHARE) || after >= before + 0.005;
+  if (helped)
+    return {
+      kind: 'upfront',
+      previousRun: previous.id,
+      decision: {
+        reason: 'previous-run',
+        perImage: w.perImage,
+        oodShareBefore: w.oodShareBefore ?? Number.NaN,
+        minOodShare: w.minOodShare ?? FALLBACK_MIN_OOD_SHARE,
+      },
+    };
+  return {
+    kind: 'skip',
+    warning:
+      `background positions stay scarce: random crops did not raise them in run ${previous.id}, so this run did ` +
+      `not retry them (pass --crops N to force)`,
+  };
 }
 
 /** Whether to widen after the first training: `crops` 0 never, N > 0 always, absent only when degenerate. */
