@@ -250,9 +250,12 @@ export async function runTraining(
       }
     }
     if (!result) throw new Error('training produced no result');
-    if (carried.kind === 'skip' && samplingOf(result.metrics).oodShare < samplingOf(result.metrics).minOodShare) {
-      const warnings = Array.isArray(result.metrics.warnings) ? (result.metrics.warnings as string[]) : [];
-      result.metrics.warnings = [...warnings, carried.warning];
+    if (carried.kind === 'skip') {
+      result.metrics.wideningNotRetried = carried.record;
+      if (samplingOf(result.metrics).oodShare < samplingOf(result.metrics).minOodShare) {
+        const warnings = Array.isArray(result.metrics.warnings) ? (result.metrics.warnings as string[]) : [];
+        result.metrics.warnings = [...warnings, carried.warning];
+      }
     }
     const bySha = groupBySha(all);
     const rows = toRunResults(

@@ -274,7 +274,12 @@ describe('retrainWidening', () => {
     });
     // Raised, though still under the threshold: repeated too.
     expect(retrainWidening(undefined, run({ ...w, oodShareAfter: 0.01 }))).toMatchObject({ kind: 'upfront' });
-    expect(retrainWidening(undefined, run({ ...w, oodShareAfter: 0.001 }))).toMatchObject({ kind: 'skip' });
+    const skip = retrainWidening(undefined, run({ ...w, oodShareAfter: 0.001 }));
+    expect(skip).toMatchObject({ kind: 'skip', record: { run: 7, perImage: 2 } });
+    // The skipping run carries the record, so the retrain after it skips too (and names the run that tried).
+    const next = { id: 8, metrics: { wideningNotRetried: (skip as { record: object }).record } };
+    expect(retrainWidening(undefined, next)).toMatchObject({ kind: 'skip', record: { run: 7 } });
+    expect((retrainWidening(undefined, next) as { warning: string }).warning).toMatch(/in run 7,/);
     expect(retrainWidening(undefined, run())).toEqual({ kind: 'decide-after' });
     expect(retrainWidening(undefined, null)).toEqual({ kind: 'decide-after' });
     // An explicit --crops (0 included) always wins over the previous run.

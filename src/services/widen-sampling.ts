@@ -67,14 +67,15 @@ export function samplingOf(metrics: Record<string, unknown>): { oodShare: number
  * pay for a second training on every retrain. */
 export type RetrainWidening =
   | { kind: 'upfront'; decision: WidenDecision; previousRun: number }
-  | { kind: 'skip'; warning: string }
+  | { kind: 'skip'; warning: string; record: Partial<WidenedMetrics> & { run: number } }
   | { kind: 'decide-after' };
 
 export function retrainWidening(
   crops: number | undefined,
   previous: { id: number; metrics: Record<string, unknown> } | null,
 ): RetrainWidening {
-  const w = previous?.metrics.widened as Partial<WidenedMetrics> | undefined;
+  // A run that skipped crops carries the record it skipped on, so every later retrain keeps skipping.
+  const w = (previous?.metrics.widened ?? previous?.metrics.wideningNotRetried) as Partial<WidenedMetrics> | undefined;
   if (crops !== undefined || !previous || !w || typeof w.perImage !== 'number') return { kind: 'decide-after' };
   // Helped = reached the threshold, or raised the share by at least half a percentage point (then the OOD head
   // has background to learn from even if still little).
@@ -94,8 +95,9 @@ export function retrainWidening(
     };
   return {
     kind: 'skip',
+    record: { ...w, run: (w as { run?: number }).run ?? previous.id },
     warning:
-      `background positions stay scarce: random crops did not raise them in run ${previous.id}, so this run did ` +
+      `background positions stay scarce: random crops did not raise them in run ${(w as { run?: number }).run ?? previous.id}, so this run did ` +
       `not retry them (pass --crops N to force)`,
   };
 }
