@@ -30,6 +30,8 @@ export interface Variant {
    * each step costs a fixed ~100 kernel launches on wasm, and the validated regime (3,000 images, batch 128) has
    * ~24 steps per epoch. */
   maxStepsPerEpoch: number;
+  /** Below this ratio of background to ID position spread, the run warns that the background is all alike. */
+  minBackgroundSpread: number;
 }
 
 /** The batch a model trains with: config.batchSize, doubled while an epoch would exceed maxStepsPerEpoch. */
@@ -54,6 +56,7 @@ export const DEFAULT_VARIANT: Variant = {
   knnK: 10,
   minOodShare: 0.02,
   maxStepsPerEpoch: 48,
+  minBackgroundSpread: 0.1,
 };
 
 export function defaultHeadsConfig(overrides: Partial<HeadsConfig> = {}): HeadsConfig {
@@ -110,5 +113,6 @@ export function resolveConfig(config: HeadsConfig): Variant {
     knnK: Math.round(num('variant.knnK', v.knnK, 1, 1000)),
     minOodShare: num('variant.minOodShare', v.minOodShare, 0, 1),
     maxStepsPerEpoch: Math.round(num('variant.maxStepsPerEpoch', v.maxStepsPerEpoch, 0, 1_000_000)),
+    minBackgroundSpread: num('variant.minBackgroundSpread', v.minBackgroundSpread, 0, 1000),
   };
 }

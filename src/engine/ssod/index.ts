@@ -238,6 +238,7 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   metrics.models = perModel;
   metrics.warnings = [...new Set(perModel.flatMap((d) => (d.warnings as string[]) ?? []))];
   metrics.samplingShare = { id: trained.diagnostics.idShare, ood: trained.diagnostics.oodShare };
+  metrics.backgroundSpread = trained.diagnostics.backgroundSpread;
   metrics.timings = { foldsMs: tFolds - t0, allDataMs: tEnd - tFolds, totalMs: tEnd - t0 };
   metrics.counts = {
     train: realIdx.length,

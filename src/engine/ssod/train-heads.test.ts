@@ -113,6 +113,24 @@ describe('trainHeads on synthetic maps', () => {
     ).rejects.toMatchObject({ code: 'invalid-argument' });
   });
 
+  it('measures how alike the background positions are, and warns under the threshold', async () => {
+    const run = (minBackgroundSpread: number): ReturnType<typeof trainHeads> =>
+      trainHeads({
+        features: data.store,
+        classes,
+        train,
+        scoreRows: [],
+        config: { ...config, epochs: 4, folds: 2, variant: { ...config.variant, minBackgroundSpread } },
+      });
+    const strict = await run(1000);
+    const spread = strict.metrics.backgroundSpread as number;
+    expect(spread).toBeGreaterThan(0);
+    expect((strict.metrics.warnings as string[]).some((w) => w.includes('all alike'))).toBe(true);
+    const lax = await run(0);
+    expect(lax.metrics.backgroundSpread).toBeCloseTo(spread, 6);
+    expect((lax.metrics.warnings as string[]).some((w) => w.includes('all alike'))).toBe(false);
+  });
+
   it('refuses bad input and honours cancellation', async () => {
     await expect(
       trainHeads({ features: data.store, classes: ['x'], train, scoreRows: [], config }),

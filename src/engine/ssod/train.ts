@@ -30,6 +30,7 @@ import { ssodLoss } from './loss.js';
 import { ownClassConfidence, sampleMasks, samplingStats, selectPositions } from './sampling.js';
 import { createRng, shuffleInPlace } from './rng.js';
 import { lap, now } from './profile.js';
+import { PositionSample, spreadRatio } from './background-spread.js';
 
 export interface TrainedHeads {
   shapes: HeadShapes;
@@ -44,6 +45,8 @@ export interface TrainedHeads {
     oodShare: number;
     gammaUsed: number;
     batchSize: number;
+    /** Spread of the sampled background positions over the ID positions' (last SSOD epoch); null = too few. */
+    backgroundSpread: number | null;
     warnings: string[];
   };
 }
@@ -165,6 +168,7 @@ function prepareStep(
   sample: boolean,
   v: Variant,
   rng: () => number,
+  collect?: { id: PositionSample; background: PositionSample },
 ): StepInputs {
   const idRows: number[] = [];
   const oodRows: number[] = [];
@@ -195,6 +199,12 @@ function prepareStep(
     masks = { id: new Uint8Array(b.labels.length * P), ood: new Uint8Array(b.labels.length * P) };
   }
   const sel = selectPositions(masks, b.labels, P, v.cap, rng);
+  if (collect && sample) {
+    // Only positions of ID images: the sampler's own choice (a reviewed-OOD image's positions are all OOD anyway).
+    const ofIdImage = (i: number): boolean => b.labels[Math.floor(i / P)] !== OOD_LABEL;
+    collect.id.add(b.x, sel.id, ofIdImage);
+    collect.background.add(b.x, sel.ood, ofIdImage);
+  }
   return {
     ...rowsPart,
     xId: takeRows(b.x, c, sel.id),
@@ -264,6 +274,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
   let gamma = config.gamma;
   let best = { loss: Infinity, epoch: -1, arrays: readVariables(vars) };
   let share = { id: 0, ood: 0 };
+  let positions: { id: PositionSample; background: PositionSample } | undefined;
   let epoch = 0;
   try {
     for (; epoch < config.epochs; epoch++) {
@@ -275,13 +286,15 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       let oodSum = 0;
       let posSum = 0;
       t0 = lap('train: epoch start', t0);
+      // The last SSOD epoch's sampled positions are what the diagnosis judges.
+      if (sample) positions = { id: new PositionSample(mapC), background: new PositionSample(mapC) };
       for (let s = 0; s < order.length; s += batchSize) {
         throwIfCancelled(input.signal);
         let t = now();
         const chunk = order.slice(s, s + batchSize);
         const b = await loadBatch(store, items, chunk, xbarAll, stats.map, stats.pooled, v, sample);
         t = lap('train: load batch', t);
-        const prep = prepareStep(b, vars, m, P, mapC, pooledC, gamma, sample, v, rng);
+        const prep = prepareStep(b, vars, m, P, mapC, pooledC, gamma, sample, v, rng, positions);
         t = lap('train: sampling', t);
         if (prep.stats) {
           idSum += prep.stats.idShare * prep.stats.positions;
@@ -348,6 +361,12 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
     warnings.push(
       `few background positions (${(share.ood * 100).toFixed(1)}%): SSOD's OOD head had little to learn from`,
     );
+  const backgroundSpread = positions ? spreadRatio(positions.id, positions.background) : undefined;
+  if (backgroundSpread !== undefined && backgroundSpread < v.minBackgroundSpread)
+    warnings.push(
+      `background positions are all alike (spread ${backgroundSpread.toFixed(3)} of the objects'): SSOD's OOD head ` +
+        `learns that one background, not "not in-distribution"; its own score is not to be trusted on this data`,
+    );
   return {
     shapes,
     arrays: best.arrays,
@@ -361,6 +380,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       oodShare: share.ood,
       gammaUsed: gamma,
       batchSize,
+      backgroundSpread: backgroundSpread ?? null,
       warnings,
     },
   };
