@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultHeadsConfig, effectiveBatchSize, resolveConfig } from './config.js';
+import { MAX_BATCH_BYTES, defaultHeadsConfig, effectiveBatchSize, resolveConfig } from './config.js';
 
 describe('effectiveBatchSize', () => {
   const v = { maxStepsPerEpoch: 48 };
@@ -13,6 +13,15 @@ describe('effectiveBatchSize', () => {
     expect(effectiveBatchSize(128, 45_000, v)).toBe(1024);
     expect(effectiveBatchSize(128, 1_000_000, v)).toBe(1024);
   });
+  it('keeps a batch of large maps under MAX_BATCH_BYTES', () => {
+    const bytes14 = 14 * 14 * 96 * 4; // 128 of them: 9.2 MiB
+    expect(effectiveBatchSize(128, 9000, v, bytes14)).toBe(128);
+    const bytes6 = 6 * 6 * 96 * 4; // 13.5 KiB: up to 512 fit
+    expect(effectiveBatchSize(128, 9000, v, bytes6)).toBe(256);
+    expect(effectiveBatchSize(128, 45_000, v, bytes6)).toBe(512);
+    expect(512 * bytes6).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+  });
+
   it('never changes the batch when switched off', () => {
     expect(effectiveBatchSize(128, 1_000_000, { maxStepsPerEpoch: 0 })).toBe(128);
   });

@@ -26,18 +26,30 @@ export interface Variant {
   knnK: number;
   /** Below this share of background positions, the run warns and lowers gamma. */
   minOodShare: number;
-  /** Large training sets double the batch (up to 8x) until an epoch has at most this many steps (0 = never):
-   * each step costs a fixed ~100 kernel launches on wasm, and the validated regime (3,000 images, batch 128) has
-   * ~24 steps per epoch. */
+  /** Large training sets double the batch (up to 8x, and while a batch's positions stay under MAX_BATCH_BYTES)
+   * until an epoch has at most this many steps (0 = never): each step costs a fixed ~100 kernel launches on wasm,
+   * and the validated regime (3,000 images, batch 128) has ~24 steps per epoch. */
   maxStepsPerEpoch: number;
   /** Below this ratio of background to ID position spread, the run warns that the background is all alike. */
   minBackgroundSpread: number;
 }
 
-/** The batch a model trains with: config.batchSize, doubled while an epoch would exceed maxStepsPerEpoch. */
-export function effectiveBatchSize(batchSize: number, fitItems: number, v: Pick<Variant, 'maxStepsPerEpoch'>): number {
+/** A doubled batch's positions stay under this size: larger typed arrays cost more to allocate and copy than the
+ * steps they save (measured: batch 256 of 14x14x96 maps, 19 MB, made batch loading 2.5x slower per epoch). */
+export const MAX_BATCH_BYTES = 10 * 2 ** 20;
+
+/** The batch a model trains with: config.batchSize, doubled (at most 8x) while an epoch would exceed
+ * maxStepsPerEpoch and the batch's positions (bytesPerItem each) stay under MAX_BATCH_BYTES. */
+export function effectiveBatchSize(
+  batchSize: number,
+  fitItems: number,
+  v: Pick<Variant, 'maxStepsPerEpoch'>,
+  bytesPerItem = 0,
+): number {
   let b = batchSize;
-  if (v.maxStepsPerEpoch > 0) while (b < batchSize * 8 && Math.ceil(fitItems / b) > v.maxStepsPerEpoch) b *= 2;
+  if (v.maxStepsPerEpoch > 0)
+    while (b < batchSize * 8 && Math.ceil(fitItems / b) > v.maxStepsPerEpoch && 2 * b * bytesPerItem <= MAX_BATCH_BYTES)
+      b *= 2;
   return b;
 }
 

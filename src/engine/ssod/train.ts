@@ -268,7 +268,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       : await pooledPrepared(store, itemRows, stats.map, v);
   t0 = lap('train: pooled positions', t0);
   const optimizer = tf.train.adam(config.learningRate);
-  const batchSize = effectiveBatchSize(config.batchSize, input.fit.length, v);
+  const batchSize = effectiveBatchSize(config.batchSize, input.fit.length, v, P * mapC * 4);
   const lossCurve: LossRecord[] = [];
   const warnings: string[] = [];
   let gamma = config.gamma;
