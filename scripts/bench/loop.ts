@@ -127,6 +127,11 @@ try {
       `${fmt(t.trainSeconds)} s, the rest saving scores; folds ${config.folds ?? 'default'}, epochs ` +
       `${config.epochs ?? 'default'}) — target <= 20 s`,
   );
+  const tm = retrain.metrics.timings as Record<string, number>;
+  report(
+    `  in the engine: rows into memory ${fmt(tm.cacheMs! / 1000)} s, models ${fmt(tm.foldsMs! / 1000)} s, ` +
+      `calibration + inbox scores ${fmt(tm.allDataMs! / 1000)} s (heads job total ${fmt(tm.totalMs! / 1000)} s)`,
+  );
   const phases = Object.entries((retrain.metrics.phaseMs ?? {}) as Record<string, number>).slice(0, 6);
   report(
     `  where the models' time went (summed over ${Number(retrain.metrics.modelThreads ?? 1)} threads): ` +

@@ -273,6 +273,7 @@ export async function runTraining(
         ...result.metrics,
         ...(widened ? { widened } : {}),
         timings: {
+          ...(result.metrics.timings as Record<string, number> | undefined),
           extractSeconds: extract.seconds,
           ...(widenExtractSeconds !== undefined ? { widenExtractSeconds } : {}),
           trainSeconds: (performance.now() - started) / 1000,

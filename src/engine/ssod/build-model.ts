@@ -31,6 +31,8 @@ export interface ModelJob {
   seed: number;
   phase: string;
   pooledScatter: ScatterStats;
+  /** At most this many epochs (default: the run's config.epochs). */
+  epochs?: number;
 }
 
 export interface ModelResult {
@@ -47,7 +49,15 @@ export interface ModelResult {
 
 export async function runModelJob(ctx: ModelContext, job: ModelJob): Promise<ModelResult> {
   const before = { ...phaseMs };
-  const { model, trained } = await buildModel(ctx, job.itemIdx, job.variant, job.seed, job.phase, job.pooledScatter);
+  const config = job.epochs !== undefined ? { ...ctx.config, epochs: job.epochs } : ctx.config;
+  const { model, trained } = await buildModel(
+    { ...ctx, config },
+    job.itemIdx,
+    job.variant,
+    job.seed,
+    job.phase,
+    job.pooledScatter,
+  );
   const raw =
     job.scoreIdx.length > 0
       ? await scoreRaw(
