@@ -1,15 +1,14 @@
 // One model worker thread: its own tfjs backend (the engine thread's, so results match the sequential path
 // exactly) and a read-only view of the shared row cache; trains the models it is sent, one at a time.
 import * as tf from '@tensorflow/tfjs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { serializeError } from '../../shared/errors.js';
 import { loadWasm } from '../backends/wasm-backend.js';
-import { runModelJob } from './build-model.js';
+import { runModelJob, type ModelContext } from './build-model.js';
 import type { FromWorker, ToWorker, WorkerInit } from './model-pool.js';
 import { storeOverCached } from './row-cache.js';
 import type { Progress } from '../types.js';
 
-const init = workerData as WorkerInit;
 const port = parentPort;
 if (!port) throw new Error('heads-worker must run in a worker thread');
 
@@ -24,21 +23,33 @@ async function loadBackend(name: string): Promise<void> {
   await tf.ready();
 }
 
-const ready = loadBackend(init.backend);
-const ctx = {
-  features: storeOverCached(init.layout, init.count, init.cache),
-  classes: init.classes,
-  train: init.train,
-  config: init.config,
-  onProgress: (event: Progress) => post({ type: 'progress', event }),
-};
+// The worker lives across runs: each run sends its context first (the row cache is shared memory, not copied).
+let backend: Promise<void> | undefined;
+let ctx: ModelContext | undefined;
 let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: ToWorker) => {
-  if (msg.type !== 'job') return;
+  if (msg.type === 'end') {
+    ctx = undefined;
+    return;
+  }
+  if (msg.type === 'run') {
+    const init: WorkerInit = msg.init;
+    backend ??= loadBackend(init.backend);
+    ctx = {
+      features: storeOverCached(init.layout, init.count, init.cache),
+      classes: init.classes,
+      train: init.train,
+      config: init.config,
+      onProgress: (event: Progress) => post({ type: 'progress', event }),
+    };
+    return;
+  }
+  const run = ctx;
   chain = chain
     .then(async () => {
-      await ready;
-      const result = await runModelJob(ctx, msg.job);
+      await backend;
+      if (!run) throw new Error('heads worker: a job came before its run');
+      const result = await runModelJob(run, msg.job);
       post({ type: 'result', result });
     })
     .catch((e: unknown) => post({ type: 'error', error: serializeError(e) }));

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainHeadsResult, TrainItem } from '../types.js';
 import { defaultHeadsConfig, trainHeads } from './index.js';
-import { headsWorkerCount, MIN_PARALLEL_ITEMS } from './model-pool.js';
+import { dropPool, headsWorkerCount, MIN_PARALLEL_ITEMS } from './model-pool.js';
 import { syntheticFeatures } from './testing.js';
 
 beforeAll(async () => {
@@ -11,6 +11,7 @@ beforeAll(async () => {
 });
 
 const saved = process.env.SSOD_HEADS_WORKERS;
+afterAll(() => dropPool());
 afterEach(() => {
   if (saved === undefined) delete process.env.SSOD_HEADS_WORKERS;
   else process.env.SSOD_HEADS_WORKERS = saved;
@@ -35,6 +36,10 @@ describe('model pool', () => {
     expect(par.lossCurve).toEqual(seq.lossCurve);
     expect(par.model.weights).toEqual(seq.model.weights);
     expect(par.model.spec).toEqual(seq.model.spec);
+    // The workers are kept between runs: a second run on them (new context, same jobs) gives the same models.
+    const again = await run('2');
+    expect(again.scores).toEqual(seq.scores);
+    expect(again.model.weights).toEqual(seq.model.weights);
     expect((par.metrics.models as unknown[]).length).toBe(4);
     expect(seq.metrics.modelThreads).toBe(1);
     expect(par.metrics.modelThreads).toBe(2);

@@ -41,22 +41,73 @@ export interface WorkerInit {
   config: HeadsConfig;
 }
 
-export type ToWorker = { type: 'job'; job: ModelJob };
+/** A run's context, then its jobs: workers outlive runs (see keptPool), so every run introduces itself. */
+export type ToWorker = { type: 'run'; init: WorkerInit } | { type: 'job'; job: ModelJob } | { type: 'end' };
 export type FromWorker =
   | { type: 'progress'; event: Progress }
   | { type: 'result'; result: ModelResult }
   | { type: 'error'; error: SerializedError };
 
 /** Same start-up as the extraction pool: a .ts worker registers tsx itself (Node 20 does not pass --import). */
-function spawnWorker(init: WorkerInit): Worker | undefined {
+function spawnWorker(): Worker | undefined {
   if (!import.meta.url.endsWith('.ts')) {
     const js = new URL('./heads-worker.js', import.meta.url);
-    return existsSync(fileURLToPath(js)) ? new Worker(js, { workerData: init }) : undefined;
+    return existsSync(fileURLToPath(js)) ? new Worker(js) : undefined;
   }
   const entry = new URL('./heads-worker.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
+  return new Worker(boot, { eval: true });
+}
+
+/** Starting a worker (tfjs, the wasm backend, the trainer's modules) takes ~2.4 s here, a tenth of a retrain: the
+ * engine keeps its model workers between runs, unref'd (they never hold the process open) and ended after
+ * KEEP_IDLE_MS without a run, or after any run that failed or was cancelled (a worker may be mid-job). */
+export const KEEP_IDLE_MS = 15 * 60_000;
+let kept: { backend: string; workers: Worker[]; timer?: NodeJS.Timeout } | undefined;
+
+/** Only the events we listen to: removeAllListeners() would also drop Node's own listeners on the Worker. */
+function forgetListeners(w: Worker): void {
+  for (const event of ['message', 'error', 'exit']) w.removeAllListeners(event);
+}
+
+function takePool(backend: string, n: number): Worker[] {
+  if (kept) clearTimeout(kept.timer);
+  if (kept && kept.backend !== backend) dropPool();
+  const workers = kept?.workers ?? [];
+  kept = undefined;
+  for (const w of workers) forgetListeners(w);
+  while (workers.length < n) {
+    const w = spawnWorker();
+    if (!w) break;
+    w.unref();
+    workers.push(w);
+  }
+  for (const w of workers.splice(n)) void w.terminate();
+  return workers;
+}
+
+function keepPool(backend: string, workers: Worker[]): void {
+  for (const w of workers) {
+    forgetListeners(w);
+    // Let go of the run's shared row cache (hundreds of MB) while idle.
+    w.postMessage({ type: 'end' } satisfies ToWorker);
+    // A kept worker that fails or exits takes the pool with it (and must never crash the engine).
+    w.once('error', dropPool);
+    w.once('exit', dropPool);
+  }
+  kept = { backend, workers };
+  kept.timer = setTimeout(dropPool, KEEP_IDLE_MS);
+  kept.timer.unref();
+}
+
+/** Ends the kept workers (also for tests and shutdown). */
+export function dropPool(): void {
+  const k = kept;
+  kept = undefined;
+  if (!k) return;
+  clearTimeout(k.timer);
+  for (const w of k.workers) void w.terminate();
 }
 
 /** A job that needs other jobs' results first: `after` are indices into the job list, and `resolve` completes
@@ -107,13 +158,10 @@ export async function runModelJobs(
     train: ctx.train,
     config: ctx.config,
   };
-  const pool: Worker[] = [];
-  for (let i = 0; i < workers; i++) {
-    const w = spawnWorker(init);
-    if (!w) break;
-    pool.push(w);
-  }
+  const pool = takePool(backend, workers);
   if (pool.length === 0) return { results: await runSequential(ctx, plan), threads: 1 };
+  for (const w of pool) w.postMessage({ type: 'run', init } satisfies ToWorker);
+  let ok = false;
   // Of the jobs that are ready, the largest first (so the last job to start is a short one).
   const queue = jobs.map((j, k) => k).sort((a, b) => jobs[b]!.itemIdx.length - jobs[a]!.itemIdx.length || a - b);
   const results = new Array<ModelResult>(jobs.length);
@@ -162,8 +210,10 @@ export async function runModelJobs(
         dispatch(w);
       }
     });
+    ok = true;
   } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+    if (ok) keepPool(backend, pool);
+    else await Promise.all(pool.map((w) => w.terminate()));
   }
   return { results, threads: pool.length };
 }
