@@ -217,6 +217,8 @@ describe('ssod (in-process)', () => {
     }
     expectOneLineError(await ssod('train', project, '--epochs', 'abc'), 2, /--epochs must be an integer/);
     expectOneLineError(await ssod('train', project, '--mode', 'fast'), 2, /--mode must be heads or end-to-end/);
+    expectOneLineError(await ssod('train', project, '--crops', '17'), 2, /--crops/);
+    expectOneLineError(await ssod('train', project, '--crops', 'two'), 2, /--crops/);
   }, 60_000);
 
   it('score scores images added after training', async () => {
