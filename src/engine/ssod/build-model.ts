@@ -31,8 +31,6 @@ export interface ModelJob {
   seed: number;
   phase: string;
   pooledScatter: ScatterStats;
-  /** At most this many epochs (default: the run's config.epochs). */
-  epochs?: number;
 }
 
 export interface ModelResult {
@@ -49,15 +47,7 @@ export interface ModelResult {
 
 export async function runModelJob(ctx: ModelContext, job: ModelJob): Promise<ModelResult> {
   const before = { ...phaseMs };
-  const config = job.epochs !== undefined ? { ...ctx.config, epochs: job.epochs } : ctx.config;
-  const { model, trained } = await buildModel(
-    { ...ctx, config },
-    job.itemIdx,
-    job.variant,
-    job.seed,
-    job.phase,
-    job.pooledScatter,
-  );
+  const { model, trained } = await buildModel(ctx, job.itemIdx, job.variant, job.seed, job.phase, job.pooledScatter);
   const raw =
     job.scoreIdx.length > 0
       ? await scoreRaw(

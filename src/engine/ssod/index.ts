@@ -21,8 +21,8 @@ import { deriveSeed } from './rng.js';
 import { cacheRows } from './row-cache.js';
 import { SCORERS, scoreRaw, ssodOf, toImageScores, type RawScores } from './score.js';
 import { addScatter, scatterStats, type ScatterStats } from './scorers.js';
-import { runModelJobs, headsWorkerCount, type PlannedJob } from './model-pool.js';
-import type { ModelJob, ModelResult } from './build-model.js';
+import { runModelJobs, headsWorkerCount } from './model-pool.js';
+import type { ModelJob } from './build-model.js';
 
 export { defaultHeadsConfig, DEFAULT_VARIANT, type Variant } from './config.js';
 export { serializeHeads, deserializeHeads } from './model.js';
@@ -77,15 +77,6 @@ function foldsOf(train: readonly TrainItem[], k: number, seed: number): number[]
     if (it.source !== undefined) fold[i] = fold[it.source]!;
   });
   return fold;
-}
-
-/** How many fold models' best epochs cap the all-data model's epochs. */
-const ALL_DATA_EPOCHS_FROM = 2;
-
-/** The latest best epoch of the given fold models, within [warm-up + 1, config.epochs]. */
-export function allDataEpochs(folds: readonly ModelResult[], config: HeadsConfig): number {
-  const best = Math.max(...folds.map((r) => r.trained.diagnostics.bestEpoch));
-  return Math.min(config.epochs, Math.max(config.warmupEpochs + 1, best));
 }
 
 /** Per-fold Mahalanobis statistics of the ID training items' pooled features, about their common mean. */
@@ -158,18 +149,7 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
     phase: 'all data',
     pooledScatter: addScatter(foldScatter),
   });
-  // The all-data model has no out-of-fold rows to need its own long search for the best epoch: it trains for as
-  // many epochs as the first two folds needed (their best epochs), so it can start as soon as they are done.
-  const firstFolds = jobs
-    .slice(0, -1)
-    .map((_, k) => k)
-    .slice(0, ALL_DATA_EPOCHS_FROM);
-  const plan: PlannedJob[] = jobs.map((job, k) =>
-    k === jobs.length - 1 && firstFolds.length
-      ? { job, after: firstFolds, resolve: (deps) => ({ epochs: allDataEpochs(deps, config) }) }
-      : { job },
-  );
-  const { results, threads } = await runModelJobs(input, plan, headsWorkerCount(train.length, jobs.length));
+  const { results, threads } = await runModelJobs(input, jobs, headsWorkerCount(train.length, jobs.length));
   const oof: (RawScores & { idx: number[] })[] = [];
   const perModel: Record<string, unknown>[] = [];
   for (const [k, job] of jobs.entries()) {

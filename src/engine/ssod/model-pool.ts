@@ -110,45 +110,25 @@ export function dropPool(): void {
   for (const w of k.workers) void w.terminate();
 }
 
-/** A job that needs other jobs' results first: `after` are indices into the job list, and `resolve` completes
- * the job from their results (in the order of `after`) just before it runs. Same inputs, same job, whichever
- * thread runs it and whenever. */
-export interface PlannedJob {
-  job: ModelJob;
-  after?: number[];
-  resolve?: (deps: ModelResult[]) => Partial<ModelJob>;
-}
-
-function ready(p: PlannedJob, results: readonly (ModelResult | undefined)[]): ModelJob | undefined {
-  const deps = (p.after ?? []).map((k) => results[k]);
-  if (deps.some((d) => d === undefined)) return undefined;
-  return p.resolve ? { ...p.job, ...p.resolve(deps as ModelResult[]) } : p.job;
-}
-
-async function runSequential(ctx: ModelContext, plan: readonly PlannedJob[]): Promise<ModelResult[]> {
-  const out: (ModelResult | undefined)[] = new Array<ModelResult | undefined>(plan.length);
-  const pending = plan.map((_, k) => k);
-  while (pending.length) {
+async function runSequential(ctx: ModelContext, jobs: readonly ModelJob[]): Promise<ModelResult[]> {
+  const out: ModelResult[] = [];
+  for (const job of jobs) {
     throwIfCancelled(ctx.signal);
-    const at = pending.findIndex((k) => ready(plan[k]!, out) !== undefined);
-    if (at < 0) throw new Error('model jobs wait on each other');
-    const k = pending.splice(at, 1)[0]!;
-    out[k] = await runModelJob(ctx, ready(plan[k]!, out)!);
+    out.push(await runModelJob(ctx, job));
   }
-  return out as ModelResult[];
+  return out;
 }
 
 /** Results in the order of `jobs`, whatever order they finish in, and how many threads trained them. */
 export async function runModelJobs(
   ctx: ModelContext,
-  plan: readonly PlannedJob[],
+  jobs: readonly ModelJob[],
   workers: number,
 ): Promise<{ results: ModelResult[]; threads: number }> {
-  const jobs = plan.map((p) => p.job);
   const cache = cachedRowsOf(ctx.features);
   const backend = tf.getBackend();
   if (workers <= 1 || !cache || !WORKER_BACKENDS.has(backend))
-    return { results: await runSequential(ctx, plan), threads: 1 };
+    return { results: await runSequential(ctx, jobs), threads: 1 };
   const init: WorkerInit = {
     backend,
     layout: ctx.features.layout,
@@ -159,13 +139,12 @@ export async function runModelJobs(
     config: ctx.config,
   };
   const pool = takePool(backend, workers);
-  if (pool.length === 0) return { results: await runSequential(ctx, plan), threads: 1 };
+  if (pool.length === 0) return { results: await runSequential(ctx, jobs), threads: 1 };
   for (const w of pool) w.postMessage({ type: 'run', init } satisfies ToWorker);
   let ok = false;
-  // Of the jobs that are ready, the largest first (so the last job to start is a short one).
+  // Largest first (the all-data model trains on every item), so the last job to start is a short one.
   const queue = jobs.map((j, k) => k).sort((a, b) => jobs[b]!.itemIdx.length - jobs[a]!.itemIdx.length || a - b);
   const results = new Array<ModelResult>(jobs.length);
-  const idle: Worker[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       let done = 0;
@@ -181,14 +160,10 @@ export async function runModelJobs(
       ctx.signal?.addEventListener('abort', onAbort, { once: true });
       const pending = new Map<Worker, number>();
       const dispatch = (w: Worker): void => {
-        const at = queue.findIndex((k) => ready(plan[k]!, results) !== undefined);
-        if (at < 0) {
-          idle.push(w);
-          return;
-        }
-        const k = queue.splice(at, 1)[0]!;
+        const k = queue.shift();
+        if (k === undefined) return;
         pending.set(w, k);
-        w.postMessage({ type: 'job', job: ready(plan[k]!, results)! } satisfies ToWorker);
+        w.postMessage({ type: 'job', job: jobs[k]! } satisfies ToWorker);
       };
       for (const w of pool) {
         w.on('message', (msg: FromWorker) => {
@@ -198,11 +173,7 @@ export async function runModelJobs(
           else {
             results[pending.get(w)!] = msg.result;
             if (++done === jobs.length) finish();
-            else {
-              // A finished job may have made a waiting one ready: idle threads look again first.
-              for (const other of idle.splice(0)) dispatch(other);
-              dispatch(w);
-            }
+            else dispatch(w);
           }
         });
         w.once('error', (e) => finish(new AppError('engine-failed', `heads worker failed: ${e.message}`)));

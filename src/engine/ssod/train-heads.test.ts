@@ -131,21 +131,6 @@ describe('trainHeads on synthetic maps', () => {
     expect((lax.metrics.warnings as string[]).some((w) => w.includes('all alike'))).toBe(false);
   });
 
-  it('trains the all-data model for as many epochs as the first two folds needed', async () => {
-    const r = await trainHeads({
-      features: data.store,
-      classes,
-      train,
-      scoreRows: [],
-      config: { ...config, epochs: 10, folds: 3, learningRate: 0.05, variant: { ...config.variant, patience: 1 } },
-    });
-    const models = r.metrics.models as { model: string; epochs: number; bestEpoch: number }[];
-    expect(models.map((m) => m.model)).toEqual(['fold 1', 'fold 2', 'fold 3', 'all data']);
-    const cap = Math.max(models[0]!.bestEpoch, models[1]!.bestEpoch, config.warmupEpochs + 1);
-    expect(models[3]!.epochs).toBeLessThanOrEqual(cap);
-    expect(cap).toBeLessThan(10); // the folds stopped early, so the cap bit
-  });
-
   it('refuses bad input and honours cancellation', async () => {
     await expect(
       trainHeads({ features: data.store, classes: ['x'], train, scoreRows: [], config }),
