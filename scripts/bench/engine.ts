@@ -18,6 +18,7 @@ import type { ExtractResult, ImageItem } from '../../src/engine/host/protocol.js
 import { openFeatureCache } from '../../src/engine/features/feature-cache.js';
 import type { FeatureLayout } from '../../src/engine/types.js';
 import { energyShareTop, spectrumBackend } from './spectrum.js';
+import { createRng } from '../../src/engine/ssod/rng.js';
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,23 +33,12 @@ const FULL_RANK = process.argv.includes('--full-rank');
 const EPOCHS = arg('epochs');
 const FOLDS = arg('folds');
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 640x480 JPEGs: a random two-colour gradient plus noise, so every file differs and decodes like a photo. */
 async function generateImages(dir: string, n: number): Promise<ImageItem[]> {
   const W = 640;
   const H = 480;
   const items: ImageItem[] = [];
-  const rand = mulberry32(42);
+  const rand = createRng(42);
   for (let i = 0; i < n; i++) {
     const raw = Buffer.alloc(W * H * 3);
     const a = [rand() * 255, rand() * 255, rand() * 255];
@@ -82,7 +72,7 @@ async function synthesiseCache(
   rows: number,
 ): Promise<{ records: { sha256: string; label: number }[]; pooledSample: Float32Array }> {
   const cache = await openFeatureCache(cacheDir, key, layout);
-  const rand = mulberry32(7);
+  const rand = createRng(7);
   const gauss = (): number => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const classes = 5;
   const C = layout.pooledC;

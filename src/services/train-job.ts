@@ -146,6 +146,10 @@ export function groupBySha(images: ImageBrief[]): Map<string, number[]> {
   return map;
 }
 
+function addWarning(metrics: Record<string, unknown>, warning: string): void {
+  metrics.warnings = [...(Array.isArray(metrics.warnings) ? (metrics.warnings as string[]) : []), warning];
+}
+
 export async function runTraining(
   project: ProjectHandle,
   engine: EngineClient,
@@ -245,16 +249,14 @@ export async function runTraining(
       ({ result, widened } = out);
       widenExtractSeconds = out.extractSeconds;
       if (!(widened.oodShareAfter >= widened.minOodShare)) {
-        const warnings = Array.isArray(result.metrics.warnings) ? (result.metrics.warnings as string[]) : [];
-        result.metrics.warnings = [...warnings, stillDegenerateWarning(widened)];
+        addWarning(result.metrics, stillDegenerateWarning(widened));
       }
     }
     if (!result) throw new Error('training produced no result');
     if (carried.kind === 'skip') {
       result.metrics.wideningNotRetried = carried.record;
       if (samplingOf(result.metrics).oodShare < samplingOf(result.metrics).minOodShare) {
-        const warnings = Array.isArray(result.metrics.warnings) ? (result.metrics.warnings as string[]) : [];
-        result.metrics.warnings = [...warnings, carried.warning];
+        addWarning(result.metrics, carried.warning);
       }
     }
     const bySha = groupBySha(all);

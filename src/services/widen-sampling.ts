@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { EngineClient } from '../engine/host/engine-client.js';
 import type { BackboneRequest, CropBox, ImageItem, TrainRequest, TrainResult } from '../engine/host/protocol.js';
+import { createRng } from '../engine/ssod/rng.js';
 import { OOD_LABEL } from '../engine/types.js';
 import { AppError } from '../shared/errors.js';
 import type { JobContext } from './job-runner.js';
@@ -93,11 +94,12 @@ export function retrainWidening(
         minOodShare: w.minOodShare ?? FALLBACK_MIN_OOD_SHARE,
       },
     };
+  const triedIn = (w as { run?: number }).run ?? previous.id;
   return {
     kind: 'skip',
-    record: { ...w, run: (w as { run?: number }).run ?? previous.id },
+    record: { ...w, run: triedIn },
     warning:
-      `background positions stay scarce: random crops did not raise them in run ${(w as { run?: number }).run ?? previous.id}, so this run did ` +
+      `background positions stay scarce: random crops did not raise them in run ${triedIn}, so this run did ` +
       `not retry them (pass --crops N to force)`,
   };
 }
@@ -110,18 +112,6 @@ export function decideWidening(crops: number | undefined, metrics: Record<string
   // NaN (no share reported) is not evidence of a degenerate background.
   if (!(oodShare < minOodShare)) return null;
   return { reason: 'degenerate-background', perImage: DEFAULT_CROPS, oodShareBefore: oodShare, minOodShare };
-}
-
-/** mulberry32: small, seedable, the same on every platform. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Rounded so the key (and the cache entry) of a view is stable across runs with the same seed. */
@@ -139,7 +129,7 @@ export function planCrops(
   pathOf: (sha256: string) => string | undefined,
   options: { perImage: number; seed: number; maxImages?: number },
 ): CropView[] {
-  const random = rng(options.seed ^ 0x5eed_c20f);
+  const random = createRng(options.seed ^ 0x5eed_c20f);
   const candidates = train.map((_, i) => i).filter((i) => train[i]!.label !== OOD_LABEL && pathOf(train[i]!.sha256));
   // Partial Fisher-Yates: a seeded choice of sources, kept in training order for readable runs.
   const max = Math.min(candidates.length, options.maxImages ?? MAX_CROP_IMAGES);

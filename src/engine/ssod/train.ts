@@ -31,6 +31,7 @@ import { ownClassConfidence, sampleMasks, samplingStats, selectPositions } from 
 import { createRng, shuffleInPlace } from './rng.js';
 import { lap, now } from './profile.js';
 import { PositionSample, spreadRatio } from './background-spread.js';
+import { meanPositions } from './row-cache.js';
 
 export interface TrainedHeads {
   shapes: HeadShapes;
@@ -100,16 +101,9 @@ async function pooledPrepared(
   const { mapH, mapW, mapC: c } = store.layout;
   const P = mapH * mapW;
   const out = new Float32Array(rows.length * c);
-  const acc = new Float64Array(c);
   for (let s = 0; s < rows.length; s += 512) {
     const chunk = rows.slice(s, s + 512);
-    const x = prepareRows(await store.maps(chunk), c, stats, v);
-    for (let i = 0; i < chunk.length; i++) {
-      acc.fill(0);
-      for (let o = i * P * c, end = (i + 1) * P * c; o < end; o += c)
-        for (let ch = 0; ch < c; ch++) acc[ch]! += x[o + ch]!;
-      for (let ch = 0; ch < c; ch++) out[(s + i) * c + ch] = acc[ch]! / P;
-    }
+    out.set(meanPositions(prepareRows(await store.maps(chunk), c, stats, v), chunk.length, P, c), s * c);
   }
   return out;
 }
