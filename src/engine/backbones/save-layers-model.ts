@@ -4,9 +4,10 @@
 // place: a crash leaves either no model or a complete one, never a half-written one.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeSynced } from '../durable-write.js';
 
 export const WEIGHTS_FILE = 'weights.bin';
 
@@ -17,16 +18,6 @@ export interface SavedLayersModel {
   /** sha256 over model.json then the weights: the same hash the tfjs: loader records as weightsSha256. */
   sha256: string;
   bytes: number;
-}
-
-async function writeSynced(path: string, data: Uint8Array): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** The artifacts tfjs hands to a save handler, as model.json text and one weights buffer. */

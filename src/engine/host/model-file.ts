@@ -3,11 +3,12 @@
 // last by temp + rename: a crash at any point leaves either the old model or the new one, never a mix.
 
 import { createHash } from 'node:crypto';
-import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { deserializeHeads, serializeHeads } from '../ssod/model.js';
 import type { SavedHeads } from '../types.js';
+import { writeDurably } from '../durable-write.js';
 
 const FORMAT = 'ssod-model/1';
 
@@ -19,18 +20,6 @@ export interface ModelFile {
   weightsLength: number;
   /** serializeHeads' JSON: everything of SavedHeads but the weights. */
   heads: unknown;
-}
-
-async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }
 
 function stem(jsonPath: string): string {
