@@ -21,6 +21,10 @@ export interface FeatureStore {
   /** Optional: the mean over positions of each row's map, [rows.length, mapC] (a store that keeps rows in memory
    * computes it once, so training does not re-read every map to pool it). */
   mapMeans?(rows: readonly number[]): Promise<Float32Array>;
+  /** Optional: maps or pooled features of rows held in memory, written into `out` (rows.length rows) instead of a
+   * new array: a trainer reads every row each epoch, and a fresh multi-MB array per batch costs more in page
+   * faults than the copy itself. False (and `out` undefined) when some row is not held; the caller then reads. */
+  readInto?(kind: 'maps' | 'pooled', rows: readonly number[], out: Float32Array): boolean;
 }
 
 /** A training example: a row of the FeatureStore and its class index, or OOD_LABEL for an image a reviewer

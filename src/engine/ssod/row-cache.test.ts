@@ -35,6 +35,21 @@ describe('cacheRows', () => {
     await expect(view.maps([0])).rejects.toThrow(/not cached/);
   });
 
+  it('reads held rows into a given array, here and through a worker view, and says when a row is not held', async () => {
+    const base = createMemoryStore(layout, maps, pooled);
+    const cached = await cacheRows(base, [1, 3]);
+    const view = storeOverCached(layout, 5, cachedRowsOf(cached)!);
+    for (const store of [cached, view]) {
+      const out = new Float32Array(8).fill(-1);
+      expect(store.readInto!('maps', [3, 1], out)).toBe(true);
+      expect(Array.from(out)).toEqual([12, 13, 14, 15, 4, 5, 6, 7]);
+      const p = new Float32Array(3);
+      expect(store.readInto!('pooled', [1], p)).toBe(true);
+      expect(Array.from(p)).toEqual([103, 104, 105]);
+      expect(store.readInto!('maps', [1, 0], new Float32Array(8))).toBe(false);
+    }
+  });
+
   it('returns the store itself when the rows do not fit the budget', async () => {
     const base = createMemoryStore(layout, maps, pooled);
     expect(await cacheRows(base, [0, 1, 2], 10)).toBe(base);

@@ -81,6 +81,16 @@ export async function cacheRows(
   const out: FeatureStore = {
     layout: store.layout,
     count: store.count,
+    readInto: (kind, want, dst) => {
+      const [src, size] = kind === 'maps' ? [maps, mapSize] : [pooled, pooledC];
+      for (let i = 0; i < want.length; i++) {
+        const r = want[i]!;
+        const k = r >= 0 && r < slot.length ? slot[r]! : -1;
+        if (k < 0) return false;
+        dst.set(src.subarray(k * size, (k + 1) * size), i * size);
+      }
+      return true;
+    },
     maps: (want) => read(maps, mapSize, want, (r) => store.maps(r)),
     pooled: (want) => read(pooled, pooledC, want, (r) => store.pooled(r)),
     mapMeans: (want) =>
@@ -107,6 +117,15 @@ export function storeOverCached(layout: FeatureStore['layout'], count: number, c
   return {
     layout,
     count,
+    readInto: (kind, want, dst) => {
+      const [src, size] = kind === 'maps' ? [c.maps, mapSize] : [c.pooled, layout.pooledC];
+      for (let i = 0; i < want.length; i++) {
+        const k = slot.get(want[i]!);
+        if (k === undefined) return false;
+        dst.set(src.subarray(k * size, (k + 1) * size), i * size);
+      }
+      return true;
+    },
     maps: (want) => read(c.maps, mapSize, want),
     pooled: (want) => read(c.pooled, layout.pooledC, want),
     mapMeans: (want) => read(c.means, layout.mapC, want),
