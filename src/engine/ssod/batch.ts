@@ -28,7 +28,7 @@ export interface Batch {
   x: Float32Array;
   /** Pooled (mean of prepared positions) [B, c]. */
   xbar: Float32Array;
-  /** Standardised pooled backbone features [B, pooledC]. */
+  /** Pooled backbone features [B, pooledC] (standardised on the backend, see StepContext.pooledNorm). */
   pooled: Float32Array;
   labels: number[];
 }
@@ -51,7 +51,6 @@ export async function loadBatch(
   chunk: readonly number[],
   xbarAll: Float32Array,
   stats: InputStats,
-  pooledStats: InputStats,
   v: Variant,
   sample: boolean,
   scratch: Scratch,
@@ -68,18 +67,9 @@ export async function loadBatch(
   return {
     x: needMaps ? prepareRows(maps, c, stats, v) : maps,
     xbar,
-    pooled: standardise(await readRows(store, 'pooled', rows, scratch.take('pooled', rows.length * pooledC)), pooledStats),
+    pooled: await readRows(store, 'pooled', rows, scratch.take('pooled', rows.length * pooledC)),
     labels: chunk.map((i) => items[i]!.label),
   };
-}
-
-/** (x - mean) / std per channel, in place: done once per batch in JS instead of two uploads and two kernels per
- * step on the backend (the scorer standardises the same way on the backend). */
-export function standardise(x: Float32Array, stats: InputStats): Float32Array {
-  const c = stats.mean.length;
-  for (let o = 0; o < x.length; o += c)
-    for (let j = 0; j < c; j++) x[o + j] = (x[o + j]! - stats.mean[j]!) / stats.std[j]!;
-  return x;
 }
 
 /** Rows `idx` of a row-major [*, w] array, copied into `out` from row `at`. */

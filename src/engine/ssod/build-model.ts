@@ -9,6 +9,7 @@ import { lap, now, phaseMs } from './profile.js';
 import { forwardRows, fusionInputScores, scoreRaw, type RawScores } from './score.js';
 import { fitGaussian, gaussianFromScatter, l2NormaliseRows, robustScale, type ScatterStats } from './scorers.js';
 import { trainOne, type TrainedHeads } from './train.js';
+import { adoptKnnIndex, type SharedKnnBasis } from './knn.js';
 
 /** What every model of a run shares. */
 export interface ModelContext {
@@ -18,6 +19,8 @@ export interface ModelContext {
   config: HeadsConfig;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /** The run's shared KNN basis over its ID training images; rowOf[i] = the basis row of train[i] (or -1). */
+  knn?: { basis: SharedKnnBasis; rowOf: Int32Array };
 }
 
 export interface ModelJob {
@@ -142,6 +145,8 @@ async function buildModel(
     scales: {},
     ssodScore: variant.ssodScore,
   };
+  const knn = input.knn;
+  if (knn) adoptKnnIndex(model.knnRefs, knn.basis, Int32Array.from(idK, (k) => knn.rowOf[itemIdx[k]!]!));
   t = lap('model: fit gaussians + knn refs', t);
   // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.
   const valSet = new Set(val);

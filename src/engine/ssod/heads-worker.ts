@@ -40,6 +40,7 @@ port.on('message', (msg: ToWorker) => {
       classes: init.classes,
       train: init.train,
       config: init.config,
+      ...(init.knn ? { knn: init.knn } : {}),
       onProgress: (event: Progress) => post({ type: 'progress', event }),
     };
     return;

@@ -20,9 +20,10 @@ import { fromSavedHeads, toSavedHeads } from './model.js';
 import { deriveSeed } from './rng.js';
 import { cacheRows } from './row-cache.js';
 import { SCORERS, scoreRaw, ssodOf, toImageScores, type RawScores } from './score.js';
-import { addScatter, scatterStats, type ScatterStats } from './scorers.js';
+import { addScatter, l2NormaliseRows, scatterStats, type ScatterStats } from './scorers.js';
 import { runModelJobs, headsWorkerCount } from './model-pool.js';
-import type { ModelJob } from './build-model.js';
+import type { ModelContext, ModelJob } from './build-model.js';
+import { adoptKnnIndex, sharedKnnBasis } from './knn.js';
 
 export { defaultHeadsConfig, DEFAULT_VARIANT, type Variant } from './config.js';
 export { serializeHeads, deserializeHeads } from './model.js';
@@ -79,14 +80,16 @@ function foldsOf(train: readonly TrainItem[], k: number, seed: number): number[]
   return fold;
 }
 
-/** Per-fold Mahalanobis statistics of the ID training items' pooled features, about their common mean. */
-async function scatterByFold(input: TrainHeadsInput, fold: number[]): Promise<ScatterStats[]> {
+/** Per-fold Mahalanobis statistics of the ID training items' pooled features (`pooled`, rows of `idIdx`), about
+ * their common mean. */
+function scatterByFold(
+  input: TrainHeadsInput,
+  fold: number[],
+  idIdx: readonly number[],
+  pooled: Float32Array,
+): ScatterStats[] {
   const d = input.features.layout.pooledC;
   const m = input.classes.length;
-  const idIdx = input.train
-    .map((_, i) => i)
-    .filter((i) => input.train[i]!.label !== OOD_LABEL && isReal(input.train[i]!));
-  const pooled = await input.features.pooled(idIdx.map((i) => input.train[i]!.row));
   const centre = new Float64Array(d);
   for (let i = 0; i < idIdx.length; i++) for (let j = 0; j < d; j++) centre[j]! += pooled[i * d + j]! / idIdx.length;
   const out: ScatterStats[] = [];
@@ -107,6 +110,21 @@ async function scatterByFold(input: TrainHeadsInput, fold: number[]): Promise<Sc
   return out;
 }
 
+/** The KNN basis every model of the run shares (knn.ts), over the ID training images' pooled features; normalises
+ * `pooled` in place (its last use). */
+function sharedKnn(
+  trainCount: number,
+  idIdx: readonly number[],
+  pooled: Float32Array,
+  d: number,
+): ModelContext['knn'] {
+  const basis = sharedKnnBasis(l2NormaliseRows(pooled, d), d);
+  if (!basis) return undefined;
+  const rowOf = new Int32Array(trainCount).fill(-1);
+  idIdx.forEach((i, r) => (rowOf[i] = r));
+  return { basis, rowOf };
+}
+
 export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResult> {
   validate(given);
   const tStart = Date.now();
@@ -124,7 +142,10 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   const cacheMs = t0 - tStart;
   const P = input.features.layout.mapH * input.features.layout.mapW;
   const fold = foldsOf(train, config.folds, config.seed);
-  const foldScatter = await scatterByFold(input, fold);
+  const idIdx = train.map((_, i) => i).filter((i) => train[i]!.label !== OOD_LABEL && isReal(train[i]!));
+  const idPooled = await input.features.pooled(idIdx.map((i) => train[i]!.row));
+  const foldScatter = scatterByFold(input, fold, idIdx, idPooled);
+  const knn = sharedKnn(train.length, idIdx, idPooled, input.features.layout.pooledC);
   // Folds first, then the all-data model: each seeded by its index, so any execution order gives the same models.
   const jobs: ModelJob[] = [];
   for (let f = 0; f < config.folds; f++) {
@@ -149,7 +170,11 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
     phase: 'all data',
     pooledScatter: addScatter(foldScatter),
   });
-  const { results, threads } = await runModelJobs(input, jobs, headsWorkerCount(train.length, jobs.length));
+  const { results, threads } = await runModelJobs(
+    { ...input, knn },
+    jobs,
+    headsWorkerCount(train.length, jobs.length),
+  );
   const oof: (RawScores & { idx: number[] })[] = [];
   const perModel: Record<string, unknown>[] = [];
   for (const [k, job] of jobs.entries()) {
@@ -161,6 +186,8 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   const tFolds = Date.now();
   const { model, trained } = results[jobs.length - 1]!;
   if (!model) throw new Error('the all-data model is missing from the results');
+  // The model came back from a worker as a copy: its KNN refs (every ID image, in order) get the shared index.
+  if (knn) adoptKnnIndex(model.knnRefs, knn.basis, Int32Array.from(idIdx, (i) => knn.rowOf[i]!));
   perModel.push({ model: 'all data', ...trained.diagnostics });
 
   // Out-of-fold scores, in the order of `train`.
@@ -178,7 +205,6 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
       top[i] = o.top[j]!;
       heat.set(o.heatmaps.subarray(j * P, (j + 1) * P), i * P);
     });
-  const idIdx = train.map((_, i) => i).filter((i) => train[i]!.label !== OOD_LABEL && isReal(train[i]!));
   const oodIdx = train.map((_, i) => i).filter((i) => train[i]!.label === OOD_LABEL && isReal(train[i]!));
   const realIdx = train.map((_, i) => i).filter((i) => isReal(train[i]!));
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { knnStats, kthSimilarityFull, kthSimilarityPruned } from './knn.js';
+import { adoptKnnIndex, knnStats, kthSimilarityFull, kthSimilarityPruned, sharedKnnBasis } from './knn.js';
 import { createRng, normals } from './rng.js';
 import { l2NormaliseRows } from './scorers.js';
 
@@ -81,6 +81,25 @@ describe('kthSimilarityPruned', () => {
     bruteKth(refs, q, d, 5, ex).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
     const plain = kthSimilarityFull(refs, q, d, 1);
     plain.forEach((v) => expect(v).toBeCloseTo(1, 5));
+  });
+
+  it('stays exact on a subset of the rows with the basis shared by the whole set (one basis per run)', () => {
+    const rng = createRng(9);
+    const d = 256;
+    const all = lowRank(3000, d, 40, 0.05, rng);
+    const shared = sharedKnnBasis(all, d)!;
+    // A fold's references: every row but the first 600 (its held-out queries), in order.
+    const which = Int32Array.from({ length: 2400 }, (_, i) => 600 + i);
+    const refs = Float32Array.from(all.subarray(600 * d));
+    adoptKnnIndex(refs, shared, which);
+    const q = Float32Array.from(all.subarray(0, 50 * d));
+    Object.assign(knnStats, { pairs: 0, candidates: 0, fullBlocks: 0 });
+    const got = kthSimilarityPruned(refs, q, d, 10)!;
+    expect(knnStats.fullBlocks).toBe(0);
+    expect(knnStats.candidates).toBeLessThan(0.05 * knnStats.pairs);
+    bruteKth(refs, q, d, 10).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
+    expect(() => adoptKnnIndex(refs, shared, which.subarray(1))).toThrow(/differ/);
+    expect(sharedKnnBasis(all.subarray(0, 100 * d), d)).toBeUndefined();
   });
 
   it('declines small reference sets', () => {

@@ -75,14 +75,14 @@ function orthonormalise(cols: Float64Array[]): void {
   }
 }
 
-/** Top principal directions of the refs (uncentred), by a few rounds of subspace iteration. Deterministic. */
-function buildIndex(refs: Float32Array, d: number, p: number): KnnIndex {
-  const nRef = refs.length / d;
+/** Top principal directions of the rows (uncentred), by a few rounds of subspace iteration. Deterministic. */
+function principalBasis(rows: Float32Array, d: number, p: number): Float32Array {
+  const nRef = rows.length / d;
   const stride = Math.max(1, Math.floor(nRef / SAMPLE));
   const sampleRows: number[] = [];
   for (let i = 0; i < nRef && sampleRows.length < SAMPLE; i += stride) sampleRows.push(i);
   const sample = new Float32Array(sampleRows.length * d);
-  sampleRows.forEach((r, i) => sample.set(refs.subarray(r * d, (r + 1) * d), i * d));
+  sampleRows.forEach((r, i) => sample.set(rows.subarray(r * d, (r + 1) * d), i * d));
   const rng = createRng(0x6b6e6e);
   const cols = Array.from({ length: p }, () => Float64Array.from(normals(d, 1, rng)));
   orthonormalise(cols);
@@ -107,14 +107,55 @@ function buildIndex(refs: Float32Array, d: number, p: number): KnnIndex {
     C.dispose();
   }
   for (let a = 0; a < p; a++) for (let j = 0; j < d; j++) basis[j * p + a] = cols[a]![j]!;
+  return basis;
+}
+
+function buildIndex(refs: Float32Array, d: number, p: number): KnnIndex {
+  const basis = principalBasis(refs, d, p);
   const proj = project(refs, d, basis, p);
   return {
     p,
     basis,
-    projT: transposeRows(proj, nRef, p),
+    projT: transposeRows(proj, refs.length / d, p),
     residual: residualNorms(refs, proj, d, p),
     prunable: true,
   };
+}
+
+/** One basis and every row's projection for all the models of a run: a model's references are a subset of the
+ * run's training rows, and any orthonormal basis keeps the search exact, so K+1 models need one basis, not K+1. */
+export interface SharedKnnBasis {
+  d: number;
+  p: number;
+  /** [d, p] orthonormal columns. */
+  basis: Float32Array;
+  /** Projection of each row, [rows, p]. */
+  proj: Float32Array;
+  /** Norm of each row outside the subspace. */
+  residual: Float64Array;
+}
+
+/** The shared basis of L2-normalised rows, or undefined when sets this size take the full product anyway. */
+export function sharedKnnBasis(rows: Float32Array, d: number): SharedKnnBasis | undefined {
+  if (rows.length / d < MIN_REFS || d < MIN_DIM) return undefined;
+  const p = Math.min(SUBSPACE, d);
+  const basis = principalBasis(rows, d, p);
+  const proj = project(rows, d, basis, p);
+  return { d, p, basis, proj, residual: residualNorms(rows, proj, d, p) };
+}
+
+/** Registers the index of `refs`, which are rows `which` of the shared basis's rows (same values, same order). */
+export function adoptKnnIndex(refs: Float32Array, shared: SharedKnnBasis, which: ArrayLike<number>): void {
+  const { d, p } = shared;
+  if (refs.length !== which.length * d) throw new RangeError('refs and rows of the shared basis differ in count');
+  const proj = new Float32Array(which.length * p);
+  const residual = new Float64Array(which.length);
+  for (let i = 0; i < which.length; i++) {
+    const r = which[i]!;
+    proj.set(shared.proj.subarray(r * p, (r + 1) * p), i * p);
+    residual[i] = shared.residual[r]!;
+  }
+  indexes.set(refs, { p, basis: shared.basis, projT: transposeRows(proj, which.length, p), residual, prunable: true });
 }
 
 function project(x: Float32Array, d: number, basis: Float32Array, p: number): Float32Array {

@@ -39,6 +39,7 @@ export interface WorkerInit {
   classes: string[];
   train: TrainItem[];
   config: HeadsConfig;
+  knn?: ModelContext['knn'];
 }
 
 /** A run's context, then its jobs: workers outlive runs (see keptPool), so every run introduces itself. */
@@ -137,6 +138,7 @@ export async function runModelJobs(
     classes: ctx.classes,
     train: ctx.train,
     config: ctx.config,
+    ...(ctx.knn ? { knn: ctx.knn } : {}),
   };
   const pool = takePool(backend, workers);
   if (pool.length === 0) return { results: await runSequential(ctx, jobs), threads: 1 };

@@ -27,9 +27,22 @@ const logits = Float32Array.from([
   L,
 ]);
 
+/** Softmax of each row of `classes` logits. */
+function softmaxRows(x: Float32Array, classes: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let o = 0; o < x.length; o += classes) {
+    const row = Array.from(x.subarray(o, o + classes));
+    const max = Math.max(...row);
+    const sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
+    row.forEach((v, k) => (out[o + k] = Math.exp(v - max) / sum));
+  }
+  return out;
+}
+const probs = softmaxRows(logits, 2);
+
 describe('own-class confidence and masks', () => {
   it('uses the image class, not the arg-max', () => {
-    const c = ownClassConfidence(logits, [0, 1], 4, 2);
+    const c = ownClassConfidence(probs, [0, 1], 4, 2);
     const hi = 1 / (1 + Math.exp(-L));
     expect(c[0]).toBeCloseTo(hi, 6);
     expect(c[2]).toBeCloseTo(1 - hi, 6);
@@ -37,7 +50,7 @@ describe('own-class confidence and masks', () => {
     expect(c[6]).toBeCloseTo(0.5, 6);
   });
   it('marks the known foreground and background positions', () => {
-    const m = sampleMasks(ownClassConfidence(logits, [0, 1], 4, 2), 0.95);
+    const m = sampleMasks(ownClassConfidence(probs, [0, 1], 4, 2), 0.95);
     expect(Array.from(m.id)).toEqual([1, 1, 0, 0, 0, 0, 0, 1]);
     expect(Array.from(m.ood)).toEqual([0, 0, 1, 1, 1, 1, 0, 0]);
     const s = samplingStats(m, [0, 1], 4);
@@ -45,14 +58,14 @@ describe('own-class confidence and masks', () => {
     expect(s.oodShare).toBeCloseTo(4 / 8);
   });
   it('gives reviewed-OOD images all positions as OOD', () => {
-    const c = ownClassConfidence(logits, [0, OOD_LABEL], 4, 2);
+    const c = ownClassConfidence(probs, [0, OOD_LABEL], 4, 2);
     const m = sampleMasks(c, 0.95);
     const sel = selectPositions(m, [0, OOD_LABEL], 4, 10, createRng(1));
     expect(Array.from(sel.id)).toEqual([0, 1]);
     expect(Array.from(sel.ood).sort()).toEqual([2, 3, 4, 5, 6, 7]);
   });
   it('caps positions per image, seeded', () => {
-    const m = sampleMasks(ownClassConfidence(logits, [0, 1], 4, 2), 0.95);
+    const m = sampleMasks(ownClassConfidence(probs, [0, 1], 4, 2), 0.95);
     const a = selectPositions(m, [0, 1], 4, 1, createRng(5));
     const b = selectPositions(m, [0, 1], 4, 1, createRng(5));
     expect(a).toEqual(b);

@@ -2,28 +2,22 @@
 // by construction, and wasm has no gradient for gather), and its output feeds the loss as constant indices.
 import { OOD_LABEL } from '../types.js';
 
-/** c_j = softmax(logits_j)[label] for each image's own class. logits: [n, positions, classes] row-major.
- * Images with OOD_LABEL get c = 0 everywhere (all their positions are OOD by review). */
+/** c_j = softmax(logits_j)[label] for each image's own class, read from the softmax rows `probs`
+ * ([n, positions, classes] row-major; the softmax runs on the backend). Images with OOD_LABEL get c = 0
+ * everywhere (all their positions are OOD by review). */
 export function ownClassConfidence(
-  logits: Float32Array,
+  probs: Float32Array,
   labels: ArrayLike<number>,
   positions: number,
   classes: number,
 ): Float32Array {
   const n = labels.length;
-  if (logits.length !== n * positions * classes) throw new RangeError('logits size does not match n*positions*classes');
+  if (probs.length !== n * positions * classes) throw new RangeError('probs size does not match n*positions*classes');
   const c = new Float32Array(n * positions);
   for (let i = 0; i < n; i++) {
     const y = labels[i]!;
-    for (let j = 0; j < positions; j++) {
-      if (y === OOD_LABEL) continue;
-      const o = (i * positions + j) * classes;
-      let max = -Infinity;
-      for (let k = 0; k < classes; k++) max = Math.max(max, logits[o + k]!);
-      let sum = 0;
-      for (let k = 0; k < classes; k++) sum += Math.exp(logits[o + k]! - max);
-      c[i * positions + j] = Math.exp(logits[o + y]! - max) / sum;
-    }
+    if (y === OOD_LABEL) continue;
+    for (let j = 0; j < positions; j++) c[i * positions + j] = probs[(i * positions + j) * classes + y]!;
   }
   return c;
 }

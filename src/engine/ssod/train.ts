@@ -115,9 +115,13 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
   t0 = lap('train: pooled positions', t0);
   const optimizer = new JsAdam(vars, config.learningRate);
   const scratch = new Scratch();
-  const ctx: StepContext = { vars, m, P, c: mapC, pooledC, alpha: config.alpha, variant: v, rng, scratch };
+  const pooledNorm = {
+    mean: tf.tensor1d(stats.pooled.mean),
+    invStd: tf.tensor1d(stats.pooled.std.map((s) => 1 / s)),
+  };
+  const ctx: StepContext = { vars, m, P, c: mapC, pooledC, alpha: config.alpha, variant: v, rng, scratch, pooledNorm };
   const read = (chunk: readonly number[], sample: boolean): Promise<Batch> =>
-    loadBatch(store, items, chunk, xbarAll, stats.map, stats.pooled, v, sample, scratch);
+    loadBatch(store, items, chunk, xbarAll, stats.map, v, sample, scratch);
   const batchSize = effectiveBatchSize(config.batchSize, input.fit.length, v, P * mapC * 4);
   const lossCurve: LossRecord[] = [];
   const warnings: string[] = [];
@@ -151,7 +155,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
           oodSum += prep.stats.oodShare * prep.stats.positions;
           posSum += prep.stats.positions;
         }
-        const loss = optimizer.minimize(() => stepLoss(prep, vars, v));
+        const loss = optimizer.minimize(() => stepLoss(ctx, prep));
         total += loss.dataSync()[0] ?? 0;
         batches++;
         loss.dispose();
@@ -197,7 +201,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       t0 = lap('train: epoch bookkeeping', t0);
     }
   } finally {
-    tf.dispose(Object.values(vars));
+    tf.dispose([...Object.values(vars), pooledNorm.mean, pooledNorm.invStd]);
   }
   if (share.ood < v.minOodShare)
     warnings.push(
@@ -240,7 +244,7 @@ async function evalLoss(
   for (let s = 0; s < input.val.length; s += input.config.batchSize) {
     const chunk = input.val.slice(s, s + input.config.batchSize);
     const prep = prepareStep(ctx, await read(chunk, true), gamma, true);
-    const l = tf.tidy(() => stepLoss(prep, ctx.vars, ctx.variant));
+    const l = tf.tidy(() => stepLoss(ctx, prep));
     total += (l.dataSync()[0] ?? 0) * chunk.length;
     n += chunk.length;
     l.dispose();
