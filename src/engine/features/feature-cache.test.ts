@@ -47,6 +47,11 @@ describe('feature cache', () => {
     const maps = await store.maps(rows);
     const pooled = await store.pooled(rows);
     rows.forEach((r, k) => expectRow(maps, pooled, k, order[r] ?? -1));
+    // The same rows written into the caller's arrays (the row cache fills shared memory this way).
+    const into = { maps: new Float32Array(maps.length).fill(-1), pooled: new Float32Array(pooled.length).fill(-1) };
+    expect(store.readInto?.('maps', rows, into.maps)).toBe(true);
+    expect(store.readInto?.('pooled', rows, into.pooled)).toBe(true);
+    rows.forEach((r, k) => expectRow(into.maps, into.pooled, k, order[r] ?? -1));
     expect(await readCacheLayout(dir, 'mobilenet_v2@1#block_13')).toEqual(TEST_LAYOUT);
     await again.close();
   });

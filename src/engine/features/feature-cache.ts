@@ -294,28 +294,34 @@ class ShardedCache implements FeatureCache {
       if (!at) throw new RangeError(`row ${r} is outside 0..${slots.length - 1}`);
       return { at, sha: shaOf[r] ?? '' };
     };
+    const readMaps = (rows: readonly number[], out: Float32Array): Float32Array => {
+      const half = new Uint16Array(this.scratch.buffer, HEADER_BYTES, mapN);
+      for (let i = 0; i < rows.length; i++) {
+        const { at, sha } = rowAt(rows, i);
+        this.readRecord(at, sha, HEADER_BYTES, mapN * 2);
+        decodeFloat16(half, out, i * mapN);
+      }
+      return out;
+    };
+    const readPooled = (rows: readonly number[], out: Float32Array): Float32Array => {
+      const src = new Float32Array(this.scratch.buffer, pooledOffset, pooledC);
+      for (let i = 0; i < rows.length; i++) {
+        const { at, sha } = rowAt(rows, i);
+        this.readRecord(at, sha, pooledOffset, pooledC * 4);
+        out.set(src, i * pooledC);
+      }
+      return out;
+    };
     return {
       layout: this.layout,
       count: slots.length,
-      maps: (rows) => {
-        const out = new Float32Array(rows.length * mapN);
-        const half = new Uint16Array(this.scratch.buffer, HEADER_BYTES, mapN);
-        for (let i = 0; i < rows.length; i++) {
-          const { at, sha } = rowAt(rows, i);
-          this.readRecord(at, sha, HEADER_BYTES, mapN * 2);
-          decodeFloat16(half, out, i * mapN);
-        }
-        return Promise.resolve(out);
-      },
-      pooled: (rows) => {
-        const out = new Float32Array(rows.length * pooledC);
-        const src = new Float32Array(this.scratch.buffer, pooledOffset, pooledC);
-        for (let i = 0; i < rows.length; i++) {
-          const { at, sha } = rowAt(rows, i);
-          this.readRecord(at, sha, pooledOffset, pooledC * 4);
-          out.set(src, i * pooledC);
-        }
-        return Promise.resolve(out);
+      maps: (rows) => Promise.resolve(readMaps(rows, new Float32Array(rows.length * mapN))),
+      pooled: (rows) => Promise.resolve(readPooled(rows, new Float32Array(rows.length * pooledC))),
+      // Straight into the caller's array: the row cache fills shared memory without a second copy.
+      readInto: (kind, rows, out) => {
+        if (kind === 'maps') readMaps(rows, out);
+        else readPooled(rows, out);
+        return true;
       },
     };
   }

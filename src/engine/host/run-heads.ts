@@ -27,6 +27,14 @@ function cancellable(store: FeatureStore, signal: AbortSignal): FeatureStore {
       throwIfCancelled(signal);
       return store.pooled(rows);
     },
+    ...(store.readInto
+      ? {
+          readInto: (kind: 'maps' | 'pooled', rows: readonly number[], out: Float32Array): boolean => {
+            throwIfCancelled(signal);
+            return store.readInto!(kind, rows, out);
+          },
+        }
+      : {}),
   };
 }
 

@@ -18,7 +18,7 @@ import { resolveConfig, type Variant } from './config.js';
 import { assignFolds } from './folds.js';
 import { fromSavedHeads, toSavedHeads } from './model.js';
 import { deriveSeed } from './rng.js';
-import { cacheRows } from './row-cache.js';
+import { cacheRows, releaseRows } from './row-cache.js';
 import { SCORERS, scoreRaw, ssodOf, toImageScores, type RawScores } from './score.js';
 import { addScatter, l2NormaliseRows, scatterStats, type ScatterStats } from './scorers.js';
 import { runModelJobs, headsWorkerCount } from './model-pool.js';
@@ -129,13 +129,18 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   validate(given);
   const tStart = Date.now();
   // K+1 models read the training rows ~10 times each: read them once.
-  const input = {
-    ...given,
-    features: await cacheRows(
-      given.features,
-      given.train.map((it) => it.row),
-    ),
-  };
+  const features = await cacheRows(
+    given.features,
+    given.train.map((it) => it.row),
+  );
+  try {
+    return await trainOnRows({ ...given, features }, tStart);
+  } finally {
+    releaseRows(features);
+  }
+}
+
+async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<TrainHeadsResult> {
   const variant = resolveConfig(input.config);
   const { config, train } = input;
   const t0 = Date.now();

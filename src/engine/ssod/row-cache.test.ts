@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from './memory-store.js';
-import { cacheRows, cachedRowsOf, storeOverCached } from './row-cache.js';
+import { cacheRows, cachedRowsOf, dropKeptRows, keptRowBytes, releaseRows, storeOverCached } from './row-cache.js';
 
 const layout = { mapH: 1, mapW: 2, mapC: 2, pooledC: 3 };
 const maps = Float32Array.from({ length: 5 * 4 }, (_, i) => i);
@@ -48,6 +48,49 @@ describe('cacheRows', () => {
       expect(Array.from(p)).toEqual([103, 104, 105]);
       expect(store.readInto!('maps', [1, 0], new Float32Array(8))).toBe(false);
     }
+  });
+
+  it("fills its memory through the store's readInto when it has one, with the same rows", async () => {
+    const base = createMemoryStore(layout, maps, pooled);
+    const calls: string[] = [];
+    const direct = {
+      ...base,
+      maps: () => Promise.reject(new Error('maps() should not be needed')),
+      pooled: () => Promise.reject(new Error('pooled() should not be needed')),
+      readInto: (kind: 'maps' | 'pooled', rows: readonly number[], out: Float32Array): boolean => {
+        calls.push(kind);
+        const size = kind === 'maps' ? 4 : 3;
+        const src = kind === 'maps' ? maps : pooled;
+        rows.forEach((r, i) => out.set(src.subarray(r * size, (r + 1) * size), i * size));
+        return true;
+      },
+    };
+    const cached = await cacheRows(direct, [4, 2]);
+    expect(calls).toEqual(['maps', 'pooled']);
+    expect(Array.from(await cached.maps([2, 4]))).toEqual(Array.from(await base.maps([2, 4])));
+    expect(Array.from(await cached.pooled([4]))).toEqual(Array.from(await base.pooled([4])));
+    expect(Array.from(await cached.mapMeans!([4]))).toEqual([17, 18]);
+  });
+
+  it("keeps a released cache's memory for the next one, which still reads its own rows", async () => {
+    dropKeptRows();
+    const base = createMemoryStore(layout, maps, pooled);
+    const first = await cacheRows(base, [0, 1, 2]);
+    const buffers = (c = cachedRowsOf(first)!): Set<ArrayBufferLike> =>
+      new Set([c.maps, c.pooled, c.means].map((a) => a.buffer));
+    const old = buffers();
+    releaseRows(first);
+    expect(cachedRowsOf(first)).toBeUndefined();
+    expect(keptRowBytes()).toBeGreaterThan(0);
+    // Fewer rows fit in the kept buffers: reused (not zeroed), and every row read is the right one.
+    const second = await cacheRows(base, [4, 3]);
+    expect([...buffers(cachedRowsOf(second))].filter((b) => old.has(b))).toHaveLength(3);
+    expect(Array.from(await second.maps([3, 4]))).toEqual(Array.from(await base.maps([3, 4])));
+    expect(Array.from(await second.pooled([4]))).toEqual(Array.from(await base.pooled([4])));
+    expect(Array.from(await second.mapMeans!([3]))).toEqual([13, 14]);
+    releaseRows(second);
+    dropKeptRows();
+    expect(keptRowBytes()).toBe(0);
   });
 
   it('returns the store itself when the rows do not fit the budget', async () => {
