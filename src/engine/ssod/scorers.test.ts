@@ -2,11 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   addScatter,
-  cholesky,
   gaussianFromScatter,
   scatterStats,
   fitGaussian,
-  invertLower,
   fuseScores,
   gaussianScores,
   knnScores,
@@ -89,33 +87,6 @@ describe('Gaussian from summed scatter statistics', () => {
     const g2 = fitGaussian(x, labels, d, 3, 0.1);
     g1.means.forEach((v, i) => expect(v).toBeCloseTo(g2.means[i]!, 4));
     g1.whiten.forEach((v, i) => expect(v).toBeCloseTo(g2.whiten[i]!, 3));
-  });
-});
-
-describe('cholesky and invertLower', () => {
-  it('give L with L L^T = A and its inverse', () => {
-    const d = 5;
-    const b = Float64Array.from({ length: d * d }, (_, i) => Math.sin(i + 1));
-    const a = new Float64Array(d * d);
-    for (let i = 0; i < d; i++)
-      for (let j = 0; j < d; j++) {
-        for (let k = 0; k < d; k++) a[i * d + j]! += b[i * d + k]! * b[j * d + k]!;
-        if (i === j) a[i * d + j]! += 1;
-      }
-    const L = cholesky(a, d);
-    const W = invertLower(L, d);
-    for (let i = 0; i < d; i++)
-      for (let j = 0; j < d; j++) {
-        let ll = 0;
-        let li = 0;
-        for (let k = 0; k < d; k++) {
-          ll += L[i * d + k]! * L[j * d + k]!;
-          li += L[i * d + k]! * W[k * d + j]!;
-        }
-        expect(ll).toBeCloseTo(a[i * d + j]!, 9);
-        expect(li).toBeCloseTo(i === j ? 1 : 0, 9);
-        if (j > i) expect(W[i * d + j]).toBe(0);
-      }
   });
 });
 

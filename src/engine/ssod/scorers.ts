@@ -2,6 +2,7 @@
 // scorer is compared on equal terms. Heavy products run as batched tfjs matmuls; small algebra in Float64 JS.
 import * as tf from '@tensorflow/tfjs';
 import { kthSimilarityFull, kthSimilarityPruned, transposeRows } from './knn.js';
+import { whitening } from './whiten.js';
 
 export { transposeRows };
 
@@ -115,8 +116,7 @@ function fromCovariance(
   for (let a = 0; a < d; a++)
     for (let b = 0; b < d; b++)
       cov[a * d + b] = (1 - shrinkage) * cov[a * d + b]! + (a === b ? shrinkage * mu + 1e-6 * mu : 0);
-  const L = cholesky(cov, d);
-  return { d, classes, means: Float32Array.from(means), whiten: Float32Array.from(invertLower(L, d)) };
+  return { d, classes, means: Float32Array.from(means), whiten: Float32Array.from(whitening(cov, d)) };
 }
 
 /** Sufficient statistics of class-conditional Gaussians: per-class sums and counts of x - centre and the scatter
@@ -216,42 +216,6 @@ export function gaussianScores(g: GaussianModel, x: Float32Array): Float32Array 
   const out = t.dataSync() as Float32Array;
   t.dispose();
   return Float32Array.from(out);
-}
-
-export function cholesky(a: Float64Array, d: number): Float64Array {
-  const L = new Float64Array(d * d);
-  for (let j = 0; j < d; j++) {
-    let s = a[j * d + j]!;
-    for (let k = 0; k < j; k++) s -= L[j * d + k]! * L[j * d + k]!;
-    if (!(s > 0)) throw new Error('covariance is not positive definite');
-    const ljj = Math.sqrt(s);
-    L[j * d + j] = ljj;
-    for (let i = j + 1; i < d; i++) {
-      let t = a[i * d + j]!;
-      const ri = i * d;
-      const rj = j * d;
-      for (let k = 0; k < j; k++) t -= L[ri + k]! * L[rj + k]!;
-      L[ri + j] = t / ljj;
-    }
-  }
-  return L;
-}
-
-export function invertLower(L: Float64Array, d: number): Float64Array {
-  const inv = new Float64Array(d * d);
-  // Column j of L^-1 by forward substitution of L x = e_j; rows of L and x are read contiguously.
-  const x = new Float64Array(d);
-  for (let j = 0; j < d; j++) {
-    x.fill(0, 0, j);
-    for (let i = j; i < d; i++) {
-      let s = i === j ? 1 : 0;
-      const ri = i * d;
-      for (let k = j; k < i; k++) s -= L[ri + k]! * x[k]!;
-      x[i] = s / L[ri + i]!;
-      inv[ri + j] = x[i]!;
-    }
-  }
-  return inv;
 }
 
 /** Median and interquartile range of held-out ID scores: the scale on which scores are fused. */
