@@ -7,7 +7,14 @@ import { stratifiedSplit } from './folds.js';
 import type { HeadsModel } from './model.js';
 import { lap, now, phaseMs } from './profile.js';
 import { forwardRows, fusionInputScores, scoreRaw, type RawScores } from './score.js';
-import { fitGaussian, gaussianFromScatter, l2NormaliseRows, robustScale, type ScatterStats } from './scorers.js';
+import {
+  addScatter,
+  fitGaussian,
+  gaussianFromScatter,
+  l2NormaliseRows,
+  robustScale,
+  type ScatterStats,
+} from './scorers.js';
 import { trainOne, type TrainedHeads } from './train.js';
 import { adoptKnnIndex, type SharedKnnBasis } from './knn.js';
 
@@ -19,6 +26,14 @@ export interface ModelContext {
   config: HeadsConfig;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /** What a model needs only once it has trained: the run's main thread computes it while the models train. */
+  late: Promise<LateInputs>;
+}
+
+/** Statistics a model needs only after training (its Gaussians and KNN index), computed once per run. */
+export interface LateInputs {
+  /** Mahalanobis statistics of each fold's ID training images; a model sums those of the folds it trains on. */
+  foldScatter: ScatterStats[];
   /** The run's shared KNN basis over its ID training images; rowOf[i] = the basis row of train[i] (or -1). */
   knn?: { basis: SharedKnnBasis; rowOf: Int32Array };
 }
@@ -33,7 +48,8 @@ export interface ModelJob {
   variant: Variant;
   seed: number;
   phase: string;
-  pooledScatter: ScatterStats;
+  /** The folds whose ID images this model trains on (LateInputs.foldScatter). */
+  scatterFolds: number[];
 }
 
 export interface ModelResult {
@@ -50,7 +66,7 @@ export interface ModelResult {
 
 export async function runModelJob(ctx: ModelContext, job: ModelJob): Promise<ModelResult> {
   const before = { ...phaseMs };
-  const { model, trained } = await buildModel(ctx, job.itemIdx, job.variant, job.seed, job.phase, job.pooledScatter);
+  const { model, trained } = await buildModel(ctx, job);
   const raw =
     job.scoreIdx.length > 0
       ? await scoreRaw(
@@ -84,12 +100,7 @@ async function fitFeatures(
 /** Trains heads on the given items and fits every scorer's statistics on their ID images. */
 async function buildModel(
   input: ModelContext,
-  itemIdx: number[],
-  variant: Variant,
-  seed: number,
-  phase: string,
-  /** Mahalanobis statistics of exactly this model's ID items, summed from per-fold parts. */
-  pooledScatter: ScatterStats,
+  { itemIdx, variant, seed, phase, scatterFolds }: ModelJob,
 ): Promise<{ model: HeadsModel; trained: TrainedHeads }> {
   const sub = itemIdx.map((i) => input.train[i]!);
   // Augmented views always train and are never held out; the split is of the real images only.
@@ -137,6 +148,9 @@ async function buildModel(
   t = lap('model: forward train rows', t);
   const labels = idK.map((k) => sub[k]!.label);
   const m = input.classes.length;
+  const late = await input.late;
+  // Mahalanobis statistics of exactly this model's ID items, summed from per-fold parts.
+  const pooledScatter = addScatter(scatterFolds.map((f) => late.foldScatter[f]!));
   const model: HeadsModel = {
     ...base,
     density: fitGaussian(feats.gbar, labels, trained.shapes.d, m, variant.shrinkage),
@@ -145,7 +159,7 @@ async function buildModel(
     scales: {},
     ssodScore: variant.ssodScore,
   };
-  const knn = input.knn;
+  const knn = late.knn;
   if (knn) adoptKnnIndex(model.knnRefs, knn.basis, Int32Array.from(idK, (k) => knn.rowOf[itemIdx[k]!]!));
   t = lap('model: fit gaussians + knn refs', t);
   // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.

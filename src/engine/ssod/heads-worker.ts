@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parentPort } from 'node:worker_threads';
 import { serializeError } from '../../shared/errors.js';
 import { loadWasm } from '../backends/wasm-backend.js';
-import { runModelJob, type ModelContext } from './build-model.js';
+import { runModelJob, type LateInputs, type ModelContext } from './build-model.js';
 import type { FromWorker, ToWorker, WorkerInit } from './model-pool.js';
 import { storeOverCached } from './row-cache.js';
 import type { Progress } from '../types.js';
@@ -26,6 +26,7 @@ async function loadBackend(name: string): Promise<void> {
 // The worker lives across runs: each run sends its context first (the row cache is shared memory, not copied).
 let backend: Promise<void> | undefined;
 let ctx: ModelContext | undefined;
+let receiveLate: ((late: LateInputs) => void) | undefined;
 let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'end') {
@@ -40,9 +41,14 @@ port.on('message', (msg: ToWorker) => {
       classes: init.classes,
       train: init.train,
       config: init.config,
-      ...(init.knn ? { knn: init.knn } : {}),
+      // Sent by the engine thread while the first models train (model-pool.ts).
+      late: new Promise<LateInputs>((resolve) => (receiveLate = resolve)),
       onProgress: (event: Progress) => post({ type: 'progress', event }),
     };
+    return;
+  }
+  if (msg.type === 'late') {
+    receiveLate?.(msg.late);
     return;
   }
   const run = ctx;

@@ -20,9 +20,9 @@ import { fromSavedHeads, toSavedHeads } from './model.js';
 import { deriveSeed } from './rng.js';
 import { cacheRows, releaseRows } from './row-cache.js';
 import { SCORERS, scoreRaw, ssodOf, toImageScores, type RawScores } from './score.js';
-import { addScatter, l2NormaliseRows, scatterStats, type ScatterStats } from './scorers.js';
+import { l2NormaliseRows, scatterStats, type ScatterStats } from './scorers.js';
 import { runModelJobs, headsWorkerCount } from './model-pool.js';
-import type { ModelContext, ModelJob } from './build-model.js';
+import type { LateInputs, ModelJob } from './build-model.js';
 import { adoptKnnIndex, sharedKnnBasis } from './knn.js';
 
 export { defaultHeadsConfig, DEFAULT_VARIANT, type Variant } from './config.js';
@@ -117,7 +117,7 @@ function sharedKnn(
   idIdx: readonly number[],
   pooled: Float32Array,
   d: number,
-): ModelContext['knn'] {
+): LateInputs['knn'] {
   const basis = sharedKnnBasis(l2NormaliseRows(pooled, d), d);
   if (!basis) return undefined;
   const rowOf = new Int32Array(trainCount).fill(-1);
@@ -148,9 +148,12 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
   const P = input.features.layout.mapH * input.features.layout.mapW;
   const fold = foldsOf(train, config.folds, config.seed);
   const idIdx = train.map((_, i) => i).filter((i) => train[i]!.label !== OOD_LABEL && isReal(train[i]!));
-  const idPooled = await input.features.pooled(idIdx.map((i) => train[i]!.row));
-  const foldScatter = scatterByFold(input, fold, idIdx, idPooled);
-  const knn = sharedKnn(train.length, idIdx, idPooled, input.features.layout.pooledC);
+  const computeLate = async (): Promise<LateInputs> => {
+    const idPooled = await input.features.pooled(idIdx.map((i) => train[i]!.row));
+    const foldScatter = scatterByFold(input, fold, idIdx, idPooled);
+    return { foldScatter, knn: sharedKnn(train.length, idIdx, idPooled, input.features.layout.pooledC) };
+  };
+  const allFolds = Array.from({ length: config.folds }, (_, g) => g);
   // Folds first, then the all-data model: each seeded by its index, so any execution order gives the same models.
   const jobs: ModelJob[] = [];
   for (let f = 0; f < config.folds; f++) {
@@ -163,7 +166,7 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
       variant,
       seed: deriveSeed(config.seed, f + 1),
       phase: `fold ${f + 1}/${config.folds}`,
-      pooledScatter: addScatter(foldScatter.filter((_, g) => g !== f)),
+      scatterFolds: allFolds.filter((g) => g !== f),
     });
   }
   jobs.push({
@@ -173,13 +176,15 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
     variant,
     seed: deriveSeed(config.seed, 0),
     phase: 'all data',
-    pooledScatter: addScatter(foldScatter),
+    scatterFolds: allFolds,
   });
-  const { results, threads } = await runModelJobs(
-    { ...input, knn },
+  const { results, threads, late } = await runModelJobs(
+    input,
     jobs,
     headsWorkerCount(train.length, jobs.length),
+    computeLate,
   );
+  const knn = late.knn;
   const oof: (RawScores & { idx: number[] })[] = [];
   const perModel: Record<string, unknown>[] = [];
   for (const [k, job] of jobs.entries()) {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, deserializeError, type SerializedError } from '../../shared/errors.js';
 import type { FeatureLayout, HeadsConfig, Progress, TrainItem } from '../types.js';
-import { runModelJob, type ModelContext, type ModelJob, type ModelResult } from './build-model.js';
+import { runModelJob, type LateInputs, type ModelContext, type ModelJob, type ModelResult } from './build-model.js';
 import { cachedRowsOf, type CachedRows } from './row-cache.js';
 import { throwIfCancelled } from './train.js';
 
@@ -39,11 +39,14 @@ export interface WorkerInit {
   classes: string[];
   train: TrainItem[];
   config: HeadsConfig;
-  knn?: ModelContext['knn'];
 }
 
 /** A run's context, then its jobs: workers outlive runs (see keptPool), so every run introduces itself. */
-export type ToWorker = { type: 'run'; init: WorkerInit } | { type: 'job'; job: ModelJob } | { type: 'end' };
+export type ToWorker =
+  | { type: 'run'; init: WorkerInit }
+  | { type: 'job'; job: ModelJob }
+  | { type: 'late'; late: LateInputs }
+  | { type: 'end' };
 export type FromWorker =
   | { type: 'progress'; event: Progress }
   | { type: 'result'; result: ModelResult }
@@ -111,6 +114,9 @@ export function dropPool(): void {
   for (const w of k.workers) void w.terminate();
 }
 
+/** A run's context without its late inputs (runModelJobs computes them). */
+export type RunContext = Omit<ModelContext, 'late'>;
+
 async function runSequential(ctx: ModelContext, jobs: readonly ModelJob[]): Promise<ModelResult[]> {
   const out: ModelResult[] = [];
   for (const job of jobs) {
@@ -120,16 +126,22 @@ async function runSequential(ctx: ModelContext, jobs: readonly ModelJob[]): Prom
   return out;
 }
 
-/** Results in the order of `jobs`, whatever order they finish in, and how many threads trained them. */
+/** Results in the order of `jobs`, whatever order they finish in, how many threads trained them, and the late
+ * inputs. Those are computed here on the engine thread after the jobs are sent, so they overlap the training
+ * (a model needs them only once it has trained) instead of holding every worker back. */
 export async function runModelJobs(
-  ctx: ModelContext,
+  ctx: RunContext,
   jobs: readonly ModelJob[],
   workers: number,
-): Promise<{ results: ModelResult[]; threads: number }> {
+  computeLate: () => Promise<LateInputs>,
+): Promise<{ results: ModelResult[]; threads: number; late: LateInputs }> {
   const cache = cachedRowsOf(ctx.features);
   const backend = tf.getBackend();
-  if (workers <= 1 || !cache || !WORKER_BACKENDS.has(backend))
-    return { results: await runSequential(ctx, jobs), threads: 1 };
+  const sequential = async (): Promise<{ results: ModelResult[]; threads: number; late: LateInputs }> => {
+    const late = await computeLate();
+    return { results: await runSequential({ ...ctx, late: Promise.resolve(late) }, jobs), threads: 1, late };
+  };
+  if (workers <= 1 || !cache || !WORKER_BACKENDS.has(backend)) return sequential();
   const init: WorkerInit = {
     backend,
     layout: ctx.features.layout,
@@ -138,15 +150,15 @@ export async function runModelJobs(
     classes: ctx.classes,
     train: ctx.train,
     config: ctx.config,
-    ...(ctx.knn ? { knn: ctx.knn } : {}),
   };
   const pool = takePool(backend, workers);
-  if (pool.length === 0) return { results: await runSequential(ctx, jobs), threads: 1 };
+  if (pool.length === 0) return sequential();
   for (const w of pool) w.postMessage({ type: 'run', init } satisfies ToWorker);
   let ok = false;
   // Largest first (the all-data model trains on every item), so the last job to start is a short one.
   const queue = jobs.map((j, k) => k).sort((a, b) => jobs[b]!.itemIdx.length - jobs[a]!.itemIdx.length || a - b);
   const results = new Array<ModelResult>(jobs.length);
+  let late: LateInputs | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       let done = 0;
@@ -182,11 +194,16 @@ export async function runModelJobs(
         w.once('exit', (code) => finish(new AppError('engine-failed', `heads worker exited (${code})`)));
         dispatch(w);
       }
+      computeLate().then((value) => {
+        late = value;
+        if (!settled) for (const w of pool) w.postMessage({ type: 'late', late: value } satisfies ToWorker);
+      }, finish);
     });
     ok = true;
   } finally {
     if (ok) keepPool(backend, pool);
     else await Promise.all(pool.map((w) => w.terminate()));
   }
-  return { results, threads: pool.length };
+  if (!late) throw new Error('the late inputs of the run are missing');
+  return { results, threads: pool.length, late };
 }
