@@ -160,7 +160,12 @@ async function buildModel(
     ssodScore: variant.ssodScore,
   };
   const knn = late.knn;
-  if (knn) adoptKnnIndex(model.knnRefs, knn.basis, Int32Array.from(idK, (k) => knn.rowOf[itemIdx[k]!]!));
+  if (knn)
+    adoptKnnIndex(
+      model.knnRefs,
+      knn.basis,
+      Int32Array.from(idK, (k) => knn.rowOf[itemIdx[k]!]!),
+    );
   t = lap('model: fit gaussians + knn refs', t);
   // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.
   const valSet = new Set(val);

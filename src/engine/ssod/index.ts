@@ -112,12 +112,7 @@ function scatterByFold(
 
 /** The KNN basis every model of the run shares (knn.ts), over the ID training images' pooled features; normalises
  * `pooled` in place (its last use). */
-function sharedKnn(
-  trainCount: number,
-  idIdx: readonly number[],
-  pooled: Float32Array,
-  d: number,
-): LateInputs['knn'] {
+function sharedKnn(trainCount: number, idIdx: readonly number[], pooled: Float32Array, d: number): LateInputs['knn'] {
   const basis = sharedKnnBasis(l2NormaliseRows(pooled, d), d);
   if (!basis) return undefined;
   const rowOf = new Int32Array(trainCount).fill(-1);
@@ -197,7 +192,12 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
   const { model, trained } = results[jobs.length - 1]!;
   if (!model) throw new Error('the all-data model is missing from the results');
   // The model came back from a worker as a copy: its KNN refs (every ID image, in order) get the shared index.
-  if (knn) adoptKnnIndex(model.knnRefs, knn.basis, Int32Array.from(idIdx, (i) => knn.rowOf[i]!));
+  if (knn)
+    adoptKnnIndex(
+      model.knnRefs,
+      knn.basis,
+      Int32Array.from(idIdx, (i) => knn.rowOf[i]!),
+    );
   perModel.push({ model: 'all data', ...trained.diagnostics });
 
   // Out-of-fold scores, in the order of `train`.

@@ -51,13 +51,7 @@ export function ssodLoss(x: LossInputs): tf.Scalar {
   }
   if (x.oodLogits && x.oodTargets && x.oodWeights && x.oodLogits.shape[0] > 0)
     terms.push(
-      tf.losses.sigmoidCrossEntropy<tf.Tensor, tf.Scalar>(
-        x.oodTargets,
-        x.oodLogits,
-        x.oodWeights,
-        0,
-        tf.Reduction.SUM,
-      ),
+      tf.losses.sigmoidCrossEntropy<tf.Tensor, tf.Scalar>(x.oodTargets, x.oodLogits, x.oodWeights, 0, tf.Reduction.SUM),
     );
   return terms.length === 0 ? tf.scalar(0) : terms.length === 1 ? terms[0]! : tf.add(terms[0]!, terms[1]!);
 }

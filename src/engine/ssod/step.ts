@@ -54,9 +54,7 @@ function samplePositions(
     const empty = new Uint8Array(n * P);
     return selectPositions({ id: empty, ood: empty }, b.labels, P, v.cap, ctx.rng);
   }
-  const probs = tf.tidy(() =>
-    tf.softmax(clsLogits(neck(tf.tensor2d(b.x, [n * P, c]), ctx.vars, v), ctx.vars, v)),
-  );
+  const probs = tf.tidy(() => tf.softmax(clsLogits(neck(tf.tensor2d(b.x, [n * P, c]), ctx.vars, v), ctx.vars, v)));
   const conf = ownClassConfidence(probs.dataSync() as Float32Array, b.labels, P, m);
   probs.dispose();
   const masks = sampleMasks(conf, gamma);
