@@ -41,18 +41,23 @@ function bruteKth(refs: Float32Array, q: Float32Array, d: number, k: number, exc
   return out;
 }
 
+/** The pruned search's k-th similarities equal brute force, and the bounds did the work: no full product, few
+ * exact dot products. */
+function expectPrunedExact(refs: Float32Array, q: Float32Array, d: number, k: number): void {
+  Object.assign(knnStats, { pairs: 0, candidates: 0, fullBlocks: 0 });
+  const got = kthSimilarityPruned(refs, q, d, k)!;
+  expect(knnStats.fullBlocks).toBe(0);
+  expect(knnStats.candidates).toBeLessThan(0.05 * knnStats.pairs);
+  bruteKth(refs, q, d, k).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
+}
+
 describe('kthSimilarityPruned', () => {
   it('gives the exact k-th similarity, with and without excluding each query itself', () => {
     const rng = createRng(5);
     const d = 256;
     const refs = lowRank(2100, d, 40, 0.05, rng);
     const q = Float32Array.from(refs.subarray(0, 60 * d));
-    Object.assign(knnStats, { pairs: 0, candidates: 0, fullBlocks: 0 });
-    const got = kthSimilarityPruned(refs, q, d, 10)!;
-    // The bounds did the work: no full product, few exact dot products.
-    expect(knnStats.fullBlocks).toBe(0);
-    expect(knnStats.candidates).toBeLessThan(0.05 * knnStats.pairs);
-    bruteKth(refs, q, d, 10).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
+    expectPrunedExact(refs, q, d, 10);
     const ex = Int32Array.from({ length: 60 }, (_, i) => i);
     const got2 = kthSimilarityPruned(refs, q, d, 3, ex)!;
     bruteKth(refs, q, d, 3, ex).forEach((v, i) => expect(got2[i]).toBeCloseTo(v, 5));
@@ -92,12 +97,7 @@ describe('kthSimilarityPruned', () => {
     const which = Int32Array.from({ length: 2400 }, (_, i) => 600 + i);
     const refs = Float32Array.from(all.subarray(600 * d));
     adoptKnnIndex(refs, shared, which);
-    const q = Float32Array.from(all.subarray(0, 50 * d));
-    Object.assign(knnStats, { pairs: 0, candidates: 0, fullBlocks: 0 });
-    const got = kthSimilarityPruned(refs, q, d, 10)!;
-    expect(knnStats.fullBlocks).toBe(0);
-    expect(knnStats.candidates).toBeLessThan(0.05 * knnStats.pairs);
-    bruteKth(refs, q, d, 10).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
+    expectPrunedExact(refs, Float32Array.from(all.subarray(0, 50 * d)), d, 10);
     expect(() => adoptKnnIndex(refs, shared, which.subarray(1))).toThrow(/differ/);
     expect(sharedKnnBasis(all.subarray(0, 100 * d), d)).toBeUndefined();
   });

@@ -110,18 +110,6 @@ function principalBasis(rows: Float32Array, d: number, p: number): Float32Array 
   return basis;
 }
 
-function buildIndex(refs: Float32Array, d: number, p: number): KnnIndex {
-  const basis = principalBasis(refs, d, p);
-  const proj = project(refs, d, basis, p);
-  return {
-    p,
-    basis,
-    projT: transposeRows(proj, refs.length / d, p),
-    residual: residualNorms(refs, proj, d, p),
-    prunable: true,
-  };
-}
-
 /** One basis and every row's projection for all the models of a run: a model's references are a subset of the
  * run's training rows, and any orthonormal basis keeps the search exact, so K+1 models need one basis, not K+1. */
 export interface SharedKnnBasis {
@@ -135,19 +123,25 @@ export interface SharedKnnBasis {
   residual: Float64Array;
 }
 
-/** The shared basis of L2-normalised rows, or undefined when sets this size take the full product anyway. */
-export function sharedKnnBasis(rows: Float32Array, d: number): SharedKnnBasis | undefined {
-  if (rows.length / d < MIN_REFS || d < MIN_DIM) return undefined;
-  const p = Math.min(SUBSPACE, d);
+function basisOf(rows: Float32Array, d: number, p: number): SharedKnnBasis {
   const basis = principalBasis(rows, d, p);
   const proj = project(rows, d, basis, p);
   return { d, p, basis, proj, residual: residualNorms(rows, proj, d, p) };
 }
 
-/** Registers the index of `refs`, which are rows `which` of the shared basis's rows (same values, same order). */
-export function adoptKnnIndex(refs: Float32Array, shared: SharedKnnBasis, which: ArrayLike<number>): void {
-  const { d, p } = shared;
-  if (refs.length !== which.length * d) throw new RangeError('refs and rows of the shared basis differ in count');
+/** The index of rows `which` of a basis's rows (all of them when absent). */
+function indexOf(shared: SharedKnnBasis, which?: ArrayLike<number>): KnnIndex {
+  const { p } = shared;
+  if (!which) {
+    const n = shared.residual.length;
+    return {
+      p,
+      basis: shared.basis,
+      projT: transposeRows(shared.proj, n, p),
+      residual: shared.residual,
+      prunable: true,
+    };
+  }
   const proj = new Float32Array(which.length * p);
   const residual = new Float64Array(which.length);
   for (let i = 0; i < which.length; i++) {
@@ -155,7 +149,20 @@ export function adoptKnnIndex(refs: Float32Array, shared: SharedKnnBasis, which:
     proj.set(shared.proj.subarray(r * p, (r + 1) * p), i * p);
     residual[i] = shared.residual[r]!;
   }
-  indexes.set(refs, { p, basis: shared.basis, projT: transposeRows(proj, which.length, p), residual, prunable: true });
+  return { p, basis: shared.basis, projT: transposeRows(proj, which.length, p), residual, prunable: true };
+}
+
+/** The shared basis of L2-normalised rows, or undefined when sets this size take the full product anyway. */
+export function sharedKnnBasis(rows: Float32Array, d: number): SharedKnnBasis | undefined {
+  if (rows.length / d < MIN_REFS || d < MIN_DIM) return undefined;
+  return basisOf(rows, d, Math.min(SUBSPACE, d));
+}
+
+/** Registers the index of `refs`, which are rows `which` of the shared basis's rows (same values, same order). */
+export function adoptKnnIndex(refs: Float32Array, shared: SharedKnnBasis, which: ArrayLike<number>): void {
+  if (refs.length !== which.length * shared.d)
+    throw new RangeError('refs and rows of the shared basis differ in count');
+  indexes.set(refs, indexOf(shared, which));
 }
 
 function project(x: Float32Array, d: number, basis: Float32Array, p: number): Float32Array {
@@ -261,7 +268,7 @@ export function kthSimilarityPruned(
   let t = now();
   let index = indexes.get(refs);
   if (!index || index.basis.length !== d * Math.min(SUBSPACE, d)) {
-    index = buildIndex(refs, d, Math.min(SUBSPACE, d));
+    index = indexOf(basisOf(refs, d, Math.min(SUBSPACE, d)));
     indexes.set(refs, index);
   }
   t = lap('knn: index', t);
