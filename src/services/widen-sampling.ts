@@ -41,10 +41,8 @@ export interface WidenedMetrics {
   minOodShare: number;
 }
 
-export interface TrainEntry {
-  sha256: string;
-  label: number;
-}
+/** One image of a train request. */
+export type TrainEntry = TrainRequest['train'][number];
 
 /** A crop to extract and train as a view of `train[source]`. */
 export interface CropView extends ImageItem {

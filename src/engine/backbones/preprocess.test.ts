@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { isAppError } from '../../shared/errors.js';
 import type { PreprocessSpec } from '../types.js';
-import { cropPixels, decodeBatchForBackbone, decodeForBackbone } from './preprocess.js';
+import { cropPixels } from './crop.js';
+import { decodeBatchForBackbone, decodeForBackbone } from './preprocess.js';
 
 const spec = (size: number, fit: PreprocessSpec['fit'] = 'squash'): PreprocessSpec => ({
   size,

@@ -3,36 +3,9 @@
 import sharp, { type Sharp } from 'sharp';
 import { AppError } from '../../shared/errors.js';
 import type { PreprocessSpec } from '../types.js';
+import { cropPixels, type RelativeCrop } from './crop.js';
 
 const FIT = { squash: 'fill', crop: 'cover', pad: 'contain' } as const;
-
-/** A region of the EXIF-oriented image, relative to its width and height (values in [0, 1]). */
-export interface RelativeCrop {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-/** The crop in whole pixels of a width×height image: at least 1×1 and always inside the image. */
-export function cropPixels(
-  crop: RelativeCrop,
-  width: number,
-  height: number,
-): { left: number; top: number; width: number; height: number } {
-  const vals = [crop.x, crop.y, crop.w, crop.h];
-  if (!vals.every((v) => Number.isFinite(v) && v >= 0 && v <= 1) || crop.w <= 0 || crop.h <= 0) {
-    throw new AppError('invalid-argument', `crop ${JSON.stringify(crop)} must lie in [0, 1] with w, h > 0`);
-  }
-  const left = Math.min(width - 1, Math.round(crop.x * width));
-  const top = Math.min(height - 1, Math.round(crop.y * height));
-  return {
-    left,
-    top,
-    width: Math.max(1, Math.min(width - left, Math.round(crop.w * width))),
-    height: Math.max(1, Math.min(height - top, Math.round(crop.h * height))),
-  };
-}
 
 /** Decoded, oriented, flattened sRGB pipeline of a file: what every path below starts from. */
 function oriented(path: string): Sharp {

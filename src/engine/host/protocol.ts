@@ -4,6 +4,7 @@
 // answered at any time.
 
 import type { SerializedError } from '../../shared/errors.js';
+import type { RelativeCrop } from '../backbones/crop.js';
 import type {
   BackendChoice,
   FeatureLayout,
@@ -25,12 +26,7 @@ export interface BackboneRequest {
 }
 
 /** A region of the EXIF-oriented image, each value relative to its width or height, in [0, 1]. */
-export interface CropBox {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+export type CropBox = RelativeCrop;
 
 export interface ImageItem {
   /** Cache key: the file's sha256, or for a crop a sha256 naming the view (see widen-sampling in services). */

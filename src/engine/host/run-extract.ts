@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
+import { isRelativeCrop } from '../backbones/crop.js';
 import { openFeatureCache } from '../features/feature-cache.js';
 import { throwIfCancelled } from './cancel.js';
 import { ExtractPool, type WorkerInit } from './extract-pool.js';
@@ -14,14 +15,7 @@ const FSYNC_EVERY_MS = 2000;
 
 /** A crop box inside the image (a little slack for rounding in x + w). */
 function isCrop(c: CropBox): boolean {
-  const v = [c.x, c.y, c.w, c.h];
-  return (
-    v.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 1) &&
-    c.w > 0 &&
-    c.h > 0 &&
-    c.x + c.w <= 1 + 1e-6 &&
-    c.y + c.h <= 1 + 1e-6
-  );
+  return isRelativeCrop(c) && c.x + c.w <= 1 + 1e-6 && c.y + c.h <= 1 + 1e-6;
 }
 
 function checkRequest(req: ExtractRequest): void {
