@@ -3,6 +3,7 @@
 // at k = 128 (0.988 at k = 16): the figure that decides how much exact KNN search can prune.
 import * as tf from '@tensorflow/tfjs';
 import { loadWasm } from '../../src/engine/backends/wasm-backend.js';
+import { l2NormaliseRows } from '../../src/engine/ssod/scorers.js';
 
 /** The pure-JS backend takes minutes for this product: use wasm where it loads. */
 export async function spectrumBackend(): Promise<void> {
@@ -12,13 +13,7 @@ export async function spectrumBackend(): Promise<void> {
 
 export function energyShareTop(rows: Float32Array, d: number, k: number, iterations = 8): number {
   const n = rows.length / d;
-  const x = new Float32Array(rows.length);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += rows[i * d + j]! ** 2;
-    const inv = 1 / (Math.sqrt(s) || 1);
-    for (let j = 0; j < d; j++) x[i * d + j] = rows[i * d + j]! * inv;
-  }
+  const x = l2NormaliseRows(Float32Array.from(rows), d);
   return tf.tidy(() => {
     const X = tf.tensor2d(x, [n, d]);
     const C = tf.matMul(X, X, true, false).div<tf.Tensor2D>(n);

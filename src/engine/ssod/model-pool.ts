@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { AppError, deserializeError, type SerializedError } from '../../shared/errors.js';
 import type { FeatureLayout, HeadsConfig, Progress, TrainItem } from '../types.js';
 import { runModelJob, type LateInputs, type ModelContext, type ModelJob, type ModelResult } from './build-model.js';
-import { cachedRowsOf, type CachedRows } from './row-cache.js';
+import { cachedRowsOf, KEEP_IDLE_MS, type CachedRows } from './row-cache.js';
 import { throwIfCancelled } from './train.js';
 
 /** Below this many training images, starting workers (each loads tfjs) costs more than it saves. */
@@ -67,7 +67,6 @@ function spawnWorker(): Worker | undefined {
 /** Starting a worker (tfjs, the wasm backend, the trainer's modules) takes ~2.4 s here, a tenth of a retrain: the
  * engine keeps its model workers between runs, unref'd (they never hold the process open) and ended after
  * KEEP_IDLE_MS without a run, or after any run that failed or was cancelled (a worker may be mid-job). */
-export const KEEP_IDLE_MS = 15 * 60_000;
 let kept: { backend: string; workers: Worker[]; timer?: NodeJS.Timeout } | undefined;
 
 /** Only the events we listen to: removeAllListeners() would also drop Node's own listeners on the Worker. */

@@ -38,7 +38,8 @@ export function cachedRowsOf(store: FeatureStore): CachedRows | undefined {
  * maps of a 9,000-image retrain), so the buffers of a finished run are kept for the next one, like the model
  * workers: at most KEEP_BYTES, let go after KEEP_IDLE_MS without a run. */
 export const KEEP_BYTES = 512 * 2 ** 20;
-const KEEP_IDLE_MS = 15 * 60_000;
+/** How long an idle engine keeps what a next run would reuse: this memory, and the model workers (model-pool.ts). */
+export const KEEP_IDLE_MS = 15 * 60_000;
 let spare: SharedArrayBuffer[] = [];
 let spareTimer: NodeJS.Timeout | undefined;
 
