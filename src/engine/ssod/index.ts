@@ -179,7 +179,6 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
     headsWorkerCount(train.length, jobs.length),
     computeLate,
   );
-  const knn = late.knn;
   const oof: (RawScores & { idx: number[] })[] = [];
   const perModel: Record<string, unknown>[] = [];
   for (const [k, job] of jobs.entries()) {
@@ -191,13 +190,8 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
   const tFolds = Date.now();
   const { model, trained } = results[jobs.length - 1]!;
   if (!model) throw new Error('the all-data model is missing from the results');
-  // The model came back from a worker as a copy: its KNN refs (every ID image, in order) get the shared index.
-  if (knn)
-    adoptKnnIndex(
-      model.knnRefs,
-      knn.basis,
-      Int32Array.from(idIdx, (i) => knn.rowOf[i]!),
-    );
+  // The model came back from a worker as a copy: its KNN refs are every ID image in order, the shared basis's rows.
+  if (late.knn) adoptKnnIndex(model.knnRefs, late.knn.basis);
   perModel.push({ model: 'all data', ...trained.diagnostics });
 
   // Out-of-fold scores, in the order of `train`.

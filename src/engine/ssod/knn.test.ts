@@ -98,7 +98,12 @@ describe('kthSimilarityPruned', () => {
     const refs = Float32Array.from(all.subarray(600 * d));
     adoptKnnIndex(refs, shared, which);
     expectPrunedExact(refs, Float32Array.from(all.subarray(0, 50 * d)), d, 10);
+    // Every row (the all-data model's references).
+    const allRefs = Float32Array.from(all);
+    adoptKnnIndex(allRefs, shared);
+    expectPrunedExact(allRefs, Float32Array.from(all.subarray(0, 20 * d)), d, 10);
     expect(() => adoptKnnIndex(refs, shared, which.subarray(1))).toThrow(/differ/);
+    expect(() => adoptKnnIndex(refs, shared)).toThrow(/differ/);
     expect(sharedKnnBasis(all.subarray(0, 100 * d), d)).toBeUndefined();
   });
 

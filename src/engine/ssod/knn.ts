@@ -158,10 +158,11 @@ export function sharedKnnBasis(rows: Float32Array, d: number): SharedKnnBasis | 
   return basisOf(rows, d, Math.min(SUBSPACE, d));
 }
 
-/** Registers the index of `refs`, which are rows `which` of the shared basis's rows (same values, same order). */
-export function adoptKnnIndex(refs: Float32Array, shared: SharedKnnBasis, which: ArrayLike<number>): void {
-  if (refs.length !== which.length * shared.d)
-    throw new RangeError('refs and rows of the shared basis differ in count');
+/** Registers the index of `refs`, which are rows `which` of the shared basis's rows, or all of them when absent
+ * (same values, same order). */
+export function adoptKnnIndex(refs: Float32Array, shared: SharedKnnBasis, which?: ArrayLike<number>): void {
+  const n = which?.length ?? shared.residual.length;
+  if (refs.length !== n * shared.d) throw new RangeError('refs and rows of the shared basis differ in count');
   indexes.set(refs, indexOf(shared, which));
 }
 
