@@ -134,6 +134,42 @@ export interface Backbone {
   dispose(): void;
 }
 
+/** A convolution with BatchNorm folded in (weights = kernel x BN scale, bias = BN shift), optionally followed by
+ * ReLU6. Filters are in tfjs layout: [kh, kw, in, out] (conv) or [kh, kw, in, multiplier] (depthwise). */
+export interface FoldedConvUnit {
+  kind: 'conv';
+  input: string;
+  output: string;
+  depthwise: boolean;
+  strides: [number, number];
+  /** 'same', 'valid', or explicit [[top, bottom], [left, right]] (Keras's ZeroPadding2D before a 'valid' conv). */
+  pad: 'same' | 'valid' | [[number, number], [number, number]];
+  relu6: boolean;
+  filterShape: [number, number, number, number];
+  filter: Float32Array;
+  bias: Float32Array;
+}
+
+export interface FoldedAddUnit {
+  kind: 'add';
+  inputs: [string, string];
+  output: string;
+}
+
+export type FoldedUnit = FoldedConvUnit | FoldedAddUnit;
+
+/** A folded backbone (or the part of it above some layer) as plain data, in network order. The contract between
+ * the backbone, the ONNX converter (extraction runtime) and adapt mode (the trainable top). */
+export interface FoldedGraph {
+  /** Name of the value the graph reads: the image input, or the layer the graph starts above. */
+  input: string;
+  units: FoldedUnit[];
+  /** Values the graph returns, in order. */
+  outputs: string[];
+  /** What the weights came from: recorded in runs and in cache keys of converted models. */
+  source: { backbone: string; package: string; weightsSha256: string };
+}
+
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendChoice {

@@ -5,3 +5,5 @@ export { DEFAULT_MAP_LAYER, DEFAULT_POOLED_LAYER, mobilenetV2FeatureLayers } fro
 export { decodeBatchForBackbone, decodeForBackbone, decodeRgb, normaliseInto } from './preprocess.js';
 export { assertEndToEndAllowed, buildSmallCnn, trainEndToEnd } from './small-cnn.js';
 export type { EndToEndData, EndToEndOptions, EndToEndResult } from './small-cnn.js';
+export { foldedMobileNetV2Graph, runFoldedGraph } from './folded-graph.js';
+export type { FoldedGraphOptions } from './folded-graph.js';

@@ -4,7 +4,7 @@
 // and gives the same map up to float rounding (tested).
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../shared/errors.js';
-import type { Backbone, FeatureLayout, PreprocessSpec } from '../types.js';
+import type { Backbone, FeatureLayout, FoldedUnit, PreprocessSpec } from '../types.js';
 import { inboundNames, type KerasLayer, type KerasModelConfig, type KerasTopology } from './keras-config.js';
 import { readNsfwjsMobileNetV2, type NsfwjsModelFiles } from './nsfwjs-files.js';
 
@@ -240,6 +240,47 @@ export class FoldedMobileNetV2 {
 
   dispose(): void {
     for (const unit of this.units) if (unit.kind === 'conv') tf.dispose([unit.filter, unit.bias]);
+  }
+}
+
+/** The folded units up to the last of `outputs`, with weights copied out as float32 arrays (see folded-graph.ts). */
+export function foldedUnitsOf(files: NsfwjsModelFiles, outputs: string[]): { input: string; units: FoldedUnit[] } {
+  const config = modelConfig(files);
+  const plan = planUnits(config);
+  for (const o of outputs) if (!plan.units.some((u) => u.output === o)) throw unknownLayer(o);
+  const last = Math.max(...outputs.map((o) => plan.units.findIndex((u) => u.output === o)));
+  const units = plan.units.slice(0, last + 1);
+  const weights = tf.io.decodeWeights(files.weightData, files.weightSpecs);
+  const byName = new Map(config.layers.map((l) => [l.name, l]));
+  try {
+    return {
+      input: plan.input,
+      units: units.map((unit): FoldedUnit => {
+        if (unit.kind === 'add') return { kind: 'add', inputs: [...unit.inputs], output: unit.output };
+        foldUnit(unit, weights, byName);
+        const filter = unit.filter as tf.Tensor4D;
+        const bias = unit.bias as tf.Tensor1D;
+        try {
+          const pad = unit.pad === 'same' || unit.pad === 'valid' ? unit.pad : ([unit.pad[1], unit.pad[2]] as const);
+          return {
+            kind: 'conv',
+            input: unit.input,
+            output: unit.output,
+            depthwise: unit.depthwise,
+            strides: unit.strides,
+            pad: typeof pad === 'string' ? pad : [[...pad[0]], [...pad[1]]],
+            relu6: unit.relu6,
+            filterShape: filter.shape,
+            filter: filter.dataSync() as Float32Array,
+            bias: bias.dataSync() as Float32Array,
+          };
+        } finally {
+          tf.dispose([filter, bias]);
+        }
+      }),
+    };
+  } finally {
+    tf.dispose(Object.values(weights));
   }
 }
 
