@@ -170,7 +170,11 @@ export interface FoldedGraph {
   source: { backbone: string; package: string; weightsSha256: string };
 }
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/** The tfjs backends (training, and extraction when no faster runtime loads). */
+export type TfjsBackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/** ONNX Runtime for extraction only: its CPU execution provider (in the default chain), or WebGPU (forced only). */
+export type OnnxBackendName = 'onnxruntime' | 'onnxruntime-webgpu';
+export type BackendName = TfjsBackendName | OnnxBackendName;
 
 export interface BackendChoice {
   name: BackendName;

@@ -2,26 +2,47 @@
 // was skipped: the status line and every run record repeat it.
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../shared/errors.js';
-import type { BackendChoice, BackendName } from '../types.js';
+import type { BackendChoice, BackendName, OnnxBackendName, TfjsBackendName } from '../types.js';
 import { loadNative, nativeUsesGpu } from './native-backends.js';
 import { loadWasm } from './wasm-backend.js';
 
-/** Fastest first. */
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const TFJS_ORDER: readonly TfjsBackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** The tfjs backends, fastest first (typed wide so any recorded backend name can be looked up in it). */
+export const BACKEND_ORDER: readonly BackendName[] = TFJS_ORDER;
+/** Every name in the order extraction tries them (the WebGPU provider, never tried unforced, last). */
+const DESCRIBE_ORDER: readonly BackendName[] = [
+  'tensorflow-gpu',
+  'onnxruntime',
+  'tensorflow',
+  'wasm',
+  'cpu',
+  'onnxruntime-webgpu',
+];
+/** Extraction-only runtimes (src/engine/backends/runtime-chain.ts places them in the extraction order). */
+export const ONNX_BACKENDS: readonly OnnxBackendName[] = ['onnxruntime', 'onnxruntime-webgpu'];
+
+export function isOnnxBackendName(value: string): value is OnnxBackendName {
+  return (ONNX_BACKENDS as readonly string[]).includes(value);
+}
+
+export function isTfjsBackendName(value: string): value is TfjsBackendName {
+  return (TFJS_ORDER as readonly string[]).includes(value);
+}
 
 export function isBackendName(value: string): value is BackendName {
-  return (BACKEND_ORDER as readonly string[]).includes(value);
+  return isTfjsBackendName(value) || isOnnxBackendName(value);
 }
 
 export function parseBackendName(value: string): BackendName {
   if (!isBackendName(value)) {
-    throw new AppError('invalid-argument', `unknown backend "${value}": expected one of ${BACKEND_ORDER.join(', ')}`);
+    const names = [...BACKEND_ORDER, ...ONNX_BACKENDS].join(', ');
+    throw new AppError('invalid-argument', `unknown backend "${value}": expected one of ${names}`);
   }
   return value;
 }
 
 /** Activates one backend; resolves to null on success or to the reason it cannot run here. */
-export type BackendLoader = (name: BackendName) => Promise<string | null>;
+export type BackendLoader = (name: TfjsBackendName) => Promise<string | null>;
 
 async function activate(tfName: string): Promise<string | null> {
   try {
@@ -53,26 +74,27 @@ export const defaultLoader: BackendLoader = async (name) => {
 
 /** Convolution gradients at a useful speed: only native TensorFlow (wasm has no Conv2DBackpropFilter; the
  * pure-JS cpu backend takes seconds per step of a tiny CNN). */
-export function trainsConvolutions(name: BackendName): boolean {
+export function trainsConvolutions(name: TfjsBackendName): boolean {
   return name === 'tensorflow-gpu' || name === 'tensorflow';
 }
 
-/** Tries backends fastest first (or only `force`), activates the first that loads. */
+/** Tries tfjs backends fastest first (or only `force`), activates the first that loads. Forcing an ONNX Runtime
+ * name forces extraction only: the tfjs backend (training) is then chosen as usual. */
 export async function selectBackend(
   force?: BackendName,
   loader: BackendLoader = defaultLoader,
 ): Promise<BackendChoice> {
   const skipped: Partial<Record<BackendName, string>> = {};
-  if (force !== undefined) {
-    const name = parseBackendName(force);
-    for (const faster of BACKEND_ORDER.slice(0, BACKEND_ORDER.indexOf(name))) {
+  if (force !== undefined && !isOnnxBackendName(parseBackendName(force))) {
+    const name = force as TfjsBackendName;
+    for (const faster of TFJS_ORDER.slice(0, TFJS_ORDER.indexOf(name))) {
       skipped[faster] = `not tried (--backend ${name})`;
     }
     const reason = await loader(name);
     if (reason !== null) throw new AppError('invalid-argument', `backend "${name}" is not available: ${reason}`);
     return { name, skipped, trainsConvolutions: trainsConvolutions(name) };
   }
-  for (const name of BACKEND_ORDER) {
+  for (const name of TFJS_ORDER) {
     const reason = await loader(name);
     if (reason === null) return { name, skipped, trainsConvolutions: trainsConvolutions(name) };
     skipped[name] = reason;
@@ -83,7 +105,7 @@ export async function selectBackend(
 
 /** One line for status bars and logs, e.g. "wasm (tensorflow-gpu: not installed; tensorflow: not installed)". */
 export function describeBackend(choice: BackendChoice): string {
-  const reasons = BACKEND_ORDER.filter((n) => skipped(choice, n)).map((n) => `${n}: ${choice.skipped[n]}`);
+  const reasons = DESCRIBE_ORDER.filter((n) => skipped(choice, n)).map((n) => `${n}: ${choice.skipped[n]}`);
   return reasons.length > 0 ? `${choice.name} (${reasons.join('; ')})` : choice.name;
 }
 
