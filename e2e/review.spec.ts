@@ -47,7 +47,8 @@ async function idOf(page: Page, index: number): Promise<number> {
 
 async function scoresOnScreen(page: Page, n: number): Promise<number[]> {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(Number(await tile(page, i).locator('.score').textContent()));
+  // The tile shows a percentile when the run is calibrated; the raw score is on the element.
+  for (let i = 0; i < n; i++) out.push(Number(await tile(page, i).locator('.score').getAttribute('data-raw')));
   return out;
 }
 

@@ -1,11 +1,13 @@
 // Entry: pick the transport for the host (Electron's preload bridge, else the HTTP bridge of `ssod serve`),
-// wire the state classes to the services, mount the app.
+// connect the services' events to the state classes (live-sync.ts), mount the app. Nothing is asked at start:
+// a fresh profile lands on the start page.
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
 import { createHttpTransport, createIpcTransport, type IpcBridge } from '../../src/rpc/index.js';
 import { backendFromTransport, setBackend, type Backend } from './lib/backend.js';
 import { jobs } from './state/jobs.svelte.js';
+import { connectLive } from './state/live-sync.js';
 import { project } from './state/project.svelte.js';
 import { applyTheme, settings } from './state/settings.svelte.js';
 import { ui } from './state/ui.svelte.js';
@@ -32,17 +34,13 @@ async function start(): Promise<void> {
   applyTheme('system');
   const backend = await chooseBackend();
   setBackend(backend);
-  backend.on('project.changed', (info) => {
-    project.set(info);
-    void project.refresh();
-  });
-  jobs.listen();
+  connectLive(backend);
   mount(App, { target: document.getElementById('app')! });
   const loaded = settings.load();
+  const running = jobs.sync();
   await project.load();
   if (project.info && ui.view === 'projects') ui.go('review');
-  await loaded;
-  if (!settings.reviewer) ui.open('reviewer');
+  await Promise.all([loaded, running]);
 }
 
 void start();

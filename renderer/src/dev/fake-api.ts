@@ -60,8 +60,31 @@ interface FakeOptions {
 
 type Listener = (payload: never) => void;
 
+/** Rows carry `calibrated` as runs that compute it do: the share of held-out ID images with a lower score. */
+type FakeRow = ImageRow & { calibrated: Record<string, number> };
+
+/** Per scorer, the share of training images (the held-out ID set here) scoring below each row's score. */
+function calibrate(rows: FakeRow[]): void {
+  const ok = rows.filter((r) => r.role === 'train' && r.status === 'ok');
+  for (const scorer of SCORERS) {
+    const sorted = ok.map((r) => r.scores[scorer] ?? 0).sort((a, b) => a - b);
+    for (const r of rows) {
+      const v = r.scores[scorer];
+      if (v === undefined || !sorted.length) continue;
+      let lo = 0;
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((sorted[mid] ?? 0) < v) lo = mid + 1;
+        else hi = mid;
+      }
+      r.calibrated[scorer] = lo / sorted.length;
+    }
+  }
+}
+
 export class FakeApi implements Api {
-  private rows: ImageRow[] = [];
+  private rows: FakeRow[] = [];
   private events: ReviewEvent[] = [];
   private listeners = new Map<EventName, Set<Listener>>();
   private project: ProjectInfo | null = null;
@@ -151,8 +174,10 @@ export class FakeApi implements Api {
         scores,
         flagged: err ? null : base > 2,
         decision: null,
+        calibrated: {},
       });
     }
+    calibrate(this.rows);
     for (const s of this.sourcesList) {
       s.counts.ok = this.rows.filter((r) => r.sourceId === s.id && r.status === 'ok').length;
       s.counts.error = this.rows.filter((r) => r.sourceId === s.id && r.status === 'error').length;

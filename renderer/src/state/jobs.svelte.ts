@@ -1,9 +1,20 @@
-// The one job the engine runs at a time: progress (rate, ETA, loss), the outcome, and cancel.
+// The one job the engine runs at a time: progress (rate, ETA, loss), the outcome, and cancel. Fed by
+// live-sync.ts through appEvents; `sync` reads the running job back after a reload (a tab closed mid-job and
+// reopened shows the job's progress again).
 import type { JobKind, JobProgress, JobResult, LossPoint, TrainOptions } from '../../../src/shared/dto.js';
 import { backend } from '../lib/backend.js';
 import { appEvents } from './app-events.js';
 import { handleError } from './handle-error.js';
 import { toasts } from './toasts.svelte.js';
+
+const JOB_NAMES: Record<JobKind, string> = {
+  scan: 'Scan',
+  train: 'Training',
+  score: 'Scoring',
+  export: 'Export',
+  demo: 'Demo',
+  eval: 'Evaluation',
+};
 
 class JobsState {
   active = $state<JobProgress | null>(null);
@@ -13,34 +24,38 @@ class JobsState {
   starting = $state(false);
   private waiters = new Map<string, (r: JobResult) => void>();
 
-  /** Subscribe to job events; called once from main.ts. */
-  listen(): void {
-    const b = backend();
-    b.on('job.progress', (p) => {
-      if (this.active?.jobId !== p.jobId && p.kind === 'train') this.loss = [];
-      this.active = p;
-      if (p.loss !== undefined && Number.isFinite(p.loss)) {
-        this.loss = [...this.loss, { epoch: this.loss.length + 1, phase: p.phase, loss: p.loss }];
-      }
-    });
-    b.on('job.finished', (r) => {
-      if (this.active?.jobId === r.jobId) this.active = null;
-      this.last = r;
-      this.waiters.get(r.jobId)?.(r);
-      this.waiters.delete(r.jobId);
-      if (r.outcome === 'failed') toasts.push('error', `${r.kind} failed: ${r.error ?? 'unknown error'}`);
-      else if (r.outcome === 'cancelled') toasts.push('info', `${r.kind} cancelled`);
-      else toasts.push('info', `${r.kind} finished`);
-      if (r.kind === 'scan') appEvents.emit('sources.changed', null);
-      if (r.kind === 'score') appEvents.emit('run.changed', null);
-    });
-    b.on('run.done', (run) => appEvents.emit('run.changed', run));
-    void b.api.jobs
-      .active()
-      .then((p) => {
-        if (p) this.active = p;
-      })
-      .catch((error: unknown) => handleError(error, 'Could not read the running job'));
+  constructor() {
+    appEvents.on('job.progress', (p) => this.onProgress(p));
+    appEvents.on('job.finished', (r) => this.onFinished(r));
+  }
+
+  onProgress(p: JobProgress): void {
+    if (this.active?.jobId !== p.jobId && (p.kind === 'train' || p.kind === 'demo')) this.loss = [];
+    this.active = p;
+    if (p.loss !== undefined && Number.isFinite(p.loss)) {
+      this.loss = [...this.loss, { epoch: this.loss.length + 1, phase: p.phase, loss: p.loss }];
+    }
+  }
+
+  onFinished(r: JobResult): void {
+    if (this.active?.jobId === r.jobId) this.active = null;
+    this.last = r;
+    this.waiters.get(r.jobId)?.(r);
+    this.waiters.delete(r.jobId);
+    const name = JOB_NAMES[r.kind] ?? r.kind;
+    if (r.outcome === 'failed') toasts.push('error', `${name} failed: ${r.error ?? 'unknown error'}`);
+    else if (r.outcome === 'cancelled') toasts.push('info', `${name} cancelled`);
+    else toasts.push('info', `${name} finished`);
+  }
+
+  /** The job already running in the services (after a reload, or started by another window). */
+  async sync(): Promise<void> {
+    try {
+      const p = await backend().api.jobs.active();
+      if (p) this.active = p;
+    } catch (error) {
+      handleError(error, 'Could not read the running job');
+    }
   }
 
   scan(sourceId?: number): Promise<string | null> {
@@ -52,6 +67,12 @@ class JobsState {
   train(options: TrainOptions = {}): Promise<string | null> {
     this.loss = [];
     return this.start('train', () => backend().api.jobs.train(options));
+  }
+
+  evalFolders(ood: string, id?: string): Promise<string | null> {
+    return this.start('eval', () =>
+      id ? backend().api.jobs.evalFolders(ood, id) : backend().api.jobs.evalFolders(ood),
+    );
   }
 
   async cancel(): Promise<void> {
@@ -76,7 +97,7 @@ class JobsState {
       this.active ??= { jobId: ref.id, kind, phase: 'starting', done: 0, total: 0, rate: 0, etaSeconds: null };
       return ref.id;
     } catch (error) {
-      handleError(error, `Could not start ${kind}`);
+      handleError(error, `Could not start ${JOB_NAMES[kind].toLowerCase()}`);
       return null;
     } finally {
       this.starting = false;

@@ -3,6 +3,8 @@ import type { ProjectInfo, ProjectStatus, RecentProject, Role } from '../../../s
 import { backend } from '../lib/backend.js';
 import { appEvents } from './app-events.js';
 import { handleError } from './handle-error.js';
+import { jobs } from './jobs.svelte.js';
+import { openFolderProject } from './open-folder.js';
 
 class ProjectState {
   info = $state<ProjectInfo | null>(null);
@@ -12,6 +14,10 @@ class ProjectState {
   busy = $state(false);
 
   constructor() {
+    appEvents.on('project.changed', (info) => {
+      this.set(info);
+      void this.refresh();
+    });
     appEvents.on('run.changed', () => void this.refresh());
     appEvents.on('sources.changed', () => void this.refresh());
     appEvents.on('decisions.changed', () => void this.refresh());
@@ -68,10 +74,28 @@ class ProjectState {
     }
   }
 
+  /**
+   * "Open a folder of images": a new project in the app's own projects folder (never inside the user's
+   * folder), the folder added as labelled training images and scanned. Returns the error message, or null.
+   */
+  async openImageFolder(folder: string): Promise<string | null> {
+    this.busy = true;
+    try {
+      this.set(await openFolderProject(folder));
+      await this.refresh();
+      this.recent = await backend().api.projects.recent();
+      return null;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
   async addSource(folder: string, role: Role, scan = true): Promise<boolean> {
     try {
       const source = await backend().api.sources.add(folder, role);
-      if (scan) await backend().api.jobs.scan(source.id);
+      if (scan) await jobs.start('scan', () => backend().api.jobs.scan(source.id));
       appEvents.emit('sources.changed', null);
       return true;
     } catch (error) {
@@ -84,7 +108,13 @@ class ProjectState {
   set(info: ProjectInfo | null): void {
     const changed = info?.path !== this.info?.path;
     this.info = info;
-    if (changed) appEvents.emit('project.opened', info);
+    if (!changed) return;
+    if (!info) this.status = null;
+    appEvents.emit('project.opened', info);
+    backend()
+      .api.projects.recent()
+      .then((r) => (this.recent = r))
+      .catch(() => undefined); // the recent list is a convenience
   }
 
   private async run(message: string, fn: () => Promise<ProjectInfo>): Promise<boolean> {

@@ -11,7 +11,6 @@ import { appEvents } from './app-events.js';
 import { handleError } from './handle-error.js';
 import { settings } from './settings.svelte.js';
 import { toasts } from './toasts.svelte.js';
-import { ui } from './ui.svelte.js';
 
 export const PAGE_SIZE = 240;
 const HISTOGRAM_BINS = 60;
@@ -29,6 +28,8 @@ class ReviewState {
   histogram = $state<Histogram | null>(null);
   /** Exact count from the service for the committed threshold. */
   flaggedExact = $state<number | null>(null);
+  /** Share of training images below the committed threshold (null: unknown, e.g. no run). */
+  thresholdPercentile = $state<number | null>(null);
   total = $state(0);
   /** Bumped when cached rows change, so components re-read the cache. */
   version = $state(0);
@@ -49,6 +50,7 @@ class ReviewState {
   );
   /** Batches this reviewer decided in this session, newest last, for `u`. */
   private undoStack: number[][] = [];
+  private ownEvents = new Set<number>();
   private activeKey = '';
   private flaggedTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -75,6 +77,12 @@ class ReviewState {
       void this.loadMeta();
       this.reload();
     });
+    appEvents.on('sources.changed', () => {
+      // New or rescanned images: the grid and counts change; without a run there are no scores to keep.
+      void this.loadMeta();
+      this.reload();
+    });
+    appEvents.on('decisions.remote', ({ events }) => void this.applyRemote(events));
   }
 
   /** Scorers and classes of the current run/project. */
@@ -226,15 +234,13 @@ class ReviewState {
 
   // --- decisions ------------------------------------------------------------------------------------------
 
-  private requireReviewer(): boolean {
-    if (settings.reviewer) return true;
-    toasts.push('error', 'Set your reviewer name first (Settings).');
-    ui.open('reviewer');
-    return false;
+  /** The name is asked for at the first decision (not at start): the dialog resolves with it, or null. */
+  private async requireReviewer(): Promise<boolean> {
+    return (await settings.ensureReviewer()) !== null;
   }
 
   async decide(action: Action, extra: { newClass?: string; note?: string } = {}): Promise<boolean> {
-    if (!this.requireReviewer()) return false;
+    if (!(await this.requireReviewer())) return false;
     const rows = await this.targetRows();
     if (!rows.length) return false;
     return this.decideRows(rows, action, extra);
@@ -254,6 +260,7 @@ class ReviewState {
         ...(extra.note !== undefined ? { note: extra.note } : {}),
         reviewer: settings.reviewer ?? undefined,
       });
+      this.remember(events);
       this.applyEvents(events);
       this.undoStack.push(rows.map((r) => r.id));
       if (this.undoStack.length > 200) this.undoStack.shift();
@@ -273,7 +280,7 @@ class ReviewState {
 
   /** A note on the image under the cursor: re-records its standing decision with the note (or unsure). */
   async note(text: string): Promise<boolean> {
-    if (!this.requireReviewer()) return false;
+    if (!(await this.requireReviewer())) return false;
     const rows = await this.targetRows();
     if (!rows.length) return false;
     const cursorBefore = this.cursor;
@@ -293,7 +300,7 @@ class ReviewState {
 
   /** `u`: undo this session's latest batch (and go back to it); with nothing to undo, the targets. */
   async undo(): Promise<void> {
-    if (!this.requireReviewer()) return;
+    if (!(await this.requireReviewer())) return;
     let ids = this.undoStack.pop();
     if (!ids) ids = (await this.targetRows()).filter((r) => r.decision).map((r) => r.id);
     if (!ids.length) {
@@ -303,6 +310,7 @@ class ReviewState {
     try {
       const api = backend().api;
       const events = settings.reviewer ? await api.review.undo(ids, settings.reviewer) : await api.review.undo(ids);
+      this.remember(events);
       await this.refreshRows(ids);
       appEvents.emit('decisions.changed', { imageIds: ids });
       const index = this.indexOf(ids[0] ?? -1);
@@ -311,6 +319,26 @@ class ReviewState {
     } catch (error) {
       handleError(error, 'Could not undo');
     }
+  }
+
+  /** Events this window wrote: their echo from the services is not news. */
+  private remember(events: ReviewEvent[]): void {
+    for (const e of events) this.ownEvents.add(e.id);
+    if (this.ownEvents.size > 5000) this.ownEvents = new Set([...this.ownEvents].slice(-2500));
+  }
+
+  /** Decisions made elsewhere (another window, the command line): update the rows in place, never jump. */
+  async applyRemote(events: ReviewEvent[]): Promise<void> {
+    const fresh = events.filter((e) => !this.ownEvents.has(e.id));
+    if (!fresh.length) return;
+    const undone = fresh.filter((e) => e.action === 'undo').map((e) => e.imageId);
+    this.applyEvents(fresh.filter((e) => e.action !== 'undo'));
+    try {
+      if (undone.length) await this.refreshRows(undone);
+    } catch (error) {
+      handleError(error, 'Could not refresh the undone images');
+    }
+    appEvents.emit('decisions.changed', { imageIds: [...new Set(fresh.map((e) => e.imageId))] });
   }
 
   private indexOf(id: number): number | null {
@@ -387,7 +415,31 @@ class ReviewState {
           if (key === this.key) this.flaggedExact = page.total;
         })
         .catch(() => (this.flaggedExact = null));
+      void this.refreshThresholdPercentile(key);
     }, 120);
+  }
+
+  /**
+   * The threshold as a person reads it: the share of training images (scored out of fold, so held out) below
+   * it. Counted by the services on the same query path as the grid, so it is exact, not read off the bins.
+   */
+  private async refreshThresholdPercentile(key: string): Promise<void> {
+    if (this.sortBy === 'path') {
+      this.thresholdPercentile = null;
+      return;
+    }
+    const api = backend().api;
+    const train: ImageQuery = { role: 'train', status: 'ok', sortBy: this.sortBy, offset: 0, limit: 1 };
+    const threshold = this.threshold === null ? {} : { threshold: this.threshold };
+    try {
+      const [all, above] = await Promise.all([
+        api.images.list(train),
+        api.images.list({ ...train, ...threshold, flagged: true }),
+      ]);
+      if (key === this.key) this.thresholdPercentile = all.total ? 1 - above.total / all.total : null;
+    } catch {
+      if (key === this.key) this.thresholdPercentile = null;
+    }
   }
 
   private fetchPage(offset: number, limit: number) {

@@ -9,6 +9,11 @@ class RunsState {
   current = $state<RunDetail | null>(null);
   diff = $state<RunDiff | null>(null);
   evalReport = $state<EvalReport | null>(null);
+  /** The run the Runs view shows (default: the current one). */
+  selected = $state<RunDetail | null>(null);
+  /** The latest evaluation on a labelled OOD folder, from this session. */
+  folderEval = $state<{ report: EvalReport; ood: string } | null>(null);
+  private folderAsked: string | null = null;
   /** Set when a run finishes during this session, so the UI can offer "what moved". */
   freshRun = $state<number | null>(null);
   private evalTimer: ReturnType<typeof setTimeout> | null = null;
@@ -19,7 +24,12 @@ class RunsState {
       this.current = null;
       this.diff = null;
       this.evalReport = null;
+      this.selected = null;
+      this.folderEval = null;
       if (p) void this.load();
+    });
+    appEvents.on('eval.done', (report) => {
+      this.folderEval = { report, ood: this.folderAsked ?? '' };
     });
     appEvents.on('run.changed', (run) => {
       if (run) this.freshRun = run.id;
@@ -39,10 +49,25 @@ class RunsState {
       this.list = await api.runs.list();
       const cur = this.list.find((r) => r.isCurrent);
       this.current = cur ? await api.runs.get(cur.id) : null;
+      const keep = this.selected && this.list.some((r) => r.id === this.selected?.id) ? this.selected.id : null;
+      this.selected = keep === null || keep === this.current?.id ? this.current : await api.runs.get(keep);
       await this.loadEval();
     } catch (error) {
       handleError(error, 'Could not load runs');
     }
+  }
+
+  async select(id: number): Promise<void> {
+    try {
+      this.selected = id === this.current?.id ? this.current : await backend().api.runs.get(id);
+    } catch (error) {
+      handleError(error, `Could not load run ${id}`);
+    }
+  }
+
+  /** Remember which folder an evaluation job was asked for, to label its result. */
+  evaluating(ood: string): void {
+    this.folderAsked = ood;
   }
 
   async loadEval(): Promise<void> {
