@@ -5,6 +5,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { AppError, deserializeError, type SerializedError } from '../../shared/errors.js';
+import type { OnnxBackboneSpec } from '../onnx/onnx-backbone.js';
 import type { BackendChoice, FeatureLayout, PreprocessSpec } from '../types.js';
 import type { BackboneRequest, ExtractFailure, ImageItem } from './protocol.js';
 
@@ -12,6 +13,10 @@ export interface WorkerInit {
   backend?: string;
   backbone: BackboneRequest;
   depsModule?: string;
+  /** Run this converted model on ONNX Runtime instead of loading the backbone on tfjs. */
+  onnx?: OnnxBackboneSpec;
+  /** The extraction choice to report when `onnx` runs. */
+  choice?: BackendChoice;
 }
 
 export interface BackboneInfo {
@@ -20,6 +25,19 @@ export interface BackboneInfo {
   preprocess: PreprocessSpec;
   layout: FeatureLayout;
   backend: BackendChoice;
+  /** Images per forward pass the worker chose by timing (0: the whole message batch at once). */
+  inferBatch: number;
+  /** What that choice was made from: per-image milliseconds at each batch size tried. */
+  batchTimings?: { batch: number; msPerImage: number }[];
+}
+
+/** Where a batch's time went in its worker, in milliseconds. */
+export interface StageTiming {
+  /** The forward pass waited this long for its images to decode (decode is the bottleneck when this is large). */
+  waitMs: number;
+  inferMs: number;
+  /** float16 encoding of the maps and copying out the pooled rows. */
+  encodeMs: number;
 }
 
 export interface BatchResult {
@@ -29,6 +47,7 @@ export interface BatchResult {
   maps: Uint16Array;
   pooled: Float32Array;
   failed: ExtractFailure[];
+  timing: StageTiming;
 }
 
 export type WorkerRequest = { type: 'batch'; id: number; items: ImageItem[] };
@@ -91,7 +110,7 @@ export class ExtractPool {
   }
 
   static signatureOf(init: WorkerInit): string {
-    return JSON.stringify([init.backend ?? null, init.backbone, init.depsModule ?? null]);
+    return JSON.stringify([init.backend ?? null, init.backbone, init.depsModule ?? null, init.onnx ?? null]);
   }
 
   /**

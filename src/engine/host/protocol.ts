@@ -152,6 +152,11 @@ export interface ExtractResult {
   /** CPU time of the engine process (all threads) during the extraction phase: on a shared machine,
    * extracted / cpuSeconds * cores estimates what the pipeline does with the cores to itself. */
   cpuSeconds: number;
+  /** Where the extraction time went, summed over the workers (seconds): the forward pass waiting for decodes,
+   * the forward pass, float16 encoding; and on the engine thread, cache writes. */
+  stages?: { decodeWaitSeconds: number; inferSeconds: number; encodeSeconds: number; writeSeconds: number };
+  /** Images per forward pass, chosen by timing in the workers (ONNX Runtime), or the request's batch. */
+  inferBatch?: number;
 }
 
 /** ImageScore with the image it belongs to (rows follow the request order). */
@@ -218,7 +223,8 @@ export type FromEngine =
 
 /** Options the caller passes to a fresh engine process (argv[2] as JSON). */
 export interface EngineOptions {
-  /** Force a backend ('tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'); default: fastest that loads. */
+  /** Force a backend ('tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu', or for extraction only 'onnxruntime' |
+   * 'onnxruntime-webgpu'); default: fastest that loads (backends/runtime-chain.ts). */
   backend?: string;
   /** Extraction workers; default one per core. */
   workers?: number;

@@ -1,12 +1,16 @@
-// The extract job: load (or reuse) the worker pool for the backbone, skip images already in the feature cache,
-// extract the rest in batches across the workers and commit them to the cache as they arrive.
+// The extract job: pick the extraction runtime (ONNX Runtime where the backbone converts and the runtime loads,
+// else tfjs; see backends/runtime-chain.ts), load (or reuse) the worker pool, skip images already in the feature
+// cache, extract the rest in batches across the workers and commit them to the cache as they arrive.
 
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { isRelativeCrop } from '../backbones/crop.js';
+import { tfjsChoiceAfter } from '../backends/runtime-chain.js';
 import { openFeatureCache } from '../features/feature-cache.js';
+import type { BackendChoice } from '../types.js';
 import { throwIfCancelled } from './cancel.js';
-import { ExtractPool, type WorkerInit } from './extract-pool.js';
+import { ExtractPool, type BatchResult, type WorkerInit } from './extract-pool.js';
+import { onnxWorkerInit, type RuntimePlan } from './extract-runtime.js';
 import type { JobContext } from './job-context.js';
 import type { CropBox, ExtractFailure, ExtractRequest, ExtractResult, ImageItem } from './protocol.js';
 
@@ -44,27 +48,61 @@ function workerCount(ctx: JobContext): number {
   return ctx.backend.name === 'tensorflow' || ctx.backend.name === 'tensorflow-gpu' ? 1 : ctx.workers;
 }
 
-async function ensurePool(req: ExtractRequest, ctx: JobContext): Promise<ExtractPool> {
-  const init: WorkerInit = {
-    backend: ctx.backend.name,
-    backbone: { ...req.backbone, modelCacheDir: req.backbone.modelCacheDir ?? join(req.cacheDir, 'models') },
-    depsModule: ctx.options.depsModule,
-  };
-  const count = workerCount(ctx);
+async function startPool(init: WorkerInit, count: number, req: ExtractRequest, ctx: JobContext): Promise<ExtractPool> {
   const existing = ctx.pool.current;
   if (existing && existing.signature === ExtractPool.signatureOf(init) && existing.size === count) return existing;
   ctx.pool.current = undefined;
   await existing?.terminate();
-  ctx.progress({ phase: 'load-backbone', done: 0, total: 1, message: `${count} worker(s), ${req.backbone.spec}` });
+  const runtime = init.onnx ? `onnxruntime, ${init.onnx.threads} thread(s) each` : ctx.backend.name;
+  ctx.progress({
+    phase: 'load-backbone',
+    done: 0,
+    total: 1,
+    message: `${count} worker(s) (${runtime}), ${req.backbone.spec}`,
+  });
   const pool = await ExtractPool.start(count, init);
   ctx.pool.current = pool;
   return pool;
 }
 
+/** The pool on the fastest runtime that starts, and the choice to record (with why faster ones were skipped). */
+async function ensurePool(
+  req: ExtractRequest,
+  ctx: JobContext,
+): Promise<{ pool: ExtractPool; backend: BackendChoice }> {
+  const base: WorkerInit = {
+    backend: ctx.backend.name,
+    backbone: { ...req.backbone, modelCacheDir: req.backbone.modelCacheDir ?? join(req.cacheDir, 'models') },
+    depsModule: ctx.options.depsModule,
+  };
+  const count = workerCount(ctx);
+  const plan: RuntimePlan = await onnxWorkerInit(base, count, ctx);
+  let reason = plan.reason;
+  if (plan.init) {
+    try {
+      const pool = await startPool(plan.init, count, req, ctx);
+      return { pool, backend: pool.info.backend };
+    } catch (e) {
+      reason = `failed to start: ${e instanceof Error ? e.message : String(e)}`;
+      if (plan.forced) throw new AppError('invalid-argument', `backend "${plan.forced}" is not available: ${reason}`);
+      plan.report(reason);
+    }
+  }
+  const pool = await startPool(base, workerCount(ctx), req, ctx);
+  return { pool, backend: tfjsChoiceAfter(pool.info.backend, reason) };
+}
+
+/** Sums the workers' stage timings (ms) of every batch. */
+function addTiming(total: { waitMs: number; inferMs: number; encodeMs: number }, r: BatchResult): void {
+  total.waitMs += r.timing.waitMs;
+  total.inferMs += r.timing.inferMs;
+  total.encodeMs += r.timing.encodeMs;
+}
+
 export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<ExtractResult> {
   checkRequest(req);
   const t0 = performance.now();
-  const pool = await ensurePool(req, ctx);
+  const { pool, backend } = await ensurePool(req, ctx);
   throwIfCancelled(ctx.signal, 'extraction');
   const { info } = pool;
   const cache = await openFeatureCache(req.cacheDir, info.key, info.layout);
@@ -78,6 +116,7 @@ export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<
   const cached = unique.size - todo.length;
 
   const failed: ExtractFailure[] = [];
+  const timing = { waitMs: 0, inferMs: 0, encodeMs: 0, writeMs: 0 };
   let extracted = 0;
   let lastSync = performance.now();
   const t1 = performance.now();
@@ -88,6 +127,8 @@ export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<
       todo,
       req.batchSize ?? DEFAULT_BATCH,
       (r) => {
+        const w0 = performance.now();
+        addTiming(timing, r);
         r.shas.forEach((sha, k) => {
           cache.append(
             sha,
@@ -101,6 +142,7 @@ export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<
           void cache.flush();
           lastSync = performance.now();
         }
+        timing.writeMs += performance.now() - w0;
         ctx.progress({ phase: 'extract', done: extracted + failed.length, total: todo.length });
       },
       ctx.signal,
@@ -120,7 +162,7 @@ export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<
     identity: info.identity,
     preprocess: info.preprocess,
     layout: info.layout,
-    backend: ctx.backend,
+    backend,
     workers: pool.size,
     extracted,
     cached,
@@ -129,5 +171,12 @@ export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<
     extractSeconds,
     imagesPerSecond: extractSeconds > 0 ? extracted / extractSeconds : 0,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    stages: {
+      decodeWaitSeconds: timing.waitMs / 1000,
+      inferSeconds: timing.inferMs / 1000,
+      encodeSeconds: timing.encodeMs / 1000,
+      writeSeconds: timing.writeMs / 1000,
+    },
+    inferBatch: info.inferBatch > 0 ? info.inferBatch : (req.batchSize ?? DEFAULT_BATCH),
   };
 }
