@@ -74,6 +74,9 @@ export interface ImageScore {
   /** Top class probabilities (class index, probability), best first, at most 5. */
   top: [number, number][];
   scores: Record<string, number>;
+  /** The same scores on one readable scale: per scorer, the share in [0, 1] of held-out ID images (out-of-fold
+   * training images) that score lower. A scorer without a held-out sample is absent. */
+  calibrated: Record<string, number>;
   /** Per-position ID probability of the OOD head, row-major mapH x mapW. */
   heatmap: number[];
 }
@@ -102,6 +105,8 @@ export interface TrainHeadsResult {
   scores: ImageScore[];
   /** Threshold per scorer, calibrated on held-out ID at config.idPassRate. */
   thresholds: Record<string, number>;
+  /** Each threshold on the calibrated scale (an image is flagged when its calibrated score is above it). */
+  calibratedThresholds: Record<string, number>;
   defaultScorer: string;
   scorers: string[];
   metrics: Record<string, unknown>;

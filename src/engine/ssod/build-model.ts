@@ -17,6 +17,7 @@ import {
 } from './scorers.js';
 import { trainOne, type TrainedHeads } from './train.js';
 import { adoptKnnIndex, type SharedKnnBasis } from './knn.js';
+import { fitPosthoc } from './posthoc-model.js';
 
 /** What every model of a run shares. */
 export interface ModelContext {
@@ -167,6 +168,18 @@ async function buildModel(
       Int32Array.from(idK, (k) => knn.rowOf[itemIdx[k]!]!),
     );
   t = lap('model: fit gaussians + knn refs', t);
+  model.posthoc = fitPosthoc({
+    arrays: trained.arrays,
+    pooledStats: trained.pooledStats,
+    classes: m,
+    pooledC: input.features.layout.pooledC,
+    scatter: pooledScatter,
+    pooled: feats.pooled,
+    gbar: feats.gbar,
+    mapD: trained.shapes.d,
+    shrinkage: variant.shrinkage,
+  });
+  t = lap('model: fit post-hoc rivals', t);
   // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.
   const valSet = new Set(val);
   const scaleRows = idK.map((k, j) => [k, j] as const).filter(([k]) => valSet.has(k));

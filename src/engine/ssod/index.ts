@@ -1,7 +1,7 @@
 // Public API of the SSOD heads: train on cached features (out-of-fold scores for the training images, an
 // all-data model for the rest), score new rows with a saved model, and (de)serialise models.
 import { AppError } from '../../shared/errors.js';
-import { auroc, idAccuracy } from '../metrics/index.js';
+import { idAccuracy } from '../metrics/index.js';
 import {
   OOD_LABEL,
   type FeatureStore,
@@ -13,10 +13,11 @@ import {
   type TrainHeadsResult,
   type TrainItem,
 } from '../types.js';
-import { calibrateThresholds } from './calibrate.js';
-import { resolveConfig, type Variant } from './config.js';
+import { calibrateAll, calibrateThresholds, calibrationSample } from './calibrate.js';
+import { resolveConfig } from './config.js';
+import { chooseSsodDefault, MIN_REVIEWED_OOD, type DefaultChoice } from './default-choice.js';
 import { assignFolds } from './folds.js';
-import { fromSavedHeads, toSavedHeads } from './model.js';
+import { fromSavedHeads, toSavedHeads, type HeadsModel } from './model.js';
 import { deriveSeed } from './rng.js';
 import { cacheRows, releaseRows } from './row-cache.js';
 import { SCORERS, scoreRaw, ssodOf, toImageScores, type RawScores } from './score.js';
@@ -29,7 +30,9 @@ export { defaultHeadsConfig, DEFAULT_VARIANT, type Variant } from './config.js';
 export { serializeHeads, deserializeHeads } from './model.js';
 export { createMemoryStore } from './memory-store.js';
 export { calibrateThresholds, isFlagged } from './calibrate.js';
-export { SCORERS } from './score.js';
+export { SCORERS, SSOD_ESTIMATES } from './score.js';
+export { calibratedValue } from './calibrate.js';
+export type { DefaultChoice } from './default-choice.js';
 
 export interface TrainHeadsInput {
   features: FeatureStore;
@@ -39,6 +42,9 @@ export interface TrainHeadsInput {
   config: HeadsConfig;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /** Held-out rows (not in `train`) to choose the default `ssod` estimate on: ID images and named groups of OOD
+   * images, scored by the all-data model. Without it, reviewed OOD decides (default-choice.ts). */
+  validation?: { id: number[]; ood: Record<string, number[]> };
 }
 
 const isReal = (it: TrainItem): boolean => it.source === undefined;
@@ -212,28 +218,12 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
   const oodIdx = train.map((_, i) => i).filter((i) => train[i]!.label === OOD_LABEL && isReal(train[i]!));
   const realIdx = train.map((_, i) => i).filter((i) => isReal(train[i]!));
 
-  // With enough reviewed OOD, let the reviewers' decisions pick which SSOD estimate `ssod` reports.
   const metrics: Record<string, unknown> = {};
-  if (oodIdx.length >= 10) {
-    const pick = (a: Float32Array, ix: number[]): number[] => ix.map((i) => a[i]!);
-    const aurocs: Record<string, number> = {};
-    for (const s of names) aurocs[s] = auroc(pick(oofScores[s]!, idIdx), pick(oofScores[s]!, oodIdx));
-    metrics.reviewedOodAuroc = aurocs;
-    const candidates = { head: 'ssod-head', density: 'ssod-density' } as const;
-    let bestName: Variant['ssodScore'] = model.ssodScore;
-    let bestAuroc = aurocs.ssod ?? 0;
-    for (const [k, s] of Object.entries(candidates))
-      if ((aurocs[s] ?? 0) > bestAuroc + 0.01) {
-        bestName = k as Variant['ssodScore'];
-        bestAuroc = aurocs[s]!;
-      }
-    if (bestName !== model.ssodScore) {
-      metrics.ssodChoice = `${bestName} (reviewed-OOD AUROC ${bestAuroc.toFixed(3)} vs ${(aurocs.ssod ?? 0).toFixed(3)} for ${model.ssodScore})`;
-      model.ssodScore = bestName;
-      for (const o of oof) o.scores.ssod = ssodOf(model, o.scores);
-      oof.forEach((o) => o.idx.forEach((i, j) => (oofScores.ssod![i] = o.scores.ssod![j]!)));
-    }
-  }
+  const choice = await decideDefault(input, model, oof, oofScores, idIdx, oodIdx);
+  metrics.ssodDefault = choice;
+  metrics.ssodChoice = choice.message;
+  if (choice.basis === 'reviewed-ood') metrics.reviewedOodAuroc = choice.auroc;
+  metrics.posthocBeatsSsod = choice.posthocBeatsSsod ? choice.bestPosthoc : null;
   metrics.modelThreads = threads;
   // Where the models' time went, summed over models (CPU-side wall time per phase; threads overlap).
   const phases: Record<string, number> = {};
@@ -248,6 +238,8 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
   const heldOut: Record<string, number[]> = {};
   for (const s of names) heldOut[s] = idIdx.map((i) => oofScores[s]![i]!);
   const thresholds = calibrateThresholds(heldOut, config.idPassRate);
+  // Every training ID image's score is out of fold, so the sample is held out for each image it contains.
+  model.calibration = Object.fromEntries(Object.entries(heldOut).map(([k, a]) => [k, calibrationSample(a)]));
 
   const trainScores: ImageScore[] = realIdx.map((i) => {
     const it = train[i]!;
@@ -258,6 +250,7 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
       predicted: predicted[i]!,
       top: top[i] ?? [],
       scores,
+      calibrated: calibrateAll(model.calibration, scores),
       heatmap: Array.from(heat.subarray(i * P, (i + 1) * P)),
     };
   });
@@ -268,7 +261,10 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
     idIdx.map((i) => train[i]!.label),
   );
   metrics.models = perModel;
-  metrics.warnings = [...new Set(perModel.flatMap((d) => (d.warnings as string[]) ?? []))];
+  metrics.warnings = [
+    ...new Set(perModel.flatMap((d) => (d.warnings as string[]) ?? [])),
+    ...(choice.posthocBeatsSsod ? [choice.message] : []),
+  ];
   metrics.samplingShare = { id: trained.diagnostics.idShare, ood: trained.diagnostics.oodShare };
   metrics.backgroundSpread = trained.diagnostics.backgroundSpread;
   // cacheMs = reading the training rows into memory; foldsMs = every model (folds and all-data, side by side);
@@ -282,8 +278,9 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
   };
   const lossCurve: LossRecord[] = trained.lossCurve;
   return {
-    scores: [...trainScores, ...toImageScores(input.scoreRows, raw, P)],
+    scores: [...trainScores, ...toImageScores(input.scoreRows, raw, P, model.calibration)],
     thresholds,
+    calibratedThresholds: calibrateAll(model.calibration, thresholds),
     defaultScorer: 'ssod',
     scorers: names,
     metrics,
@@ -301,5 +298,40 @@ export async function scoreWithHeads(
 ): Promise<ImageScore[]> {
   const model = fromSavedHeads(saved);
   const raw = await scoreRaw(model, features, rows, opts.batchSize ?? 256, opts.signal);
-  return toImageScores(rows, raw, model.layout.mapH * model.layout.mapW);
+  return toImageScores(rows, raw, model.layout.mapH * model.layout.mapW, model.calibration);
+}
+
+/** Picks the estimate `ssod` reports (default-choice.ts) on the run's validation rows or its reviewed OOD, and
+ * re-derives the out-of-fold `ssod` scores when the choice changed. */
+async function decideDefault(
+  input: TrainHeadsInput,
+  model: HeadsModel,
+  oof: (RawScores & { idx: number[] })[],
+  oofScores: Record<string, Float32Array>,
+  idIdx: number[],
+  oodIdx: number[],
+): Promise<DefaultChoice> {
+  let choice: DefaultChoice;
+  if (input.validation && input.validation.id.length > 0) {
+    const v = input.validation;
+    const groups = Object.entries(v.ood).filter(([, r]) => r.length > 0);
+    const rows = [...v.id, ...groups.flatMap(([, r]) => r)];
+    const raw = await scoreRaw(model, input.features, rows, 256, input.signal);
+    const cut = (from: number, to: number): Record<string, Float32Array> =>
+      Object.fromEntries(Object.entries(raw.scores).map(([k, a]) => [k, a.subarray(from, to)]));
+    let at = v.id.length;
+    const oodBy: Record<string, Record<string, Float32Array>> = {};
+    for (const [g, r] of groups) oodBy[g] = cut(at, (at += r.length));
+    choice = chooseSsodDefault(cut(0, v.id.length), oodBy, model.ssodScore, 'validation');
+  } else if (oodIdx.length >= MIN_REVIEWED_OOD) {
+    const pick = (ix: number[]): Record<string, number[]> =>
+      Object.fromEntries(Object.entries(oofScores).map(([k, a]) => [k, ix.map((i) => a[i]!)]));
+    choice = chooseSsodDefault(pick(idIdx), { reviewed: pick(oodIdx) }, model.ssodScore, 'reviewed-ood');
+  } else choice = chooseSsodDefault({}, {}, model.ssodScore, 'reviewed-ood');
+  if (choice.chosen !== model.ssodScore) {
+    model.ssodScore = choice.chosen;
+    for (const o of oof) o.scores.ssod = ssodOf(model, o.scores);
+    oof.forEach((o) => o.idx.forEach((i, j) => (oofScores.ssod![i] = o.scores.ssod![j]!)));
+  }
+  return choice;
 }

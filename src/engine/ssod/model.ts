@@ -4,6 +4,7 @@ import type { FeatureLayout, HeadsConfig, SavedHeads } from '../types.js';
 import type { Variant } from './config.js';
 import type { HeadShapes, InputStats } from './heads.js';
 import type { GaussianModel, RobustScale } from './scorers.js';
+import type { PosthocModel } from './posthoc-model.js';
 
 export interface HeadsModel {
   classes: string[];
@@ -24,6 +25,10 @@ export interface HeadsModel {
   scales: Record<string, RobustScale>;
   /** Which estimate `ssod` reports. */
   ssodScore: Variant['ssodScore'];
+  /** The post-hoc rivals' statistics (RMDS, ViM, fDBD, KNN on the map); absent in models saved before them. */
+  posthoc?: PosthocModel;
+  /** Per scorer, the sorted held-out ID scores (out of fold): the scale of the calibrated scores. */
+  calibration?: Record<string, Float32Array>;
 }
 
 type Entry = { offset: number; length: number };
@@ -40,6 +45,8 @@ export function toSavedHeads(m: HeadsModel): SavedHeads {
     ['mahalanobis.means', m.mahalanobis.means],
     ['mahalanobis.whiten', m.mahalanobis.whiten],
     ['knnRefs', m.knnRefs],
+    ...posthocParts(m.posthoc),
+    ...Object.entries(m.calibration ?? {}).map(([k, a]): [string, Float32Array] => [`calibration.${k}`, a]),
   ];
   const entries: Record<string, Entry> = {};
   let offset = 0;
@@ -62,6 +69,14 @@ export function toSavedHeads(m: HeadsModel): SavedHeads {
       mahalanobis: { d: m.mahalanobis.d, classes: m.mahalanobis.classes },
       scales: m.scales,
       ssodScore: m.ssodScore,
+      ...(m.posthoc
+        ? {
+            posthoc: {
+              background: { d: m.posthoc.background.d, classes: m.posthoc.background.classes },
+              vim: { d: m.posthoc.vim.d, D: m.posthoc.vim.D, alpha: m.posthoc.vim.alpha },
+            },
+          }
+        : {}),
     },
     weights,
   };
@@ -77,6 +92,7 @@ export function fromSavedHeads(s: SavedHeads): HeadsModel {
     mahalanobis: { d: number; classes: number };
     scales: Record<string, RobustScale>;
     ssodScore: Variant['ssodScore'];
+    posthoc?: { background: { d: number; classes: number }; vim: { d: number; D: number; alpha: number } };
   };
   const get = (k: string): Float32Array => {
     const e = spec.entries[k];
@@ -85,6 +101,9 @@ export function fromSavedHeads(s: SavedHeads): HeadsModel {
   };
   const arrays: Record<string, Float32Array> = {};
   for (const k of Object.keys(spec.entries)) if (k.startsWith('head.')) arrays[k.slice(5)] = get(k);
+  const calibration: Record<string, Float32Array> = {};
+  for (const k of Object.keys(spec.entries)) if (k.startsWith('calibration.')) calibration[k.slice(12)] = get(k);
+  const ph = spec.posthoc;
   return {
     classes: s.classes,
     layout: s.layout,
@@ -99,7 +118,34 @@ export function fromSavedHeads(s: SavedHeads): HeadsModel {
     knnRefs: get('knnRefs'),
     scales: spec.scales,
     ssodScore: spec.ssodScore,
+    ...(ph
+      ? {
+          posthoc: {
+            background: {
+              ...ph.background,
+              means: get('posthoc.background.means'),
+              whiten: get('posthoc.background.whiten'),
+            },
+            trainMean: get('posthoc.trainMean'),
+            vim: { ...ph.vim, origin: get('posthoc.vim.origin'), principal: get('posthoc.vim.principal') },
+            knnMapRefs: get('posthoc.knnMapRefs'),
+          },
+        }
+      : {}),
+    ...(Object.keys(calibration).length > 0 ? { calibration } : {}),
   };
+}
+
+function posthocParts(p: PosthocModel | undefined): [string, Float32Array][] {
+  if (!p) return [];
+  return [
+    ['posthoc.background.means', p.background.means],
+    ['posthoc.background.whiten', p.background.whiten],
+    ['posthoc.trainMean', p.trainMean],
+    ['posthoc.vim.origin', p.vim.origin],
+    ['posthoc.vim.principal', p.vim.principal],
+    ['posthoc.knnMapRefs', p.knnMapRefs],
+  ];
 }
 
 /** JSON text plus the raw weights: the engine host writes both (temp then rename). */

@@ -7,17 +7,31 @@ import { baseLogits, clsLogits, neck, oodLogits, prepare, shapeOf } from './head
 import type { HeadsModel } from './model.js';
 import { lap, now } from './profile.js';
 import { fuseScores, gaussianScores, knnScores, l2NormaliseRows, logitScores } from './scorers.js';
+import { posthocScores } from './posthoc-model.js';
+import { calibrateAll } from './calibrate.js';
 
+/** Every score a run stores, all OOD scores (higher = more out-of-distribution). `ssod` is the default SSOD score
+ * (one of the three SSOD estimates after it, chosen on validation); the rest are post-hoc scorers on the same
+ * features, each under its own name. */
 export const SCORERS = [
   'ssod',
   'ssod-head',
   'ssod-density',
+  'ssod-fused',
   'msp',
   'maxlogit',
   'energy',
+  'gen',
   'knn',
+  'knn-map',
   'mahalanobis',
+  'rmds',
+  'vim',
+  'fdbd',
 ] as const;
+
+/** The SSOD estimates `ssod` may report, by the variant name that selects each. */
+export const SSOD_ESTIMATES = { head: 'ssod-head', density: 'ssod-density', fused: 'ssod-fused' } as const;
 
 /** Raw per-scorer OOD scores and the per-image extras for a batch of rows. */
 export interface RawScores {
@@ -148,7 +162,13 @@ export function scoresOf(model: HeadsModel, f: Forward): Record<string, Float32A
   });
   t = lap('scorers: knn', t);
   scores.mahalanobis = gaussianScores(model.mahalanobis, f.pooled);
-  lap('scorers: mahalanobis', t);
+  t = lap('scorers: mahalanobis', t);
+  if (model.posthoc) {
+    const dims = { classes: m, pooledC, mapD: model.shapes.d, knnK: v.knnK };
+    Object.assign(scores, posthocScores(model, model.posthoc, f, dims, scores.mahalanobis));
+    lap('scorers: post-hoc rivals', t);
+  }
+  scores['ssod-fused'] = fuseScores([scaled(model, scores, 'ssod-head'), scaled(model, scores, 'ssod-density')]);
   scores.ssod = ssodOf(model, scores);
   return scores;
 }
@@ -165,11 +185,16 @@ export function fusionInputScores(model: HeadsModel, f: Forward): Record<string,
 }
 
 /** The `ssod` score the variant names; the fusions need the held-out ID scales (absent while fitting them). */
+function scaled(
+  model: Pick<HeadsModel, 'scales'>,
+  scores: Record<string, Float32Array>,
+  k: string,
+): { scores: Float32Array; scale: { median: number; iqr: number } } {
+  return { scores: scores[k]!, scale: model.scales[k] ?? { median: 0, iqr: 1 } };
+}
+
 export function ssodOf(model: HeadsModel, scores: Record<string, Float32Array>): Float32Array {
-  const part = (k: string): { scores: Float32Array; scale: { median: number; iqr: number } } => ({
-    scores: scores[k]!,
-    scale: model.scales[k] ?? { median: 0, iqr: 1 },
-  });
+  const part = (k: string): ReturnType<typeof scaled> => scaled(model, scores, k);
   switch (model.ssodScore) {
     case 'head':
       return scores['ssod-head']!;
@@ -182,7 +207,12 @@ export function ssodOf(model: HeadsModel, scores: Record<string, Float32Array>):
   }
 }
 
-export function toImageScores(rows: readonly number[], raw: RawScores, P: number): ImageScore[] {
+export function toImageScores(
+  rows: readonly number[],
+  raw: RawScores,
+  P: number,
+  calibration?: Record<string, Float32Array>,
+): ImageScore[] {
   return rows.map((row, i) => {
     const scores: Record<string, number> = {};
     for (const [k, a] of Object.entries(raw.scores)) scores[k] = a[i]!;
@@ -191,6 +221,7 @@ export function toImageScores(rows: readonly number[], raw: RawScores, P: number
       predicted: raw.predicted[i]!,
       top: raw.top[i]!,
       scores,
+      calibrated: calibrateAll(calibration, scores),
       heatmap: Array.from(raw.heatmaps.subarray(i * P, (i + 1) * P)),
     };
   });

@@ -131,6 +131,64 @@ describe('trainHeads on synthetic maps', () => {
     expect((lax.metrics.warnings as string[]).some((w) => w.includes('all alike'))).toBe(false);
   });
 
+  it('stores every post-hoc rival and a calibrated scale beside the raw scores, and round-trips both', async () => {
+    const r = await trainHeads({
+      features: data.store,
+      classes,
+      train,
+      scoreRows: [...testId, ...oodRows],
+      config: defaultHeadsConfig({ epochs: 3, folds: 2, seed: 2 }),
+    });
+    expect(r.scorers).toEqual(expect.arrayContaining(['ssod-fused', 'gen', 'knn-map', 'rmds', 'vim', 'fdbd']));
+    const scored = r.scores.slice(train.length);
+    const byRow = new Map(scored.map((s) => [s.row, s]));
+    const aurocOf = (s: string): number =>
+      auroc(
+        testId.map((x) => byRow.get(x)!.scores[s]!),
+        oodRows.map((x) => byRow.get(x)!.scores[s]!),
+      );
+    // The synthetic OOD images have a foreground no class has: distance scorers separate them outright, while the
+    // logits call them confidently ID (Energy near chance); ViM's residual recovers much of what Energy misses.
+    for (const s of ['rmds', 'knn-map', 'mahalanobis']) expect(aurocOf(s)).toBeGreaterThan(0.95);
+    expect(aurocOf('vim')).toBeGreaterThan(aurocOf('energy') + 0.2);
+    for (const s of r.scores) {
+      expect(Object.keys(s.calibrated).sort()).toEqual(Object.keys(s.scores).sort());
+      for (const v of Object.values(s.calibrated)) expect(v >= 0 && v <= 1).toBe(true);
+    }
+    // Flagged <=> above the threshold, on either scale.
+    for (const s of r.scores)
+      for (const k of r.scorers)
+        expect(s.calibrated[k]! > r.calibratedThresholds[k]!).toBe(s.scores[k]! > r.thresholds[k]!);
+    // The training images' own held-out scores spread over the whole scale.
+    const trainCal = r.scores.slice(0, train.length).map((s) => s.calibrated.ssod!);
+    expect(Math.min(...trainCal)).toBe(0);
+    expect(Math.max(...trainCal)).toBeGreaterThan(0.95);
+    const { json, weights } = serializeHeads(r.model);
+    const again = await scoreWithHeads(deserializeHeads(json, weights), data.store, [...testId, ...oodRows]);
+    for (const s of again) {
+      const ref = byRow.get(s.row)!;
+      for (const k of ['rmds', 'vim', 'fdbd', 'gen', 'knn-map']) expect(s.scores[k]).toBeCloseTo(ref.scores[k]!, 3);
+      expect(s.calibrated.ssod).toBeCloseTo(ref.calibrated.ssod!, 6);
+    }
+  });
+
+  it('chooses the default SSOD estimate on given validation rows and reports the margin', async () => {
+    const r = await trainHeads({
+      features: data.store,
+      classes,
+      train,
+      scoreRows: [],
+      config: defaultHeadsConfig({ epochs: 3, folds: 2, seed: 2 }),
+      validation: { id: testId, ood: { synthetic: oodRows } },
+    });
+    const choice = r.metrics.ssodDefault as { basis: string; scorer: string; auroc: Record<string, number> };
+    expect(choice.basis).toBe('validation');
+    expect(choice.auroc['rmds']).toBeGreaterThan(0.95);
+    expect(r.metrics.ssodChoice).toContain(`ssod = ${choice.scorer}`);
+    const best = Math.max(choice.auroc['ssod-head']!, choice.auroc['ssod-density']!, choice.auroc['ssod-fused']!);
+    expect(choice.auroc[choice.scorer]).toBeGreaterThanOrEqual(best - 0.01);
+  });
+
   it('refuses bad input and honours cancellation', async () => {
     await expect(
       trainHeads({ features: data.store, classes: ['x'], train, scoreRows: [], config }),
