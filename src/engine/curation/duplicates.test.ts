@@ -2,14 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '../ssod/rng.js';
 import {
   buildGroups,
-  candidatePairs,
+  nearCandidates,
   confirmPairs,
   distinctRows,
   relationsOf,
   suggestKeeper,
   type DuplicateItem,
 } from './duplicates.js';
-import { allNeighbours } from './neighbour-index.js';
 import { imageHashes, type ImageHashes } from './perceptual-hash.js';
 import { crop, downscale, mapPixels, scene } from './testing.js';
 import { matrix, normaliseRows } from './vectors.js';
@@ -73,7 +72,7 @@ describe('duplicate groups', () => {
     near(11, 10, 0.05);
     const m = normaliseRows(matrix(data, images.length, dim));
     const items = images.map((p, i) => item(i, { width: p.width, height: p.height }));
-    const pairs = candidatePairs(allNeighbours(m, 4), 0.95);
+    const pairs = nearCandidates(m, 0.95, 4);
     expect(pairs.map((p) => [p.a, p.b]).sort()).toEqual(
       [
         [0, 40],

@@ -2,7 +2,8 @@
 // colour-shifted) are candidate pairs by cosine similarity of pooled features, confirmed by a perceptual hash,
 // then joined transitively. Each group names the copy to keep and why, and what kind of problem it is.
 import { hashDistance, type ImageHashes } from './perceptual-hash.js';
-import type { Neighbour } from './neighbour-index.js';
+import { allNeighbours, type GraphOptions, type Neighbour } from './neighbour-index.js';
+import { dot, type Matrix } from './vectors.js';
 
 export interface DuplicateItem {
   /** The caller's id (an image id); groups refer to items by index into the input array. */
@@ -74,6 +75,20 @@ export function candidatePairs(neighbours: readonly Neighbour[][], minCosine: nu
       out.push({ a: lo, b: hi, similarity: nb.similarity });
     }
   });
+  return out;
+}
+
+/** Slack below minCosine at which the quantised index proposes a pair; the exact cosine then decides. */
+const INDEX_SLACK = 0.02;
+
+/** Near-duplicate candidates among the unit-length rows of `m`: the index proposes, the exact cosine decides. */
+export function nearCandidates(m: Matrix, minCosine: number, k = 8, options: GraphOptions = {}): CandidatePair[] {
+  const proposed = candidatePairs(allNeighbours(m, k, options), minCosine - INDEX_SLACK);
+  const out: CandidatePair[] = [];
+  for (const p of proposed) {
+    const similarity = dot(m.data, p.a * m.cols, m.data, p.b * m.cols, m.cols);
+    if (similarity >= minCosine) out.push({ a: p.a, b: p.b, similarity });
+  }
   return out;
 }
 

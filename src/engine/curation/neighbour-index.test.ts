@@ -37,7 +37,7 @@ describe('neighbour index', () => {
     expect(hit[0]!.similarity).toBeCloseTo(1, 5);
   });
 
-  for (const force of ['usearch', 'hnswlib'] as const) {
+  for (const force of ['exact-native', 'usearch', 'hnswlib'] as const) {
     it(`${force} agrees with exact search on clustered data (recall@5 >= 0.95)`, () => {
       const approx = allNeighbours(m, 5, { force, quantization: 'f32', threads: 1 });
       const exact = allNeighbours(m, 5, { force: 'exact' });

@@ -1,7 +1,8 @@
-// Cosine nearest neighbours over unit-length rows, three ways behind one interface: exact blocked search in
-// plain JS (no start-up cost, exact; wins on small sets), usearch's HNSW graph (native, multi-threaded) and
-// hnswlib-node's (native, single-threaded adds). Which one runs is chosen by size; the sizes come from
-// `npm run bench:curation` (see docs/benchmarks.md, "Curation").
+// Cosine nearest neighbours over unit-length rows, four ways behind one interface: exact blocked search in
+// plain JS, exact brute force in usearch's native SIMD code, usearch's HNSW graph (native, multi-threaded) and
+// hnswlib-node's (native, single-threaded adds). Which one runs is chosen by size and use; the sizes come from
+// `npm run bench:curation` (see docs/benchmarks.md, "Curation"): the graph answers "all neighbours of all rows"
+// fastest from a few hundred rows on, while one query against rows not yet indexed is fastest by brute force.
 import { createRequire } from 'node:module';
 import { dot, type Matrix } from './vectors.js';
 
@@ -10,7 +11,7 @@ export interface Neighbour {
   similarity: number;
 }
 
-export type IndexKind = 'exact' | 'usearch' | 'hnswlib';
+export type IndexKind = 'exact' | 'exact-native' | 'usearch' | 'hnswlib';
 
 export interface NeighbourIndex {
   readonly kind: IndexKind;
@@ -21,9 +22,11 @@ export interface NeighbourIndex {
   searchAll(k: number): Neighbour[][];
 }
 
-/** Below this many vectors exact search answers "all neighbours of all rows" faster than building a graph
- * (measured by the curation benchmark: see docs/benchmarks.md). */
-export const EXACT_BELOW = 4000;
+/** Below this many vectors native brute force answers "all neighbours of all rows" faster than building a graph;
+ * below EXACT_QUERY_BELOW one query by brute force beats building a graph for it (measured by the curation
+ * benchmark: see docs/benchmarks.md). */
+export const EXACT_BELOW = 1000;
+export const EXACT_QUERY_BELOW = 50000;
 
 /** Keeps the k best (highest similarity) in a small sorted array: k is tiny, so insertion beats a heap. */
 class TopK {
@@ -80,6 +83,14 @@ export class ExactIndex implements NeighbourIndex {
 }
 
 interface UsearchModule {
+  exactSearch(
+    dataset: Float32Array,
+    queries: Float32Array,
+    dims: number,
+    k: number,
+    metric: 'cos',
+    threads: number,
+  ): { keys: BigUint64Array; distances: Float32Array; counts?: BigUint64Array };
   Index: new (config: {
     dimensions: number;
     metric: string;
@@ -103,7 +114,8 @@ interface UsearchIndexHandle {
 const require = createRequire(import.meta.url);
 
 export interface GraphOptions {
-  /** Stored precision: 'f16' halves memory at 1,000,000 vectors with no measurable recall loss for duplicates. */
+  /** Stored precision. 'i8' (the default) quarters memory and was the fastest to build and search in the
+   * benchmark; its similarities are off by ~0.005, so callers that report a similarity re-score exactly. */
   quantization?: 'f32' | 'f16' | 'i8';
   connectivity?: number;
   expansionAdd?: number;
@@ -128,10 +140,10 @@ export class UsearchIndex implements NeighbourIndex {
     this.index = new usearch.Index({
       dimensions: cols,
       metric: 'cos',
-      quantization: options.quantization ?? 'f16',
-      connectivity: options.connectivity ?? 16,
-      expansion_add: options.expansionAdd ?? 128,
-      expansion_search: options.expansionSearch ?? 64,
+      quantization: options.quantization ?? 'i8',
+      connectivity: options.connectivity ?? 12,
+      expansion_add: options.expansionAdd ?? 48,
+      expansion_search: options.expansionSearch ?? 48,
       multi: false,
     });
   }
@@ -161,6 +173,46 @@ export class UsearchIndex implements NeighbourIndex {
     for (let s = 0; s < m.rows; s += ADD_CHUNK) {
       const e = Math.min(m.rows, s + ADD_CHUNK);
       const r = this.index.search(m.data.subarray(s * m.cols, e * m.cols), kk, this.threads);
+      for (let i = s; i < e; i++) {
+        const found = r.counts ? Number(r.counts[i - s]) : kk;
+        out.push(toNeighbours(r.keys, r.distances, (i - s) * kk, found, i).slice(0, k));
+      }
+    }
+    return out;
+  }
+}
+
+/** usearch's exactSearch reads a typed array from the start of its buffer, ignoring a view's offset (measured
+ * with 2.26.2): hand it arrays that own their buffer. */
+function owned(a: Float32Array): Float32Array {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
+}
+
+/** Brute force in native code: no build step, exact, linear per query. */
+export class ExactNativeIndex implements NeighbourIndex {
+  readonly kind = 'exact-native';
+  private readonly usearch = require('usearch') as UsearchModule;
+  constructor(
+    private readonly m: Matrix,
+    private readonly threads = 0,
+  ) {}
+  get size(): number {
+    return this.m.rows;
+  }
+  search(query: Float32Array, k: number): Neighbour[] {
+    const kk = Math.min(k, this.m.rows);
+    if (kk === 0) return [];
+    const r = this.usearch.exactSearch(owned(this.m.data), owned(query), this.m.cols, kk, 'cos', this.threads);
+    return toNeighbours(r.keys, r.distances, 0, r.keys.length, -1);
+  }
+  searchAll(k: number): Neighbour[][] {
+    const { rows, cols } = this.m;
+    const data = owned(this.m.data);
+    const kk = Math.min(k + 1, rows);
+    const out: Neighbour[][] = [];
+    for (let s = 0; s < rows; s += ADD_CHUNK) {
+      const e = Math.min(rows, s + ADD_CHUNK);
+      const r = this.usearch.exactSearch(data, data.slice(s * cols, e * cols), cols, kk, 'cos', this.threads);
       for (let i = s; i < e; i++) {
         const found = r.counts ? Number(r.counts[i - s]) : kk;
         out.push(toNeighbours(r.keys, r.distances, (i - s) * kk, found, i).slice(0, k));
@@ -230,18 +282,21 @@ export class HnswlibIndex implements NeighbourIndex {
 
 /** All k nearest neighbours of every row of unit-length `m`, by the fastest method for its size. */
 export function allNeighbours(m: Matrix, k: number, options: GraphOptions & { force?: IndexKind } = {}): Neighbour[][] {
-  const kind = options.force ?? (m.rows < EXACT_BELOW ? 'exact' : 'usearch');
+  const kind = options.force ?? (m.rows < EXACT_BELOW ? 'exact-native' : 'usearch');
   if (kind === 'exact') return new ExactIndex(m).searchAll(k);
+  if (kind === 'exact-native') return new ExactNativeIndex(m, options.threads).searchAll(k);
   if (kind === 'hnswlib') return new HnswlibIndex(m, options).searchAll(k);
   const index = new UsearchIndex(m.cols, options);
   index.add(m, options);
   return index.searchAll(k, m);
 }
 
-/** An index for repeated "more like this" queries over unit-length `m`. */
+/** An index for "more like this" queries over unit-length `m`: brute force where a query costs less than a
+ * graph would take to build, a graph (built once, then kept by the caller) above. */
 export function buildIndex(m: Matrix, options: GraphOptions & { force?: IndexKind } = {}): NeighbourIndex {
-  const kind = options.force ?? (m.rows < EXACT_BELOW ? 'exact' : 'usearch');
+  const kind = options.force ?? (m.rows < EXACT_QUERY_BELOW ? 'exact-native' : 'usearch');
   if (kind === 'exact') return new ExactIndex(m);
+  if (kind === 'exact-native') return new ExactNativeIndex(m, options.threads);
   if (kind === 'hnswlib') return new HnswlibIndex(m, options);
   const index = new UsearchIndex(m.cols, options);
   index.add(m, options);

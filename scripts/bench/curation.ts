@@ -1,0 +1,134 @@
+// `npm run bench:curation`: the curation algorithms on synthetic data of known shape (clustered unit vectors of
+// the default backbone's pooled width, 960, with planted near copies), each section selectable:
+//   index    all-neighbours (k = 10) by exact blocked search, usearch and hnswlib-node at growing sizes: where
+//            exact stops being faster, and the figures the choice in neighbour-index.ts rests on;
+//   dups     duplicate candidates over N vectors (default 100,000) with the chosen index, recall of planted copies;
+//   query    one "more like this" query against an index of N vectors (default 1,000,000), built in chunks;
+//   labels   confident learning + rankings over N images (default 100,000) of synthetic probabilities;
+//   map      the 2-D map of N vectors (default 100,000): fast layout, then UMAP on a sample + kNN placement.
+// Usage: npm run bench:curation -- [--only index,dups,query,labels,map] [--dups N] [--query N] [--labels N] [--map N]
+import {
+  allNeighbours,
+  ExactIndex,
+  ExactNativeIndex,
+  UsearchIndex,
+  type IndexKind,
+} from '../../src/engine/curation/neighbour-index.js';
+import { nearCandidates } from '../../src/engine/curation/duplicates.js';
+import { clusteredVectors } from '../../src/engine/curation/testing.js';
+import { matrix, normaliseRows, row, type Matrix } from '../../src/engine/curation/vectors.js';
+import { createRng, normals } from '../../src/engine/ssod/rng.js';
+import { commandLine, machineLine } from './machine.js';
+import { benchLabels, benchMap } from './curation-sections.js';
+
+const DIM = 960;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+
+function rssMiB(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+function seconds(t0: number): number {
+  return (performance.now() - t0) / 1000;
+}
+
+/** `n` clustered vectors, the last `copies` of them near copies of the first `copies` (noise 0.02 per axis). */
+function withCopies(n: number, copies: number, seed: number): Matrix {
+  const perCluster = 50;
+  const m = clusteredVectors(Math.ceil(n / perCluster), perCluster, DIM, 0.6, seed);
+  const data = m.data.subarray(0, n * DIM);
+  const rng = createRng(seed + 1);
+  for (let c = 0; c < copies; c++) {
+    const noise = normals(DIM, 0.02 / Math.sqrt(DIM), rng);
+    const dst = (n - copies + c) * DIM;
+    for (let j = 0; j < DIM; j++) data[dst + j] = data[c * DIM + j]! + noise[j]!;
+  }
+  return normaliseRows(matrix(data, n, DIM));
+}
+
+function timeAll(m: Matrix, kind: IndexKind): number {
+  const t0 = performance.now();
+  allNeighbours(m, 10, { force: kind, threads: 0 });
+  return seconds(t0);
+}
+
+function benchIndex(): void {
+  console.log('\n## all-neighbours, k = 10, 960-d (seconds)');
+  console.log(
+    '| n | exact (JS, blocked) | exact (usearch native brute force) | usearch HNSW (i8) | hnswlib-node HNSW |',
+  );
+  console.log('|---|---|---|---|---|');
+  const kinds: IndexKind[] = ['exact', 'exact-native', 'usearch', 'hnswlib'];
+  for (const n of [250, 500, 1000, 2000, 4000, 10000, 20000]) {
+    const m = withCopies(n, 10, n);
+    const cells = kinds.map((k) => (n > 4000 && k.startsWith('exact') ? '(not run)' : timeAll(m, k).toFixed(2)));
+    console.log(`| ${n} | ${cells.join(' | ')} |`);
+  }
+}
+
+function benchDups(n: number): void {
+  const copies = 1000;
+  const m = withCopies(n, copies, 11);
+  const t0 = performance.now();
+  const pairs = nearCandidates(m, 0.93);
+  const s = seconds(t0);
+  const found = new Set(pairs.map((p) => `${p.a}:${p.b}`));
+  let hit = 0;
+  for (let c = 0; c < copies; c++) if (found.has(`${c}:${n - copies + c}`)) hit++;
+  console.log(
+    `\n## duplicates over ${n} vectors (960-d): ${s.toFixed(1)} s (index + all-neighbours + exact check of pairs), ` +
+      `${pairs.length} candidate pairs, planted copies found ${hit}/${copies}, peak RSS ${rssMiB()} MiB`,
+  );
+}
+
+function benchQuery(n: number): void {
+  const chunk = 20000;
+  const index = new UsearchIndex(DIM, { threads: 0 });
+  const t0 = performance.now();
+  let probe: Float32Array | undefined;
+  for (let s = 0; s < n; s += chunk) {
+    const m = clusteredVectors(chunk / 50, 50, DIM, 0.6, 1000 + s);
+    probe ??= row(m, 3).slice();
+    index.add(m);
+  }
+  const build = seconds(t0);
+  const times: number[] = [];
+  for (let q = 0; q < 50; q++) {
+    const query = probe!.map((x, j) => x + (j === q ? 0.01 : 0));
+    const t1 = performance.now();
+    const hits = index.search(query, 20);
+    times.push(performance.now() - t1);
+    if (q === 0 && hits[0]!.row !== 3) console.log(`warning: nearest of row 3 is ${hits[0]!.row}`);
+  }
+  times.sort((a, b) => a - b);
+  console.log(
+    `\n## "more like this" at ${index.size} vectors (960-d, usearch i8): build ${build.toFixed(0)} s; ` +
+      `query (k = 20) median ${times[25]!.toFixed(2)} ms, worst of 50 ${times[49]!.toFixed(2)} ms; peak RSS ${rssMiB()} MiB`,
+  );
+  const base = clusteredVectors(2000, 50, DIM, 0.6, 5);
+  for (const exact of [new ExactIndex(base), new ExactNativeIndex(base)]) {
+    const t2 = performance.now();
+    exact.search(probe!, 20);
+    console.log(
+      `   one query by ${exact.kind} over 100,000 (no index to build): ${(performance.now() - t2).toFixed(1)} ms`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(machineLine());
+  console.log(commandLine('bench:curation'));
+  const only = arg('only', 'index,dups,query,labels,map').split(',');
+  if (only.includes('index')) benchIndex();
+  if (only.includes('dups')) benchDups(Number(arg('dups', '100000')));
+  if (only.includes('query')) benchQuery(Number(arg('query', '1000000')));
+  if (only.includes('labels')) benchLabels(Number(arg('labels', '100000')));
+  if (only.includes('map')) await benchMap(Number(arg('map', '100000')));
+  console.log(`\n${machineLine()}`);
+}
+
+await main();
