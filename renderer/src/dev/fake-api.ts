@@ -267,9 +267,16 @@ export class FakeApi implements Api {
         reviewer: this.settingsValue.reviewer,
       });
     },
+    // As the services do: the project opens at once, one 'demo' job scans and trains it; a second demo while
+    // that job runs is refused.
     createDemo: (path?: string) => {
+      if (this.activeJob?.kind === 'demo')
+        return Promise.reject(new AppError('busy', 'the demo is already being built; wait for it to finish'));
       const p = this.populate(path ?? '/tmp/ssod-demo');
+      p.name = 'Demo: Fashion-MNIST';
+      const current = this.currentRun();
       this.emit('project.changed', p);
+      this.startJob('demo', 10, () => current, true);
       return Promise.resolve(p);
     },
     defaultFolder: () => Promise.resolve('/tmp/ssod-projects'),
@@ -528,6 +535,8 @@ export class FakeApi implements Api {
     const jobId = `job-${++this.jobSeq}`;
     const started = Date.now();
     let done = 0;
+    // Running from the moment it is accepted, as the real job runner: a second start is refused at once.
+    this.activeJob = { jobId, kind, phase: 'starting', done: 0, total: steps, rate: 0, etaSeconds: null };
     const tick = () => {
       if (this.cancelled.has(jobId)) return this.finish({ jobId, kind, outcome: 'cancelled' });
       done++;
