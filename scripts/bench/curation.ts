@@ -5,8 +5,10 @@
 //   dups     duplicate candidates over N vectors (default 100,000) with the chosen index, recall of planted copies;
 //   query    one "more like this" query against an index of N vectors (default 1,000,000), built in chunks;
 //   labels   confident learning + rankings over N images (default 100,000) of synthetic probabilities;
-//   map      the 2-D map of N vectors (default 100,000): fast layout, then UMAP on a sample + kNN placement.
-// Usage: npm run bench:curation -- [--only index,dups,query,labels,map] [--dups N] [--query N] [--labels N] [--map N]
+//   map      the 2-D map of N vectors (default 100,000): fast layout, then UMAP on a sample + kNN placement;
+//   fmnist   label issues on Fashion-MNIST with 5% of the labels moved (MobileNetV2 features, cached in --work).
+// Usage: npm run bench:curation -- [--only index,dups,query,labels,map,fmnist] [--dups N] [--query N] [--labels N]
+//        [--map N] [--work DIR] [--per-class N]
 import {
   allNeighbours,
   ExactIndex,
@@ -19,7 +21,7 @@ import { clusteredVectors } from '../../src/engine/curation/testing.js';
 import { matrix, normaliseRows, row, type Matrix } from '../../src/engine/curation/vectors.js';
 import { createRng, normals } from '../../src/engine/ssod/rng.js';
 import { commandLine, machineLine } from './machine.js';
-import { benchLabels, benchMap } from './curation-sections.js';
+import { benchFashionNoise, benchLabels, benchMap } from './curation-sections.js';
 
 const DIM = 960;
 
@@ -122,12 +124,13 @@ function benchQuery(n: number): void {
 async function main(): Promise<void> {
   console.log(machineLine());
   console.log(commandLine('bench:curation'));
-  const only = arg('only', 'index,dups,query,labels,map').split(',');
+  const only = arg('only', 'index,dups,query,labels,map,fmnist').split(',');
   if (only.includes('index')) benchIndex();
   if (only.includes('dups')) benchDups(Number(arg('dups', '100000')));
   if (only.includes('query')) benchQuery(Number(arg('query', '1000000')));
   if (only.includes('labels')) benchLabels(Number(arg('labels', '100000')));
   if (only.includes('map')) await benchMap(Number(arg('map', '100000')));
+  if (only.includes('fmnist')) await benchFashionNoise(arg('work', '/tmp/ssod-bench'), Number(arg('per-class', '500')));
   console.log(`\n${machineLine()}`);
 }
 

@@ -141,8 +141,9 @@ export class UsearchIndex implements NeighbourIndex {
       dimensions: cols,
       metric: 'cos',
       quantization: options.quantization ?? 'i8',
-      connectivity: options.connectivity ?? 12,
-      expansion_add: options.expansionAdd ?? 48,
+      // bench:curation at 100,000 x 960: a search breadth of 24 lost 6% of the planted copies; 48 found all.
+      connectivity: options.connectivity ?? 16,
+      expansion_add: options.expansionAdd ?? 40,
       expansion_search: options.expansionSearch ?? 48,
       multi: false,
     });
