@@ -1,9 +1,11 @@
 // Whether an extract job runs on ONNX Runtime: the plan from the runtime chain, the converted model (prepared on
 // this thread, where the tfjs backend that verifies it is active) and the worker init that runs it. A reason the
 // ONNX path cannot be used is said once per engine process and recorded in every run's backend choice.
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { AppError } from '../../shared/errors.js';
 import { onnxChoice, planExtraction } from '../backends/runtime-chain.js';
+import type { Prepared, PrepareOptions } from '../onnx/prepare.js';
 import type { OnnxBackendName } from '../types.js';
 import type { WorkerInit } from './extract-pool.js';
 import type { JobContext } from './job-context.js';
@@ -40,14 +42,26 @@ export function threadsPerWorker(workers: number, cores = availableParallelism()
   return Math.max(1, Math.floor(cores / Math.max(1, workers)));
 }
 
+/** Converted models this engine process already prepared (verified and opened): later jobs skip the checks. */
+const preparedModels = new Map<string, Prepared>();
+
+async function prepareOnce(options: PrepareOptions): Promise<Prepared | string> {
+  const key = JSON.stringify(options);
+  const known = preparedModels.get(key);
+  if (known !== undefined && existsSync(known.spec.modelPath)) return known;
+  const { prepareMobileNetOnnx } = await import('../onnx/prepare.js');
+  const prepared = await prepareMobileNetOnnx(options);
+  if (typeof prepared !== 'string') preparedModels.set(key, prepared);
+  return prepared;
+}
+
 export async function onnxWorkerInit(base: WorkerInit, workers: number, ctx: JobContext): Promise<RuntimePlan> {
   const report = (reason: string): void => reportOnce(ctx, reason);
   const plan = planExtraction(ctx.backend, ctx.options.backend, onnxConvertible(base.backbone.spec, base.depsModule));
   if (plan.onnx === null) return plan.reason !== undefined ? { reason: plan.reason, report } : { report };
   const forced = plan.forced ? plan.onnx : undefined;
   ctx.progress({ phase: 'load-backbone', done: 0, total: 1, message: 'preparing the ONNX model' });
-  const { prepareMobileNetOnnx } = await import('../onnx/prepare.js');
-  const prepared = await prepareMobileNetOnnx({
+  const prepared = await prepareOnce({
     dir: base.backbone.modelCacheDir ?? '',
     ...(base.backbone.inputSize !== undefined ? { inputSize: base.backbone.inputSize } : {}),
     ...(base.backbone.mapLayer !== undefined ? { mapLayer: base.backbone.mapLayer } : {}),
