@@ -1,18 +1,21 @@
-// OOD-quality benchmark on real data nobody here made: Fashion-MNIST (ID = classes 0-5, near-OOD = 6-9) and
-// letters A-J rendered from Debian fonts (far-OOD), features from nsfwjs's MobileNetV2 at input 128.
-// Compares SSOD variants with every baseline on validation and test, picks the SSOD variant by validation.
-//   apt-get install -y dataset-fashion-mnist imagemagick fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-urw-base35
-//   node bin/run-ts.js scripts/bench/quality.ts [--work /tmp/ssod-bench] [--per-class 500] [--only NAME,...] [--json FILE]
-import { cpus, totalmem } from 'node:os';
+// OOD-quality benchmark on three real data sets of different kinds (quality-fashion.ts, quality-emoji.ts,
+// quality-digits.ts), each with near- and far-OOD and separate validation and test splits. It trains exactly what
+// `ssod train` trains (default config, 5 folds), lets the run choose its default `ssod` estimate on the validation
+// split (the test split is never seen by any choice), and reports every scorer on both splits.
+//   npm run bench:quality -- [--sets fashion,emoji,digits] [--work /tmp/ssod-bench] [--per-class 500] [--json FILE]
+//     [--backbone mobilenet_v2|inception] [--size N]
+import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { auroc, fpr95, idAccuracy } from '../../src/engine/metrics/index.js';
-import { createMemoryStore, defaultHeadsConfig, trainHeads } from '../../src/engine/ssod/index.js';
-import { fromSavedHeads } from '../../src/engine/ssod/model.js';
-import { scoreRaw, ssodOf } from '../../src/engine/ssod/score.js';
-import type { HeadsConfig } from '../../src/engine/types.js';
-import { benchFeatures, type FeatureSet } from './quality-data.js';
+import { idAccuracy, oodReport, type OodReport } from '../../src/engine/metrics/index.js';
+import { createMemoryStore, defaultHeadsConfig, trainHeads, type DefaultChoice } from '../../src/engine/ssod/index.js';
+import type { ImageScore } from '../../src/engine/types.js';
+import { digitsSet } from './quality-digits.js';
+import { emojiSet } from './quality-emoji.js';
+import { fashionSet } from './quality-fashion.js';
+import { INCEPTION_V3, MOBILENET_V2 } from './quality-inception.js';
+import { SPLITS, type BenchSet, type SplitName } from './quality-sets.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -21,176 +24,195 @@ const opt = (name: string, def: string): string => {
 };
 const work = opt('--work', '/tmp/ssod-bench');
 const perClass = Number(opt('--per-class', '500'));
-const only = opt('--only', '');
+const wanted = opt('--sets', 'fashion,emoji,digits').split(',');
+const backbone = opt('--backbone', 'mobilenet_v2') === 'inception' ? INCEPTION_V3 : MOBILENET_V2;
+// InceptionV3's 8x8 map needs input 160; MobileNetV2's block 12 is 8x8 at 128.
+const SIZE = Number(opt('--size', backbone === INCEPTION_V3 ? '160' : '128'));
 
-interface VariantSpec {
-  name: string;
-  mapLayer: string;
-  pooledLayer: string;
-  variant: HeadsConfig['variant'];
-  /** Extra score readings of the same trained model. */
-  readings?: { ssodScore?: string; pooling?: string }[];
+export interface ScorerRow {
+  scorer: string;
+  near: OodReport;
+  far: OodReport;
 }
 
-const M12 = 'block_12_add';
-const M13 = 'block_13_expand_relu';
-const P16 = 'block_16_expand_relu';
-const VARIANTS: VariantSpec[] = [
-  // The paper's recipe on frozen features: no neck, raw features, linear 1x1 OOD head.
-  {
-    name: 'plain-linear',
-    mapLayer: M13,
-    pooledLayer: P16,
-    variant: { neck: 0, oodHead: 'linear', inputNorm: false, ssodScore: 'head' },
-    readings: [{ pooling: 'mean' }, { pooling: 'min' }],
-  },
-  {
-    name: 'plain-linear-b12',
-    mapLayer: M12,
-    pooledLayer: P16,
-    variant: { neck: 0, oodHead: 'linear', inputNorm: false, ssodScore: 'head' },
-  },
-  // Neck + bounded prototype head; readings: head alone, density, fusions, pooling.
-  {
-    name: 'neck64-proto',
-    mapLayer: M13,
-    pooledLayer: P16,
-    variant: { neck: 64, oodHead: 'prototype', inputNorm: true, ssodScore: 'head' },
-    readings: [
-      { ssodScore: 'density' },
-      { ssodScore: 'fused' },
-      { ssodScore: 'fused-mahalanobis' },
-      { pooling: 'min' },
-      { pooling: 'mean' },
-    ],
-  },
-  {
-    name: 'neck64-proto-b12',
-    mapLayer: M12,
-    pooledLayer: P16,
-    variant: { neck: 64, oodHead: 'prototype', inputNorm: true, ssodScore: 'head' },
-    readings: [{ ssodScore: 'density' }, { ssodScore: 'fused' }, { ssodScore: 'fused-mahalanobis' }],
-  },
-  {
-    name: 'neck128-linear',
-    mapLayer: M13,
-    pooledLayer: P16,
-    variant: { neck: 128, oodHead: 'linear', inputNorm: true, ssodScore: 'head' },
-    readings: [{ ssodScore: 'density' }, { ssodScore: 'fused' }, { ssodScore: 'fused-mahalanobis' }],
-  },
-];
+export interface SetResult {
+  set: string;
+  title: string;
+  describe: string;
+  counts: Record<string, number>;
+  trainSeconds: number;
+  load: number[];
+  idAccuracy: { val: number; test: number };
+  choice: DefaultChoice;
+  val: ScorerRow[];
+  test: ScorerRow[];
+  warnings: string[];
+  /** Where the training time went (the run's own per-phase profile, summed over models). */
+  phaseMs: Record<string, number>;
+}
 
-function concatStore(sets: FeatureSet[], mapLayer: string, pooledLayer: string) {
-  const mo = sets[0]!.outs.find((o) => o.name === mapLayer)!;
-  const po = sets[0]!.outs.find((o) => o.name === pooledLayer)!;
-  const n = sets.reduce((a, s) => a + s.n, 0);
+function storeOf(set: BenchSet): { store: ReturnType<typeof createMemoryStore>; ranges: Record<string, number[]> } {
+  const first = set.splits[0]!;
+  const mo = first.outs.find((o) => o.name === set.mapLayer)!;
+  const po = first.outs.find((o) => o.name === set.pooledLayer)!;
+  const n = set.splits.reduce((a, s) => a + s.n, 0);
   const maps = new Float32Array(n * mo.h * mo.w * mo.c);
   const pooled = new Float32Array(n * po.c);
   const ranges: Record<string, number[]> = {};
   let at = 0;
-  for (const s of sets) {
-    maps.set(s.maps[mapLayer]!, at * mo.h * mo.w * mo.c);
-    pooled.set(s.pooled[pooledLayer]!, at * po.c);
+  for (const s of set.splits) {
+    maps.set(s.maps[set.mapLayer]!, at * mo.h * mo.w * mo.c);
+    pooled.set(s.pooled[set.pooledLayer]!, at * po.c);
     ranges[s.name] = Array.from({ length: s.n }, (_, i) => at + i);
     at += s.n;
   }
   const layout = { mapH: mo.h, mapW: mo.w, mapC: mo.c, pooledC: po.c };
-  return { store: createMemoryStore(layout, maps, pooled), ranges, layout };
+  return { store: createMemoryStore(layout, maps, pooled), ranges };
 }
 
-type Row = {
-  variant: string;
-  split: 'val' | 'test';
-  scorer: string;
-  nearAuroc: number;
-  nearFpr: number;
-  farAuroc: number;
-  farFpr: number;
-  acc: number;
-};
+function rowsFor(scores: Map<number, ImageScore>, ranges: number[], scorer: string): number[] {
+  return ranges.map((r) => scores.get(r)!.scores[scorer]!);
+}
+
+function report(scores: Map<number, ImageScore>, ranges: Record<string, number[]>, split: 'val' | 'test'): ScorerRow[] {
+  const names = Object.keys(scores.get(ranges[`${split}-id`]![0]!)!.scores);
+  return names.map((s) => {
+    const id = rowsFor(scores, ranges[`${split}-id`]!, s);
+    return {
+      scorer: s,
+      near: oodReport(id, rowsFor(scores, ranges[`${split}-near`]!, s)),
+      far: oodReport(id, rowsFor(scores, ranges[`${split}-far`]!, s)),
+    };
+  });
+}
+
+async function runSet(set: BenchSet): Promise<SetResult> {
+  const { store, ranges } = storeOf(set);
+  const byName = Object.fromEntries(set.splits.map((s) => [s.name, s]));
+  const train = ranges.train!.map((row, i) => ({ row, label: byName.train!.labels[i]! }));
+  const evalRows = SPLITS.filter((s) => s !== 'train').flatMap((s) => ranges[s]!);
+  const t0 = Date.now();
+  const result = await trainHeads({
+    features: store,
+    classes: set.classes,
+    train,
+    scoreRows: evalRows,
+    config: defaultHeadsConfig(),
+    validation: { id: ranges['val-id']!, ood: { near: ranges['val-near']!, far: ranges['val-far']! } },
+    onProgress: (p) =>
+      console.error(`  ${set.id} ${p.phase} ${p.done}/${p.total} (${((Date.now() - t0) / 1000).toFixed(0)} s)`),
+  });
+  const trainSeconds = (Date.now() - t0) / 1000;
+  const scores = new Map(result.scores.map((s) => [s.row, s]));
+  const acc = (split: SplitName): number =>
+    idAccuracy(
+      ranges[split]!.map((r) => scores.get(r)!.predicted),
+      Array.from(byName[split]!.labels),
+    );
+  return {
+    set: set.id,
+    title: set.title,
+    describe: set.describe,
+    counts: Object.fromEntries(set.splits.map((s) => [s.name, s.n])),
+    trainSeconds,
+    load: loadavg(),
+    idAccuracy: { val: acc('val-id'), test: acc('test-id') },
+    choice: result.metrics.ssodDefault as DefaultChoice,
+    val: report(scores, ranges, 'val'),
+    test: report(scores, ranges, 'test'),
+    warnings: (result.metrics.warnings as string[]) ?? [],
+    phaseMs: result.metrics.phaseMs as Record<string, number>,
+  };
+}
+
+const f3 = (x: number): string => x.toFixed(3);
+
+/** The issue's goals, checked on the test split: each line says met or not, and by how much. */
+export function goals(rows: ScorerRow[]): string[] {
+  const get = (s: string): ScorerRow | undefined => rows.find((r) => r.scorer === s);
+  const ssod = get('ssod')!;
+  const head = get('ssod-head')!;
+  const out: string[] = [];
+  for (const side of ['near', 'far'] as const) {
+    const best = rows.filter((r) => r.scorer !== 'ssod').sort((a, b) => b[side].auroc - a[side].auroc)[0]!;
+    const lead = ssod[side].auroc - best[side].auroc;
+    out.push(
+      `ssod best ${side} AUROC: ${lead >= 0 ? 'met' : 'NOT met'} (ssod ${f3(ssod[side].auroc)}, best other ${best.scorer} ${f3(best[side].auroc)})`,
+    );
+    const floor = side === 'far' ? 0.95 : 0.85;
+    out.push(
+      `ssod ${side} AUROC >= ${floor}: ${ssod[side].auroc >= floor ? 'met' : 'NOT met'} (${f3(ssod[side].auroc)})`,
+    );
+    const rivals = ['msp', 'energy', 'knn'].map((s) => get(s)!);
+    const beaten = rivals.filter((r) => head[side].auroc > r[side].auroc).map((r) => r.scorer);
+    out.push(
+      `ssod-head beats MSP, Energy, KNN ${side}: ${beaten.length === 3 ? 'met' : `NOT met (beats ${beaten.join(', ') || 'none'})`} ` +
+        `(ssod-head ${f3(head[side].auroc)}; ${rivals.map((r) => `${r.scorer} ${f3(r[side].auroc)}`).join(', ')})`,
+    );
+  }
+  return out;
+}
+
+export function table(rows: ScorerRow[], acc: number): string {
+  const head =
+    '| scorer | near AUROC | near FPR95 | near AUPR-In | near AUPR-Out | far AUROC | far FPR95 | far AUPR-In | far AUPR-Out |\n' +
+    '|---|---|---|---|---|---|---|---|---|';
+  const bestNear = Math.max(...rows.map((r) => r.near.auroc));
+  const bestFar = Math.max(...rows.map((r) => r.far.auroc));
+  const b = (x: number, best: number): string => (x === best ? `**${f3(x)}**` : f3(x));
+  const lines = rows.map(
+    (r) =>
+      `| ${r.scorer} | ${b(r.near.auroc, bestNear)} | ${f3(r.near.fpr95)} | ${f3(r.near.auprIn)} | ${f3(r.near.auprOut)} | ` +
+      `${b(r.far.auroc, bestFar)} | ${f3(r.far.fpr95)} | ${f3(r.far.auprIn)} | ${f3(r.far.auprOut)} |`,
+  );
+  return `${head}\n${lines.join('\n')}\n\nID accuracy (SSOD CLS head): ${f3(acc)}`;
+}
+
+function print(r: SetResult): void {
+  console.log(`\n## ${r.title}\n\n${r.describe}\n`);
+  console.log(
+    `Images: ${JSON.stringify(r.counts)}. Train + 5-fold scoring: ${r.trainSeconds.toFixed(1)} s (load ${r.load.map((x) => x.toFixed(1)).join(' ')}).`,
+  );
+  console.log(`\nDefault chosen on validation: ${r.choice.message}\n`);
+  console.log(`### Validation\n\n${table(r.val, r.idAccuracy.val)}\n`);
+  console.log(`### Test (reported once)\n\n${table(r.test, r.idAccuracy.test)}\n`);
+  console.log(
+    `Goals on test:\n${goals(r.test)
+      .map((g) => `- ${g}`)
+      .join('\n')}`,
+  );
+  if (r.warnings.length) console.log(`\nRun warnings:\n${r.warnings.map((w) => `- ${w}`).join('\n')}`);
+}
 
 async function main(): Promise<void> {
   await tf.setBackend('wasm');
-  const sets = await benchFeatures(work, 128, perClass);
-  const byName = Object.fromEntries(sets.map((s) => [s.name, s]));
-  const rows: Row[] = [];
-  const timings: Record<string, number> = {};
-  for (const spec of VARIANTS) {
-    if (only && !only.split(',').includes(spec.name)) continue;
-    const { store, ranges } = concatStore(sets, spec.mapLayer, spec.pooledLayer);
-    const train = ranges.train!.map((row, i) => ({ row, label: byName.train!.labels[i]! }));
-    const scoreRows = ['val-id', 'val-near', 'val-far', 'test-id', 'test-near', 'test-far'].flatMap((k) => ranges[k]!);
-    const config = defaultHeadsConfig({ folds: 2, variant: spec.variant });
+  const loaders: Record<string, () => Promise<BenchSet>> = {
+    fashion: () => {
+      if (backbone !== MOBILENET_V2) throw new Error('the fashion set caches MobileNetV2 features only');
+      return fashionSet(work, SIZE, perClass);
+    },
+    emoji: () => emojiSet(work, SIZE, backbone),
+    digits: () => digitsSet(work, SIZE, backbone),
+  };
+  const results: SetResult[] = [];
+  for (const id of wanted) {
+    const load = loaders[id];
+    if (!load) throw new Error(`unknown set ${id}; known: ${Object.keys(loaders).join(', ')}`);
     const t0 = Date.now();
-    const result = await trainHeads({
-      features: store,
-      classes: ['0', '1', '2', '3', '4', '5'],
-      train,
-      scoreRows,
-      config,
-      onProgress: (p) =>
-        console.error(
-          `  ${spec.name} ${p.phase} epoch ${p.done}/${p.total} loss ${p.loss?.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
-        ),
-    });
-    timings[spec.name] = Date.now() - t0;
-    const model = fromSavedHeads(result.model);
-    const readings = [{}, ...(spec.readings ?? [])] as { ssodScore?: string; pooling?: string }[];
-    for (const rd of readings) {
-      const label = [spec.name, rd.ssodScore, rd.pooling && `pool-${rd.pooling}`].filter(Boolean).join('/');
-      const m = {
-        ...model,
-        variant: { ...model.variant, ...(rd.pooling ? { pooling: rd.pooling } : {}) },
-      } as typeof model;
-      if (rd.ssodScore) m.ssodScore = rd.ssodScore as typeof m.ssodScore;
-      const raw = await scoreRaw(m, store, scoreRows);
-      raw.scores.ssod = ssodOf(m, raw.scores);
-      const at = new Map(scoreRows.map((r, i) => [r, i]));
-      const get = (k: string, s: string): number[] => ranges[k]!.map((r) => raw.scores[s]![at.get(r)!]!);
-      const scorers = Object.keys(raw.scores).filter((s) => s === 'ssod' || readings.indexOf(rd) === 0);
-      for (const split of ['val', 'test'] as const) {
-        const idK = `${split}-id`;
-        const acc = idAccuracy(
-          ranges[idK]!.map((r) => raw.predicted[at.get(r)!]!),
-          Array.from(byName[idK]!.labels),
-        );
-        for (const s of scorers) {
-          const id = get(idK, s);
-          const near = get(`${split}-near`, s);
-          const far = get(`${split}-far`, s);
-          const name = s === 'ssod' ? label : s;
-          rows.push({
-            variant: spec.name,
-            split,
-            scorer: name,
-            nearAuroc: auroc(id, near),
-            nearFpr: fpr95(id, near),
-            farAuroc: auroc(id, far),
-            farFpr: fpr95(id, far),
-            acc,
-          });
-        }
-      }
-    }
-    console.error(
-      `${spec.name}: ${(timings[spec.name]! / 1000).toFixed(1)} s, ${JSON.stringify(result.metrics.warnings)}, sampling ${JSON.stringify(result.metrics.samplingShare)}`,
-    );
-  }
-  const f = (x: number): string => x.toFixed(3);
-  for (const split of ['val', 'test'] as const) {
-    console.log(
-      `\n### ${split}\n\n| scorer (variant) | near AUROC | near FPR95 | far AUROC | far FPR95 | ID acc |\n|---|---|---|---|---|---|`,
-    );
-    for (const r of rows.filter((x) => x.split === split))
-      console.log(
-        `| ${r.scorer}${r.scorer.includes('/') || r.scorer.startsWith(r.variant) ? '' : ` (${r.variant})`} | ${f(r.nearAuroc)} | ${f(r.nearFpr)} | ${f(r.farAuroc)} | ${f(r.farFpr)} | ${f(r.acc)} |`,
-      );
+    const set = await load();
+    console.error(`${id}: features ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const r = await runSet(set);
+    print(r);
+    results.push(r);
   }
   console.log(
-    `\nmachine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, backend ${tf.getBackend()}; timings ${JSON.stringify(timings)}`,
+    `\nmachine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, backend ${tf.getBackend()}, ` +
+      `backbone ${backbone.key}, input ${SIZE}, map ${backbone.mapLayer}, pooled ${backbone.pooledLayer}; load average at the end ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
   );
   const json = opt('--json', '');
-  if (json) writeFileSync(json, JSON.stringify({ rows, timings }, null, 1));
+  if (json) writeFileSync(json, JSON.stringify(results, null, 1));
 }
 
 await main();
