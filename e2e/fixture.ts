@@ -7,8 +7,9 @@ import sharp from 'sharp';
 
 export const SSOD = join(process.cwd(), 'bin', 'ssod.js');
 
-export function ssod(args: string[], timeoutMs = 10 * 60_000): string {
-  const r = spawnSync(process.execPath, [SSOD, ...args], { encoding: 'utf8', timeout: timeoutMs });
+export function ssod(args: string[], timeoutMs = 10 * 60_000, home?: string): string {
+  const env = home ? { ...process.env, SSOD_HOME: home } : process.env;
+  const r = spawnSync(process.execPath, [SSOD, ...args], { encoding: 'utf8', timeout: timeoutMs, env });
   if (r.status !== 0) throw new Error(`ssod ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -80,9 +81,19 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** `ssod serve DIR --port 0` and the login URL it prints. */
-export function serve(dir: string): Promise<Served> {
-  const child = spawn(process.execPath, [SSOD, 'serve', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A profile nobody has used: no projects, no settings, no recent list (the app's data folder is empty). */
+export function freshProfile(): string {
+  return mkdtempSync(join(tmpdir(), 'ssod-e2e-home-'));
+}
+
+/**
+ * `ssod serve [DIR] --port 0` and the login URL it prints. `home` (SSOD_HOME) is the app's own data folder:
+ * settings, recent projects and the projects it creates.
+ */
+export function serve(dir: string | null, home?: string): Promise<Served> {
+  const args = [SSOD, 'serve', ...(dir ? [dir] : []), '--port', '0'];
+  const env = home ? { ...process.env, SSOD_HOME: home } : process.env;
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ssod serve printed no URL:\n${out}`)), 120_000);

@@ -20,7 +20,7 @@ describe('calibrated scores', () => {
   it('formats percentiles with one decimal and never rounds below-1 up to 100%', () => {
     expect(formatPercentile(0.992)).toBe('99.2%');
     expect(formatPercentile(0.9999)).toBe('>99.9%');
-    expect(formatPercentile(1)).toBe('100.0%');
+    expect(formatPercentile(1)).toBe('100%');
     expect(formatPercentile(0)).toBe('0.0%');
   });
 

@@ -18,7 +18,8 @@ export function calibratedOf(item: MaybeCalibrated, scorer: string): number | nu
 /** 0.992 → "99.2%", keeping one decimal so the top of the list stays distinguishable. */
 export function formatPercentile(fraction: number): string {
   const pct = fraction * 100;
-  if (pct >= 99.95 && fraction < 1) return '>99.9%';
+  if (fraction >= 1) return '100%';
+  if (pct >= 99.95) return '>99.9%';
   return `${pct.toFixed(1)}%`;
 }
 
