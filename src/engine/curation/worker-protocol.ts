@@ -1,0 +1,35 @@
+// Messages between a caller and the curation worker thread: heavy curation work (duplicate candidates, the map,
+// "more like this") reads the cached pooled features and runs off the caller's thread, with progress; a cancel
+// ends the thread.
+import type { SerializedError } from '../../shared/errors.js';
+import type { Progress } from '../types.js';
+import type { CandidatePair } from './duplicates.js';
+import type { MapOptions } from './embedding-map.js';
+import type { Neighbour } from './neighbour-index.js';
+
+interface FeatureSource {
+  /** Feature cache root and the backbone key whose pooled features are read. */
+  cacheDir: string;
+  backboneKey: string;
+  /** The contents to read, one row each (rows are in this order in every answer). */
+  shas: string[];
+}
+
+export type CurationRequest =
+  | (FeatureSource & { kind: 'near-pairs'; minCosine: number })
+  | (FeatureSource & {
+      kind: 'map';
+      method: 'umap' | 'pca';
+      options?: Partial<Omit<MapOptions, 'signal' | 'onProgress'>>;
+    })
+  | (FeatureSource & { kind: 'similar'; query: string; k: number });
+
+export type CurationResult =
+  | { kind: 'near-pairs'; pairs: CandidatePair[]; missing: number[] }
+  | { kind: 'map'; layout: Float32Array; missing: number[] }
+  | { kind: 'similar'; neighbours: Neighbour[]; missing: number[] };
+
+export type FromCurationWorker =
+  | { type: 'progress'; progress: Progress }
+  | { type: 'result'; result: CurationResult }
+  | { type: 'error'; error: SerializedError };
