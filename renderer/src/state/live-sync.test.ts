@@ -49,6 +49,16 @@ describe('live sync', () => {
     await fake.api.jobs.wait(running!.jobId);
   });
 
+  it('a window whose demo is refused because another window is building it follows that build', async () => {
+    ui.go('projects');
+    await fake.api.projects.createDemo();
+    await demo.start();
+    expect(demo.phase).toBe('building');
+    expect(demo.note).toMatch(/already being built/);
+    await vi.waitFor(() => expect(ui.view).toBe('review'));
+    expect(demo.phase).toBe('idle');
+  });
+
   it('a training run is announced once although the services report it twice (run.done, job.finished)', async () => {
     const rec = record();
     const id = await jobs.train();
