@@ -10,7 +10,8 @@
 // Runs alternate (ssod, torch, ssod, torch, ...) so both see the same load. One JSON line per run, a stage line
 // (decode alone, forward pass alone) and a final summary line with the medians.
 // Options: --images N, --size N (224), --threads N (cores), --runs N (3), --torch-batch N (16), --backend NAME,
-// --workers N (engine workers; default --threads, each ONNX session then gets threads / workers).
+// --workers N (engine workers; default --threads, each ONNX session then gets threads / workers), --torch-passive
+// (OMP_WAIT_POLICY=PASSIVE for PyTorch: fairer to it when other work shares the cores).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -35,6 +36,8 @@ const WORKERS = Number(arg('workers', String(THREADS)));
 const RUNS = Number(arg('runs', '3'));
 const TORCH_BATCH = Number(arg('torch-batch', '16'));
 const BACKEND = arg('backend', '');
+/** PyTorch's OpenMP threads spin while they wait, which costs it dearly on a busy machine: this makes them sleep. */
+const TORCH_PASSIVE = process.argv.includes('--torch-passive');
 const SCRIPT = new URL('./torch_mobilenet.py', import.meta.url).pathname;
 const INSTALL = 'apt-get install python3-torch python3-torchvision';
 
@@ -90,8 +93,10 @@ function median(xs: number[]): number {
 
 function torchRun(python: string, list: string): Promise<Record<string, unknown>> {
   const args = [SCRIPT, '--list', list, '--size', String(SIZE), '--threads', String(THREADS)];
+  const env = TORCH_PASSIVE ? { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } : process.env;
   const child = spawn(python, [...args, '--batch', String(TORCH_BATCH), '--runs', '1'], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -100,7 +105,7 @@ function torchRun(python: string, list: string): Promise<Record<string, unknown>
     child.on('exit', (code) => {
       const line = out.trim().split('\n').at(-1) ?? '';
       if (code !== 0) return reject(new Error(`torch_mobilenet.py exited ${code}: ${line}`));
-      resolve(JSON.parse(line) as Record<string, unknown>);
+      resolve({ ...(JSON.parse(line) as Record<string, unknown>), ompWaitPolicy: env['OMP_WAIT_POLICY'] ?? 'default' });
     });
   });
 }

@@ -2,7 +2,7 @@
 // the run records it, its cached features match a forced tfjs run, and forcing it where it cannot run is an error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAppError } from '../../shared/errors.js';
@@ -65,6 +65,21 @@ describe('extraction on ONNX Runtime', () => {
     let d = 0;
     for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
     expect(d).toBeLessThan(1e-4);
+  });
+
+  it('a conversion that cannot be made falls back to tfjs and the run says why', async () => {
+    const blocked = join(dir, 'not-a-folder');
+    await writeFile(blocked, 'a file where the models folder should be');
+    const engine = createForkedEngine({ workers: 1 });
+    try {
+      const backbone = { spec: 'mobilenet_v2', inputSize: 96, modelCacheDir: blocked };
+      const r = await engine.extract({ items, backbone, cacheDir: join(dir, 'fallback') });
+      expect(r.backend.name).toBe('wasm');
+      expect(r.backend.skipped.onnxruntime).toMatch(/^cannot convert: .*not-a-folder/);
+      expect(r.extracted).toBe(items.length);
+    } finally {
+      await engine.close();
+    }
   });
 
   it('forcing onnxruntime for a backbone without a conversion is a clear error', async () => {

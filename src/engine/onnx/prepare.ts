@@ -182,8 +182,8 @@ export async function prepareMobileNetOnnx(options: PrepareOptions): Promise<Pre
     if ((await opens(spec)) === null) return { spec, converted: false, maxDiff: cached.maxDiff };
   }
   // Missing, corrupt or unloadable: convert again from the bundled weights.
-  await rm(paths.meta, { force: true });
   try {
+    await rm(paths.meta, { force: true });
     const prepared = await convertAndVerify(options, paths);
     return prepared.maxDiff > TOLERANCE ? diffReason(prepared.maxDiff, TOLERANCE) : prepared;
   } catch (e) {
