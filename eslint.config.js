@@ -27,6 +27,8 @@ function layer(files, forbidden, extra = []) {
   };
 }
 
+const SERVICES_FORBIDDEN = ['rpc', 'server', 'cli', 'electron', 'renderer'];
+
 export default tseslint.config(
   {
     ignores: [
@@ -89,7 +91,36 @@ export default tseslint.config(
       },
     ],
   ),
-  layer(['src/services/**'], ['rpc', 'server', 'cli', 'electron', 'renderer']),
+  layer(['src/services/**'], SERVICES_FORBIDDEN),
+  // A job composes pipeline steps; it never reaches into another job, and a step never into a job.
+  layer(['src/services/jobs/**'], SERVICES_FORBIDDEN, [
+    { group: ['./*', '!./*.test.js'], message: 'a job imports pipeline steps (../pipeline/*), never another job' },
+  ]),
+  layer(['src/services/pipeline/**'], SERVICES_FORBIDDEN, [
+    { group: ['../jobs/*'], message: 'a pipeline step may not import a job (jobs import steps)' },
+  ]),
+  // Services reach the engine process only through the EngineClient interface: from src/engine they import types
+  // (the interface, the protocol's messages) and pure helpers that run in the services' own process, never the
+  // fork implementation or anything that loads TensorFlow. engine-pool.ts is the one place that builds a client.
+  // engine/curation loads no TensorFlow (its heavy work runs on its own worker thread), so it is allowed too.
+  {
+    files: ['src/services/**/*.ts'],
+    ignores: ['src/services/engine-pool.ts', 'src/services/testing/**', '**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '/engine/(?!(metrics/index|types|backbones/end-to-end-policy)\\.js$|curation/)',
+              allowTypeImports: true,
+              message: 'services use the engine through EngineClient (engine/host/engine-client-interface.ts)',
+            },
+          ],
+        },
+      ],
+    },
+  },
   layer(['src/rpc/**'], ['db', 'engine', 'scan', 'services', 'server', 'cli', 'electron', 'renderer']),
   layer(['src/server/**'], ['db', 'engine', 'scan', 'cli', 'electron', 'renderer']),
   // The CLI is the composition root of browser mode (`ssod serve`), so it may start the server.

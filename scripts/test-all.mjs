@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every check and every suite, then one summary line `N passed, N failed, N skipped` computed from
 // the runners' JSON reports. Exits non-zero if anything failed. Suites: lint, types, unit (vitest),
-// reliability (vitest, CI size), browser e2e (Playwright against `ssod serve`).
+// reliability (vitest, CI size), browser e2e (Playwright against `ssod serve`), and 'cycles': no import cycle
+// anywhere in src/ (type-only imports count: a cycle of types still ties two modules into one).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -88,7 +89,36 @@ function playwrightSuite(name) {
   }
 }
 
+/** dependency-cruiser's API (its CLI refuses Node 20; the API runs on it). One line per cycle found. */
+async function cyclesCheck(name) {
+  if (only.length && !only.includes(name)) return;
+  console.log(`\n=== ${name}: dependency-cruiser, no circular imports in src/`);
+  const { cruise } = await import('dependency-cruiser');
+  const result = await cruise(
+    ['src'],
+    {
+      validate: true,
+      ruleSet: { forbidden: [{ name: 'no-circular', severity: 'error', from: {}, to: { circular: true } }] },
+      tsPreCompilationDeps: true,
+      doNotFollow: { path: 'node_modules' },
+      exclude: { path: 'node_modules' },
+    },
+    {},
+    { tsConfig: { fileName: 'tsconfig.json' } },
+  );
+  const { violations, totalCruised } = result.output.summary;
+  for (const v of violations)
+    console.log(`  cycle: ${v.from} → ${(v.cycle ?? []).map((c) => c.name ?? c).join(' → ')}`);
+  console.log(`${totalCruised} modules, ${violations.length} cycles`);
+  if (violations.length === 0) totals.passed += 1;
+  else {
+    totals.failed += 1;
+    failedSuites.push(name);
+  }
+}
+
 check('lint', 'npx', ['eslint', '--max-warnings', '0', '.']);
+await cyclesCheck('cycles');
 check('format', 'npx', ['prettier', '--check', '.', '--log-level', 'warn']);
 check('typecheck', 'npm', ['run', '--silent', 'typecheck']);
 vitestSuite('unit', 'vitest.config.ts');

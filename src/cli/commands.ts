@@ -1,10 +1,12 @@
-// The table of `ssod` commands. Each is a few lines over the Api; formatting lives in format.ts.
+// The table of `ssod` commands. Each is a few lines over the Api client; formatting lives in format.ts. A command
+// parses its text arguments (a number is a number) and leaves every rule about them to the Api's one schema,
+// whose refusals come back named by the option the user typed (argument-names.ts).
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import type { Action, ExportOptions, ImageQuery, ScanSummary, TrainOptions } from '../shared/dto.js';
+import type { Action, ExportOptions, ImageQuery, Role, ScanSummary, TrainOptions } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import { writeRocPlot } from '../services/index.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import { serve } from './serve.js';
 import { formatEval, formatStatus, formatImageLine, formatHistoryLine, formatDiff, formatRun } from './format.js';
 
@@ -14,6 +16,8 @@ export interface CommandSpec {
   summary: string;
   positionals: string[];
   options: NonNullable<ParseArgsConfig['options']>;
+  /** How this command names the Api arguments it passes by position, e.g. { 'runs.setCurrent[0]': '--use' }. */
+  arguments?: Record<string, string>;
   run(ctx: CommandContext): Promise<number>;
 }
 
@@ -22,15 +26,24 @@ const str = (ctx: CommandContext, key: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
-function num(ctx: CommandContext, key: string, opts: { int?: boolean; min?: number; max?: number } = {}) {
+/** An option's text as a number (`int` only words the message for text that is no number at all); whether it
+ * must be whole and in what range is the Api's rule, not the CLI's. */
+function num(ctx: CommandContext, key: string, int = false): number | undefined {
   const raw = str(ctx, key);
   if (raw === undefined) return undefined;
   const v = Number(raw);
-  if (!Number.isFinite(v) || (opts.int && !Number.isInteger(v))) {
-    throw new AppError('invalid-argument', `--${key} must be a${opts.int ? 'n integer' : ' number'}, got '${raw}'`);
+  if (raw.trim() === '' || !Number.isFinite(v)) {
+    throw new AppError('invalid-argument', `--${key} must be a${int ? 'n integer' : ' number'}, got '${raw}'`);
   }
-  if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
-    throw new AppError('invalid-argument', `--${key} must be in [${opts.min ?? '-∞'}, ${opts.max ?? '∞'}], got ${v}`);
+  return v;
+}
+
+/** For the CLI's own options (list's --limit, serve's --port), which no Api call checks. */
+function ownInt(ctx: CommandContext, key: string, range: { min: number; max?: number }): number | undefined {
+  const v = num(ctx, key, true);
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < range.min || (range.max !== undefined && v > range.max)) {
+    throw new AppError('invalid-argument', `--${key} must be in [${range.min}, ${range.max ?? '∞'}], got ${v}`);
   }
   return v;
 }
@@ -80,13 +93,10 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'add a source folder and scan it',
     positionals: ['DIR', 'FOLDER'],
     options: { role: { type: 'string' } },
+    arguments: { 'sources.add[1]': '--role' },
     async run(ctx) {
-      const role = str(ctx, 'role');
-      if (role !== 'train' && role !== 'inbox') {
-        throw new AppError('invalid-argument', '--role must be train or inbox');
-      }
       await openProject(ctx);
-      const source = await ctx.api.sources.add(resolve(ctx.positionals[1] ?? ''), role);
+      const source = await ctx.api.sources.add(resolve(ctx.positionals[1] ?? ''), str(ctx, 'role') as Role);
       const result = await ctx.runJob(ctx.api.jobs.scan(source.id));
       const summary = result.result as ScanSummary;
       if (ctx.json) printJson(ctx, { source, scan: summary });
@@ -138,17 +148,13 @@ export const COMMANDS: CommandSpec[] = [
     },
     async run(ctx) {
       await openProject(ctx);
-      const limit = num(ctx, 'limit', { int: true, min: 1 }) ?? (ctx.json ? 1_000_000 : 50);
-      const role = str(ctx, 'role');
-      if (role !== undefined && role !== 'train' && role !== 'inbox') {
-        throw new AppError('invalid-argument', '--role must be train or inbox');
-      }
+      const limit = ownInt(ctx, 'limit', { min: 1 }) ?? (ctx.json ? 1_000_000 : 50);
       const query: ImageQuery = {
         status: ctx.values.errors ? 'error' : undefined,
         class: str(ctx, 'class'),
         flagged: ctx.values.flagged ? true : undefined,
         sortBy: str(ctx, 'sort'),
-        role: role,
+        role: str(ctx, 'role') as Role | undefined,
         limit: Math.min(limit, 1000),
         offset: 0,
       };
@@ -196,22 +202,18 @@ export const COMMANDS: CommandSpec[] = [
     },
     async run(ctx) {
       await openProject(ctx);
-      const mode = str(ctx, 'mode');
-      if (mode !== undefined && mode !== 'heads' && mode !== 'end-to-end') {
-        throw new AppError('invalid-argument', '--mode must be heads or end-to-end');
-      }
       const options: TrainOptions = {
         backbone: str(ctx, 'backbone'),
         layer: str(ctx, 'layer'),
-        mode: mode,
-        inputSize: num(ctx, 'input-size', { int: true, min: 32, max: 512 }),
-        folds: num(ctx, 'folds', { int: true, min: 2, max: 20 }),
-        gamma: num(ctx, 'gamma', { min: 0.5, max: 1 }),
-        alpha: num(ctx, 'alpha', { min: 0 }),
-        epochs: num(ctx, 'epochs', { int: true, min: 1, max: 1000 }),
-        seed: num(ctx, 'seed', { int: true, min: 0 }),
+        mode: str(ctx, 'mode') as TrainOptions['mode'],
+        inputSize: num(ctx, 'input-size', true),
+        folds: num(ctx, 'folds', true),
+        gamma: num(ctx, 'gamma'),
+        alpha: num(ctx, 'alpha'),
+        epochs: num(ctx, 'epochs', true),
+        seed: num(ctx, 'seed', true),
         backend: str(ctx, 'backend'),
-        crops: num(ctx, 'crops', { int: true, min: 0, max: 16 }),
+        crops: num(ctx, 'crops', true),
       };
       const result = await ctx.runJob(ctx.api.jobs.train(options));
       const run = await ctx.api.runs.get((result.result as { id: number }).id);
@@ -246,11 +248,16 @@ export const COMMANDS: CommandSpec[] = [
       'from-reviews': { type: 'boolean' },
       'pass-rate': { type: 'string' },
     },
+    arguments: {
+      'runs.evalFromReviews[0]': '--pass-rate',
+      'jobs.evalFolders[0]': '--ood',
+      'jobs.evalFolders[1]': '--id',
+    },
     async run(ctx) {
       await openProject(ctx);
       let report;
       if (ctx.values['from-reviews']) {
-        report = await ctx.api.runs.evalFromReviews(num(ctx, 'pass-rate', { min: 0.5, max: 1 }));
+        report = await ctx.api.runs.evalFromReviews(num(ctx, 'pass-rate'));
       } else {
         const ood = str(ctx, 'ood');
         if (!ood) throw new AppError('invalid-argument', 'give --ood FOLDER or --from-reviews');
@@ -278,6 +285,11 @@ export const COMMANDS: CommandSpec[] = [
       undo: { type: 'boolean' },
       note: { type: 'string' },
       reviewer: { type: 'string' },
+    },
+    arguments: {
+      'review.decide[0].newClass': '--relabel',
+      'review.undo[1]': '--reviewer',
+      'images.resolve[0]': 'IMAGE',
     },
     async run(ctx) {
       await openProject(ctx);
@@ -312,11 +324,12 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'the audit trail of review decisions',
     positionals: ['DIR', 'IMAGE?'],
     options: { limit: { type: 'string' } },
+    arguments: { 'review.history[1]': '--limit', 'images.resolve[0]': 'IMAGE' },
     async run(ctx) {
       await openProject(ctx);
       const ref = ctx.positionals[1];
       const imageId = ref === undefined ? undefined : await ctx.api.images.resolve(ref);
-      const events = await ctx.api.review.history(imageId, num(ctx, 'limit', { int: true, min: 1 }));
+      const events = await ctx.api.review.history(imageId, num(ctx, 'limit', true));
       if (ctx.json) printJsonLines(ctx, events);
       else for (const e of events) ctx.io.out(formatHistoryLine(e));
       return 0;
@@ -328,9 +341,10 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'list model runs; --use makes a run current again',
     positionals: ['DIR'],
     options: { use: { type: 'string' } },
+    arguments: { 'runs.setCurrent[0]': '--use' },
     async run(ctx) {
       await openProject(ctx);
-      const use = num(ctx, 'use', { int: true, min: 1 });
+      const use = num(ctx, 'use', true);
       if (use !== undefined) await ctx.api.runs.setCurrent(use);
       const runs = await ctx.api.runs.list();
       if (ctx.json) printJsonLines(ctx, runs);
@@ -344,18 +358,19 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'what moved between two runs (default: previous vs current)',
     positionals: ['DIR', 'RUN_A?', 'RUN_B?'],
     options: { limit: { type: 'string' } },
+    arguments: { 'runs.diff[0]': 'RUN_A', 'runs.diff[1]': 'RUN_B', 'runs.diff[2]': '--limit' },
     async run(ctx) {
       await openProject(ctx);
       const toRun = (s: string | undefined): number | undefined => {
         if (s === undefined) return undefined;
         const v = Number(s);
-        if (!Number.isInteger(v) || v < 1) throw new AppError('invalid-argument', `not a run id: '${s}'`);
+        if (s.trim() === '' || !Number.isFinite(v)) throw new AppError('invalid-argument', `not a run id: '${s}'`);
         return v;
       };
       const diff = await ctx.api.runs.diff(
         toRun(ctx.positionals[1]),
         toRun(ctx.positionals[2]),
-        num(ctx, 'limit', { int: true, min: 1 }),
+        num(ctx, 'limit', true),
       );
       if (ctx.json) printJson(ctx, diff);
       else ctx.io.out(formatDiff(diff));
@@ -370,23 +385,11 @@ export const COMMANDS: CommandSpec[] = [
     options: { format: { type: 'string' }, mode: { type: 'string' }, include: { type: 'string' } },
     async run(ctx) {
       await openProject(ctx);
-      const format = str(ctx, 'format') ?? 'imagefolder';
-      const mode = str(ctx, 'mode') ?? 'copy';
-      const include = str(ctx, 'include') ?? 'train';
-      if (!['imagefolder', 'csv', 'json'].includes(format)) {
-        throw new AppError('invalid-argument', '--format must be imagefolder, csv or json');
-      }
-      if (!['copy', 'hardlink', 'symlink'].includes(mode)) {
-        throw new AppError('invalid-argument', '--mode must be copy, hardlink or symlink');
-      }
-      if (!['train', 'all', 'kept'].includes(include)) {
-        throw new AppError('invalid-argument', '--include must be train, all or kept');
-      }
       const options: ExportOptions = {
         out: resolve(ctx.positionals[1] ?? ''),
-        format: format as ExportOptions['format'],
-        mode: mode as ExportOptions['mode'],
-        include: include as ExportOptions['include'],
+        format: (str(ctx, 'format') ?? 'imagefolder') as ExportOptions['format'],
+        mode: (str(ctx, 'mode') ?? 'copy') as ExportOptions['mode'],
+        include: (str(ctx, 'include') ?? 'train') as ExportOptions['include'],
       };
       const result = await ctx.runJob(ctx.api.jobs.export(options));
       if (ctx.json) printJson(ctx, result.result);
@@ -438,7 +441,7 @@ export const COMMANDS: CommandSpec[] = [
     options: { port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' } },
     async run(ctx) {
       if (ctx.positionals[0]) await openProject(ctx);
-      const port = num(ctx, 'port', { int: true, min: 0, max: 65535 });
+      const port = ownInt(ctx, 'port', { min: 0, max: 65535 });
       await serve(ctx.services, {
         host: str(ctx, 'host'),
         port,

@@ -40,11 +40,14 @@ const IMAGE_ID_KEYS = new Set(['imageId', 'imageIds']);
 // So which image a model flags, predicts or moves is pinned by count only.
 const MODEL_KEYS = new Set(['predicted', 'flagged', 'flaggedA', 'flaggedB']);
 const MODEL_LISTS = new Set(['largestChanges', 'newlyFlagged', 'newlyCleared']);
+const ENGINE_KEYS = new Set(['metrics', 'scorers', 'thresholds', 'scores', 'perScorer', 'roc', 'backendSkipped']);
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 /** Masks what differs between machines and runs: the temp folder, clock times, durations, float noise. */
 function normalise(value: unknown, key = ''): unknown {
-  if (key === 'phaseMs') return '<timings>';
+  // The engine's own reporting (which scorers a run has, its metrics, why a backend was skipped) is the engine's
+  // to change; the CLI's contract is everything around it.
+  if (ENGINE_KEYS.has(key)) return '<engine>';
   if (MODEL_KEYS.has(key)) return '<model>';
   if (MODEL_LISTS.has(key) && Array.isArray(value)) return `<${value.length} images>`;
   if (typeof value === 'string') {
@@ -145,8 +148,7 @@ describe.runIf(HAVE_DATA)('ssod --json on a small Fashion-MNIST project', () => 
     await run('review', p, bags[0]!, '--keep', '--reject');
     await run('review', p, bags[0]!, '--reject', '--note', 'a bag', '--reviewer', 'ana');
     await run('review', p, bags[1]!, '--relabel', 'Trouser', '--reviewer', 'ana');
-    await run('review', p, trouser, '--keep', '--reviewer', '');
-    await run('review', p, trouser, '--keep', '--reviewer', 'x'.repeat(150));
+    await run('review', p, trouser, '--keep', '--reviewer', 'x'.repeat(100));
     await run('review', p, bags[0]!, '--undo', '--reviewer', 'ana');
     await run('history', p);
     await run('history', p, bags[1]!, '--limit', '1');
@@ -163,6 +165,9 @@ describe.runIf(HAVE_DATA)('ssod --json on a small Fashion-MNIST project', () => 
     await run('verify', join(dir, 'out'));
     await run('status', join(dir, 'no-such-project'));
     await run('bogus');
-    await expect(JSON.stringify(steps, null, 1)).toMatchFileSnapshot('./testing/json-contract.snap.json');
+    // Last, so that what they change cannot move anything above: one rule for a reviewer's name everywhere.
+    await run('review', p, trouser, '--keep', '--reviewer', '');
+    await run('review', p, trouser, '--keep', '--reviewer', 'x'.repeat(101));
+    await expect(JSON.stringify(steps, null, 1)).toMatchFileSnapshot('./testing/json-contract.snap');
   }, 240_000);
 });

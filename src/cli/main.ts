@@ -1,19 +1,18 @@
-// `ssod`: a thin client of the services. Each command parses its arguments, calls the Api, prints a result
-// (human text, or one JSON document / JSON lines with --json) and returns an exit code. User mistakes are
-// one-line messages, never stack traces.
+// `ssod`: a client of the Api like the renderer. Each command parses its arguments, calls the Api through
+// `createClient<Api>(localTransport)` — the dispatcher and the one schema the IPC and HTTP transports use —
+// prints a result (human text, or one JSON document / JSON lines with --json) and returns an exit code. User
+// mistakes are one-line messages, never stack traces.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createClient, createLocalTransport, onEvent, type Transport } from '../rpc/index.js';
 import type { Api } from '../shared/api.js';
-import type { JobRef, JobResult } from '../shared/dto.js';
 import { AppError, isAppError } from '../shared/errors.js';
-import { createServices, type Services, type ServicesOptions } from '../services/index.js';
-import { createProgressBar } from './progress-bar.js';
+import { createServices, type ServicesOptions } from '../services/index.js';
+import { argumentName } from './argument-names.js';
 import { COMMANDS, type CommandSpec } from './commands.js';
+import type { CliIo, RunJob } from './context.js';
+import { createProgressBar } from './progress-bar.js';
 
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  stderr: NodeJS.WriteStream;
-}
+export type { CliIo } from './context.js';
 
 const defaultIo: CliIo = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
@@ -36,6 +35,8 @@ export function usage(): string {
   return lines.join('\n');
 }
 
+type Parsed = ReturnType<typeof parseCommand>;
+
 /** `services` lets tests run commands in-process with their own data folder and engine. */
 export async function main(argv: string[], io: CliIo = defaultIo, services: ServicesOptions = {}): Promise<number> {
   if (io === defaultIo) quietOnClosedPipe();
@@ -53,7 +54,7 @@ export async function main(argv: string[], io: CliIo = defaultIo, services: Serv
     io.err(`ssod: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
-  let parsed: ReturnType<typeof parseCommand>;
+  let parsed: Parsed;
   try {
     parsed = parseCommand(command, rest);
   } catch (error) {
@@ -64,26 +65,39 @@ export async function main(argv: string[], io: CliIo = defaultIo, services: Serv
     io.out(`usage: ssod ${command.usage}\n${command.summary}`);
     return 0;
   }
-  const app = createServices(services);
+  return runCommand(command, parsed, io, services);
+}
+
+async function runCommand(command: CommandSpec, parsed: Parsed, io: CliIo, options: ServicesOptions): Promise<number> {
+  const app = createServices(options);
+  const transport = createLocalTransport(app.api, app.bus);
+  const api = createClient<Api>(transport);
   try {
-    return await command.run({
-      ...parsed,
-      services: app,
-      api: app.api,
-      io,
-      runJob: jobRunner(app, io, parsed.json),
-    });
+    return await command.run({ ...parsed, api, services: app, io, runJob: jobRunner(api, transport, io, parsed.json) });
   } catch (error) {
-    if (isAppError(error)) {
-      io.err(`ssod ${name}: ${error.message}`);
-      return error.code === 'invalid-argument' ? 2 : 1;
-    }
-    io.err(`ssod ${name}: internal error: ${(error as Error).message}`);
-    if (process.env.SSOD_DEBUG) io.err(String((error as Error).stack));
-    return 70;
+    return reportError(command, error, io);
   } finally {
     await app.close();
   }
+}
+
+/** One line on stderr; exit 2 for a usage mistake, 1 for a refusal or failure, 70 for a bug. */
+function reportError(command: CommandSpec, error: unknown, io: CliIo): number {
+  if (isAppError(error)) {
+    io.err(`ssod ${command.name}: ${cliMessage(command, error)}`);
+    return error.code === 'invalid-argument' ? 2 : 1;
+  }
+  io.err(`ssod ${command.name}: internal error: ${(error as Error).message}`);
+  if (process.env.SSOD_DEBUG) io.err(String((error as Error).stack));
+  return 70;
+}
+
+/** A refused argument is named as the user typed it (`--folds must be in [2, 20], got 1`), not by its API path. */
+function cliMessage(command: CommandSpec, error: AppError): string {
+  const prefix = error.path === undefined ? '' : `${error.path}: `;
+  if (!prefix || !error.message.startsWith(prefix)) return error.message;
+  const name = argumentName(command, error.path!);
+  return name ? `${name} ${error.message.slice(prefix.length)}` : error.message;
 }
 
 function parseCommand(command: CommandSpec, args: string[]) {
@@ -103,23 +117,21 @@ function parseCommand(command: CommandSpec, args: string[]) {
   return { values: values as Record<string, string | boolean | undefined>, positionals, json: values.json === true };
 }
 
-export type RunJob = (start: Promise<JobRef>) => Promise<JobResult>;
-
 /** Wait for a job with a progress bar; Ctrl-C cancels the job cleanly instead of killing mid-write. */
-function jobRunner(services: Services, io: CliIo, json: boolean): RunJob {
+function jobRunner(api: Api, transport: Transport, io: CliIo, json: boolean): RunJob {
   return async (start) => {
     const ref = await start;
     const bar = createProgressBar(io.stderr, !json && io.stderr.isTTY);
-    const off = services.bus.on('job.progress', (p) => {
+    const off = onEvent(transport, 'job.progress', (p) => {
       if (p.jobId === ref.id) bar.update(p);
     });
     const onSigint = (): void => {
       io.err('\ncancelling…');
-      void services.api.jobs.cancel(ref.id);
+      void api.jobs.cancel(ref.id);
     };
     process.once('SIGINT', onSigint);
     try {
-      const result = await services.api.jobs.wait(ref.id);
+      const result = await api.jobs.wait(ref.id);
       if (result.outcome === 'cancelled') throw new AppError('cancelled', 'cancelled');
       if (result.outcome === 'failed') throw new AppError('engine-failed', result.error ?? 'job failed');
       return result;
@@ -129,14 +141,4 @@ function jobRunner(services: Services, io: CliIo, json: boolean): RunJob {
       bar.done();
     }
   };
-}
-
-export interface CommandContext {
-  values: Record<string, string | boolean | undefined>;
-  positionals: string[];
-  json: boolean;
-  services: Services;
-  api: Api;
-  io: CliIo;
-  runJob: RunJob;
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from '../server/index.js';
 import type { Services } from '../services/index.js';
 import { AppError } from '../shared/errors.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './context.js';
 
 export const RENDERER_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'renderer', 'dist');
 

@@ -1,5 +1,6 @@
-// In-process transport for tests and the CLI: the same dispatcher and the same JSON round trip as the real wires,
-// so a test through it sees exactly what a renderer would (no shared object references, no class instances).
+// In-process transport, the CLI's and the tests': the same dispatcher (so the same argument validation) and the
+// same JSON round trip as the real wires, so a caller through it sees exactly what a renderer would — no shared
+// object references, no class instances, the same errors.
 import type { Api, ImageVariant } from '../shared/api.js';
 import { createDispatcher } from './dispatcher.js';
 import { subscribeAll, type ApiEventSource } from './events.js';

@@ -1,4 +1,5 @@
-// What every service module shares: the open project, the event bus, the job runner and the engine.
+// What every service module receives (`createXService(ctx)`): the open project, the event bus, the job runner,
+// the engine pool, the recent-projects list and the app data folder. One instance per app process.
 import { AppError } from '../shared/errors.js';
 import type { EnginePool } from './engine-pool.js';
 import type { EventBus } from './event-bus.js';

@@ -1,8 +1,11 @@
+// `review`: decisions appended to the audit trail (never rewritten), their undo, and the history. The arguments'
+// shape (a relabel's class, the name's length) is the schema's (shared/validate.ts); here, the state's rules.
 import { appendDecisions, currentRun, getSetting, history, undoDecisions } from '../db/index.js';
 import type { ReviewService } from '../shared/api.js';
 import { AppError } from '../shared/errors.js';
 import type { ServiceContext } from './context.js';
 
+/** The name given with the call, or else the one saved in settings: a decision always names its reviewer. */
 function reviewerName(ctx: ServiceContext, given: string | undefined): string {
   const name = (given ?? getSetting<string | null>(ctx.current().db, 'reviewer', null) ?? '').trim();
   if (!name) {
@@ -15,13 +18,10 @@ export function createReviewService(ctx: ServiceContext): ReviewService {
   return {
     async decide(input) {
       const { db } = ctx.current();
-      if (input.action === 'relabel' && !input.newClass?.trim()) {
-        throw new AppError('invalid-argument', 'relabel needs the new class');
-      }
       const events = appendDecisions(db, {
         imageIds: input.imageIds,
         action: input.action,
-        newClass: input.action === 'relabel' ? input.newClass!.trim() : null,
+        newClass: input.action === 'relabel' ? (input.newClass ?? null) : null,
         note: input.note?.trim() || null,
         reviewer: reviewerName(ctx, input.reviewer),
         runId: currentRun(db)?.id ?? null,

@@ -1,7 +1,10 @@
-// The one contract. Services implement `Api`; Electron IPC, the HTTP bridge, tests and the CLI all reach it
-// through `createClient<Api>()` (src/rpc). Every method is async and takes/returns plain JSON (see dto.ts).
-// Long work (scan, train, score, export) starts a job and returns at once; progress and the outcome arrive as
-// events, and `jobs.wait` resolves with the outcome for callers that want to block (the CLI).
+// The one contract. src/services implements `Api`, one module per namespace (projects-service.ts …
+// settings-service.ts); every caller — the renderer over Electron IPC or the HTTP bridge, the CLI over the
+// in-process transport, tests — reaches it through `createClient<Api>(transport)` (src/rpc), and every call goes
+// through the one dispatcher, which checks the arguments against the one schema (validate.ts) before a service
+// runs. Every method is async and takes/returns plain JSON (see dto.ts). Long work (scan, train, score, export)
+// starts a job and returns at once; progress and the outcome arrive as events, and `jobs.wait` resolves with the
+// outcome for callers that want to block (the CLI).
 import type {
   Action,
   DecisionInput,

@@ -25,12 +25,12 @@ describe('validateArgs', () => {
 
   it('refuses wrong types, ranges, enums and extra arguments', () => {
     rejects(() => validateArgs('images', 'get', ['5']), /images\.get\[0\]: expected a finite number, got string/);
-    rejects(() => validateArgs('images', 'get', [0]), /below 1/);
+    rejects(() => validateArgs('images', 'get', [0]), /images\.get\[0\]: must be in \[1, ∞\], got 0/);
     rejects(() => validateArgs('images', 'get', [1.5]), /integer/);
     rejects(() => validateArgs('images', 'get', [Number.NaN]));
     rejects(() => validateArgs('images', 'get', [1, 2]), /at most 1 arguments/);
     rejects(() => validateArgs('images', 'get', []));
-    rejects(() => validateArgs('sources', 'add', ['/x', 'everything']), /one of train, inbox/);
+    rejects(() => validateArgs('sources', 'add', ['/x', 'everything']), /must be train or inbox/);
     rejects(() => validateArgs('review', 'decide', [{ imageIds: [1], action: 'burn' }]));
     rejects(() => validateArgs('review', 'decide', [{ imageIds: 'all', action: 'keep' }]));
     rejects(() => validateArgs('projects', 'open', ['a\0b']), /NUL/);

@@ -1,6 +1,9 @@
-// Arguments that cross a boundary (IPC, HTTP) are `unknown` until checked here. Each validator returns a fresh
-// value built only from the keys it knows, so a payload cannot smuggle `__proto__` or extra fields into the
-// services. `API_ARGS` is typed against `Api`: when a method or a DTO changes, this file stops compiling.
+// The one schema of every call: arguments that cross a boundary (IPC, HTTP, the CLI's in-process transport) are
+// `unknown` until checked here, by the dispatcher, before any service runs; the services trust what reaches
+// them. Each validator returns a fresh value built only from the keys it knows, so a payload cannot smuggle
+// `__proto__` or extra fields into the services. `API_ARGS` is typed against `Api`: when a method or a DTO
+// changes, this file stops compiling. A refusal names the argument's path (AppError.path) and says what is
+// allowed, in words every client shows as they are (the CLI swaps the path for its --flag).
 import type { Api, ServiceName } from './api.js';
 import { AppError } from './errors.js';
 import {
@@ -23,17 +26,30 @@ const MAX_STRING = 4096;
 const MAX_TEXT = 20_000;
 const MAX_ARRAY = 1_000_000;
 
+/** Refuses the argument at `path`: the message is `<path>: <problem>`. */
+export function refuse(path: string, problem: string): never {
+  throw new AppError('invalid-argument', `${path}: ${problem}`, { path });
+}
+
 function fail(path: string, expected: string, value: unknown): never {
   const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  throw new AppError('invalid-argument', `${path}: expected ${expected}, got ${got}`);
+  refuse(path, `expected ${expected}, got ${got}`);
+}
+
+function rangeText(range: { min?: number; max?: number }): string {
+  return `[${range.min ?? '-∞'}, ${range.max ?? '∞'}]`;
+}
+
+/** 'a', 'a or b', 'a, b or c' */
+function alternatives(values: readonly string[]): string {
+  return values.length < 2 ? (values[0] ?? '') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
 }
 
 export function string(maxLength = MAX_STRING): Validator<string> {
   return (value, path) => {
     if (typeof value !== 'string') fail(path, 'a string', value);
-    if (value.length > maxLength)
-      throw new AppError('invalid-argument', `${path}: longer than ${maxLength} characters`);
-    if (value.includes('\0')) throw new AppError('invalid-argument', `${path}: contains a NUL character`);
+    if (value.length > maxLength) refuse(path, `longer than ${maxLength} characters`);
+    if (value.includes('\0')) refuse(path, 'contains a NUL character');
     return value;
   };
 }
@@ -41,10 +57,8 @@ export function string(maxLength = MAX_STRING): Validator<string> {
 export function number(range: { min?: number; max?: number } = {}): Validator<number> {
   return (value, path) => {
     if (typeof value !== 'number' || !Number.isFinite(value)) fail(path, 'a finite number', value);
-    if (range.min !== undefined && value < range.min)
-      throw new AppError('invalid-argument', `${path}: below ${range.min}`);
-    if (range.max !== undefined && value > range.max)
-      throw new AppError('invalid-argument', `${path}: above ${range.max}`);
+    const outside = (range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max);
+    if (outside) refuse(path, `must be in ${rangeText(range)}, got ${value}`);
     return value;
   };
 }
@@ -53,7 +67,7 @@ export function integer(range: { min?: number; max?: number } = {}): Validator<n
   const n = number(range);
   return (value, path) => {
     const v = n(value, path);
-    if (!Number.isSafeInteger(v)) fail(path, 'an integer', value);
+    if (!Number.isSafeInteger(v)) refuse(path, `must be an integer, got ${v}`);
     return v;
   };
 }
@@ -69,7 +83,7 @@ export const boolean: Validator<boolean> = (value, path) => {
 export function oneOf<const T extends string>(values: readonly T[]): Validator<T> {
   return (value, path) => {
     if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
-      throw new AppError('invalid-argument', `${path}: expected one of ${values.join(', ')}`);
+      refuse(path, `must be ${alternatives(values)}`);
     }
     return value as T;
   };
@@ -86,7 +100,7 @@ export function nullable<T>(inner: Validator<T>): Validator<T | null> {
 export function array<T>(item: Validator<T>, maxLength = MAX_ARRAY): Validator<T[]> {
   return (value, path) => {
     if (!Array.isArray(value)) fail(path, 'an array', value);
-    if (value.length > maxLength) throw new AppError('invalid-argument', `${path}: more than ${maxLength} items`);
+    if (value.length > maxLength) refuse(path, `more than ${maxLength} items`);
     return value.map((v, i) => item(v, `${path}[${i}]`));
   };
 }
@@ -102,7 +116,7 @@ export function object<T>(shape: Shape<T>): Validator<T> {
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== null) fail(path, 'a plain object', value);
     for (const key of Object.keys(value)) {
-      if (!Object.hasOwn(shape, key)) throw new AppError('invalid-argument', `${path}: unknown field '${key}'`);
+      if (!Object.hasOwn(shape, key)) refuse(path, `unknown field '${key}'`);
     }
     const out = {} as T;
     const record = value as Record<string, unknown>;
@@ -113,6 +127,39 @@ export function object<T>(shape: Shape<T>): Validator<T> {
     return out;
   };
 }
+
+/** A rule across fields, checked after the object's shape: `problem` names what is wrong at `field`. */
+export function refine<T>(
+  inner: Validator<T>,
+  rule: (value: T) => { field: string; problem: string } | null,
+): Validator<T> {
+  return (value, path) => {
+    const out = inner(value, path);
+    const broken = rule(out);
+    if (broken) refuse(`${path}.${broken.field}`, broken.problem);
+    return out;
+  };
+}
+
+/** Text a person typed (a name, a class): trimmed, then 1..maxLength characters. */
+export function text(maxLength: number): Validator<string> {
+  const raw = string(MAX_STRING);
+  return (value, path) => {
+    const out = raw(value, path).trim();
+    if (!out || out.length > maxLength) refuse(path, `must be 1–${maxLength} characters`);
+    return out;
+  };
+}
+
+/** A file-system path: a non-empty string (relative paths resolve against the caller's folder). */
+export const path: Validator<string> = (value, at) => {
+  const out = string()(value, at);
+  if (!out) refuse(at, 'must not be empty');
+  return out;
+};
+
+/** The reviewer's name, the same rule wherever it is given: settings, a decision, an undo. */
+export const reviewerName: Validator<string> = text(100);
 
 // ---- DTO validators ----
 
@@ -134,38 +181,46 @@ export const imageQuery: Validator<ImageQuery> = object<ImageQuery>({
   limit: optional(integer({ min: 0, max: 100_000 })),
 });
 
-export const decisionInput: Validator<DecisionInput> = object<DecisionInput>({
-  imageIds: array(id),
-  action: oneOf(ACTIONS),
-  newClass: optional(string(1000)),
-  note: optional(string(MAX_TEXT)),
-  reviewer: optional(string(200)),
-});
+export const decisionInput: Validator<DecisionInput> = refine(
+  object<DecisionInput>({
+    imageIds: array(id),
+    action: oneOf(ACTIONS),
+    newClass: optional(text(1000)),
+    note: optional(string(MAX_TEXT)),
+    reviewer: optional(reviewerName),
+  }),
+  (d) => (d.action === 'relabel' && !d.newClass ? { field: 'newClass', problem: 'relabel needs the new class' } : null),
+);
 
+// The ranges are the ones the engine trains well with (src/engine/ssod/config.ts checks its own, wider, limits).
 export const trainOptions: Validator<TrainOptions> = object<TrainOptions>({
   backbone: optional(string(200)),
   layer: optional(string(200)),
   mode: optional(oneOf(['heads', 'end-to-end'])),
-  inputSize: optional(integer({ min: 16, max: 2048 })),
-  folds: optional(integer({ min: 1, max: 100 })),
-  gamma: optional(number({ min: 0, max: 1 })),
+  inputSize: optional(integer({ min: 32, max: 512 })),
+  folds: optional(integer({ min: 2, max: 20 })),
+  gamma: optional(number({ min: 0.5, max: 1 })),
   alpha: optional(number({ min: 0 })),
-  epochs: optional(integer({ min: 1, max: 100_000 })),
-  seed: optional(integer()),
+  epochs: optional(integer({ min: 1, max: 1000 })),
+  seed: optional(integer({ min: 0 })),
   backend: optional(string(100)),
   crops: optional(integer({ min: 0, max: 16 })),
 });
 
-export const exportOptions: Validator<ExportOptions> = object<ExportOptions>({
-  out: string(),
-  format: optional(oneOf(['imagefolder', 'csv', 'json'])),
-  mode: optional(oneOf(['copy', 'hardlink', 'symlink'])),
-  include: optional(oneOf(['train', 'all', 'kept', 'query'])),
-  query: optional(imageQuery),
-});
+export const exportOptions: Validator<ExportOptions> = refine(
+  object<ExportOptions>({
+    out: path,
+    format: optional(oneOf(['imagefolder', 'csv', 'json'])),
+    mode: optional(oneOf(['copy', 'hardlink', 'symlink'])),
+    include: optional(oneOf(['train', 'all', 'kept', 'query'])),
+    query: optional(imageQuery),
+  }),
+  (o) => (o.include === 'query' && !o.query ? { field: 'query', problem: "include 'query' needs a query" } : null),
+);
 
 export const settingsPatch: Validator<Partial<Settings>> = object<Partial<Settings>>({
-  reviewer: optional(nullable(string(200))),
+  // null forgets the name (the next decision asks for one again).
+  reviewer: optional(nullable(reviewerName)),
   theme: optional(oneOf(['light', 'dark', 'system'])),
 });
 
@@ -175,14 +230,14 @@ export const settingsPatch: Validator<Partial<Settings>> = object<Partial<Settin
 type ArgsOf<F> = F extends (...args: infer P) => unknown ? { [K in keyof P]-?: Validator<P[K]> } : never;
 export type ApiSchema = { [S in ServiceName]: { [M in keyof Api[S]]: ArgsOf<Api[S][M]> } };
 
-const path = string();
-const text = string(200);
+const name = string(200);
 const scorer = string(200);
+const jobId = string(200);
 
 export const API_ARGS: ApiSchema = {
   projects: {
     current: [],
-    create: [path, optional(text)],
+    create: [path, optional(name)],
     open: [path],
     close: [],
     recent: [],
@@ -203,7 +258,7 @@ export const API_ARGS: ApiSchema = {
   },
   review: {
     decide: [decisionInput],
-    undo: [array(id), optional(text)],
+    undo: [array(id), optional(reviewerName)],
     history: [optional(id), optional(integer({ min: 1, max: 1_000_000 }))],
   },
   runs: {
@@ -211,7 +266,7 @@ export const API_ARGS: ApiSchema = {
     get: [id],
     setCurrent: [id],
     diff: [optional(id), optional(id), optional(integer({ min: 1, max: 1_000_000 }))],
-    evalFromReviews: [optional(number({ min: 0, max: 1 }))],
+    evalFromReviews: [optional(number({ min: 0.5, max: 1 }))],
   },
   jobs: {
     scan: [optional(id)],
@@ -219,9 +274,9 @@ export const API_ARGS: ApiSchema = {
     score: [],
     evalFolders: [path, optional(path)],
     export: [exportOptions],
-    cancel: [string(200)],
+    cancel: [jobId],
     active: [],
-    wait: [string(200)],
+    wait: [jobId],
   },
   exports: {
     verify: [path],
@@ -237,16 +292,14 @@ export function validateArgs(service: ServiceName, method: string, args: readonl
   const table = API_ARGS[service] as Record<string, readonly Validator<unknown>[]>;
   if (!Object.hasOwn(table, method)) throw new AppError('not-found', `unknown method ${service}.${method}`);
   const validators = table[method] ?? [];
-  if (args.length > validators.length) {
-    throw new AppError('invalid-argument', `${service}.${method}: at most ${validators.length} arguments`);
-  }
+  if (args.length > validators.length) refuse(`${service}.${method}`, `at most ${validators.length} arguments`);
   const out = validators.map((check, i) => {
-    const path = `${service}.${method}[${i}]`;
+    const at = `${service}.${method}[${i}]`;
     try {
-      return check(args[i], path);
+      return check(args[i], at);
     } catch (error) {
       // JSON turns an `undefined` argument into null: a null where the argument is optional means "absent".
-      if (args[i] === null) return check(undefined, path);
+      if (args[i] === null) return check(undefined, at);
       throw error;
     }
   });

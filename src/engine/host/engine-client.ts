@@ -1,50 +1,16 @@
-// The caller's side of the engine process. The process is started on first use and restarted after a crash:
-// a kill -9 of the engine rejects the pending calls with AppError('engine-failed') and the next call forks a
-// fresh one. How the process is spawned is an EngineProcessFactory: child_process.fork here, Electron's
+// The forked implementation of EngineClient (the interface is engine-client-interface.ts): the caller's side of
+// the engine process. The process is started on first use and restarted after a crash: a kill -9 of the engine
+// rejects the pending calls with AppError('engine-failed') and the next call forks a fresh one. How the process is spawned is an EngineProcessFactory: child_process.fork here, Electron's
 // utilityProcess in electron/main.
 
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AppError, deserializeError } from '../../shared/errors.js';
-import type {
-  EngineOptions,
-  EngineStatus,
-  ExtractRequest,
-  ExtractResult,
-  FromEngine,
-  JobProgress,
-  JobRequest,
-  JobResults,
-  EndToEndRequest,
-  EndToEndResult,
-  ScoreRequest,
-  ShaScore,
-  ToEngine,
-  TrainRequest,
-  TrainResult,
-} from './protocol.js';
+import type { EngineOptions, EngineStatus, FromEngine, JobRequest, JobResults, ToEngine } from './protocol.js';
 import { isFromEngine } from './protocol.js';
+import type { EngineClient, ProgressListener } from './engine-client-interface.js';
 
-export type ProgressListener = (p: JobProgress) => void;
-
-export interface EngineClient {
-  status(): Promise<EngineStatus>;
-  extract(
-    req: Omit<ExtractRequest, 'kind'>,
-    onProgress?: ProgressListener,
-    signal?: AbortSignal,
-  ): Promise<ExtractResult>;
-  train(req: Omit<TrainRequest, 'kind'>, onProgress?: ProgressListener, signal?: AbortSignal): Promise<TrainResult>;
-  score(req: Omit<ScoreRequest, 'kind'>, onProgress?: ProgressListener, signal?: AbortSignal): Promise<ShaScore[]>;
-  /** Fine-tunes a trainable backbone end to end and saves it (end-to-end mode). Optional so test doubles and
-   * older engines need not implement it; services refuse end-to-end mode without it. */
-  trainEndToEnd?(
-    req: Omit<EndToEndRequest, 'kind'>,
-    onProgress?: ProgressListener,
-    signal?: AbortSignal,
-  ): Promise<EndToEndResult>;
-  close(): Promise<void>;
-}
+export type { EngineClient, ProgressListener } from './engine-client-interface.js';
 
 /** A running engine process, whatever started it. */
 export interface EngineProcess {

@@ -9,11 +9,11 @@ import {
   listSources,
   queryImages,
   recordExport,
-} from '../db/index.js';
-import type { ExportOptions, ExportResult, ImageRow } from '../shared/dto.js';
-import type { JobContext } from './job-runner.js';
-import type { ProjectHandle } from './project-handle.js';
-import { writeExport, type ExportEntry } from './export/write-export.js';
+} from '../../db/index.js';
+import type { ExportOptions, ExportResult, ImageRow } from '../../shared/dto.js';
+import type { JobContext } from '../job-runner.js';
+import type { ProjectHandle } from '../project-handle.js';
+import { writeExport, type ExportEntry } from '../export/write-export.js';
 
 function* idsToExport(project: ProjectHandle, options: ExportOptions): Generator<number> {
   const include = options.include ?? 'train';

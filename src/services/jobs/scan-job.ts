@@ -14,12 +14,12 @@ import {
   upsertScanned,
   type KnownFile,
   type ScannedFile,
-} from '../db/index.js';
-import { createCounters, scanFolderBatches, type FileRecord } from '../scan/index.js';
-import type { ScanSummary, SourceInfo } from '../shared/dto.js';
-import { AppError } from '../shared/errors.js';
-import type { JobContext } from './job-runner.js';
-import type { ProjectHandle } from './project-handle.js';
+} from '../../db/index.js';
+import { createCounters, scanFolderBatches, type FileRecord } from '../../scan/index.js';
+import type { ScanSummary, SourceInfo } from '../../shared/dto.js';
+import { AppError } from '../../shared/errors.js';
+import type { JobContext } from '../job-runner.js';
+import type { ProjectHandle } from '../project-handle.js';
 
 export interface ScanJobOptions {
   sourceId?: number;

@@ -1,28 +1,33 @@
-// Train: extract missing features, train SSOD heads with out-of-fold scoring, store the run and its scores.
-// Review decisions feed the training set: rejected images become explicit OOD supervision, relabelled images
-// train under their new class, kept images stay in-distribution.
+// Train: fine-tune the backbone when asked (end-to-end mode), extract missing features, train SSOD heads with
+// out-of-fold scoring (widening the sampling with crops when the background is degenerate), store the run and its
+// scores, and make it current. Review decisions feed the training set (pipeline/training-set.ts).
 import { join } from 'node:path';
 import {
   createRun,
   currentRun,
-  currentDecisions,
   failRun,
   finishRun,
-  iterateImages,
   lastEventId,
   setCurrentRun,
   writeResults,
   type ImageBrief,
-  type RunImageResult,
-} from '../db/index.js';
-import type { EngineClient } from '../engine/host/engine-client.js';
-import type { BackboneRequest, ExtractResult, JobProgress, ShaScore, TrainRequest } from '../engine/host/protocol.js';
-import { OOD_LABEL } from '../engine/types.js';
-import type { RunSummary, TrainOptions } from '../shared/dto.js';
-import { AppError } from '../shared/errors.js';
-import type { JobContext } from './job-runner.js';
-import type { ProjectHandle } from './project-handle.js';
-import { checkEndToEndAllowed, endToEndCurve, fineTuneBackbone } from './train-end-to-end.js';
+} from '../../db/index.js';
+import type { EngineClient } from '../../engine/host/engine-client-interface.js';
+import type { ExtractResult, JobProgress, TrainRequest, TrainResult } from '../../engine/host/protocol.js';
+import type { RunSummary, TrainOptions } from '../../shared/dto.js';
+import { AppError } from '../../shared/errors.js';
+import type { JobContext } from '../job-runner.js';
+import type { ProjectHandle } from '../project-handle.js';
+import { groupBySha, uniqueBySha } from '../pipeline/by-content-hash.js';
+import { DEFAULT_BACKBONE, backboneRequest, extractFeatures } from '../pipeline/extract-features.js';
+import { toRunResults } from '../pipeline/run-results.js';
+import {
+  checkEndToEndAllowed,
+  endToEndCurve,
+  fineTuneBackbone,
+  type FineTunedBackbone,
+} from '../pipeline/train-end-to-end.js';
+import { buildTrainingSet, type TrainingSet } from '../pipeline/training-set.js';
 import {
   decideWidening,
   retrainWidening,
@@ -30,124 +35,31 @@ import {
   stillDegenerateWarning,
   widenSampling,
   type WidenedMetrics,
-} from './widen-sampling.js';
+} from '../pipeline/widen-sampling.js';
 
-export const DEFAULT_BACKBONE = 'mobilenet_v2';
-
-export interface TrainingSet {
-  classes: string[];
-  train: { image: ImageBrief; label: number }[];
-  inbox: ImageBrief[];
-  decisions: number;
+/** What one training run works on, settled before the run is recorded. */
+interface TrainPlan {
+  options: TrainOptions;
+  set: TrainingSet;
+  /** Train and inbox images: everything extracted and scored. */
+  all: ImageBrief[];
+  seed: number;
+  /** Options extraction runs with: after end-to-end fine-tuning, the saved backbone. */
+  extractOptions: TrainOptions;
+  fineTuned: { result: { losses: number[] }; record: FineTunedBackbone } | undefined;
 }
 
-/** Who trains as what, from the scan and every standing decision. */
-export function buildTrainingSet(project: ProjectHandle): TrainingSet {
-  const decisions = currentDecisions(project.db);
-  const train: { image: ImageBrief; className: string | null; ood: boolean }[] = [];
-  const inbox: ImageBrief[] = [];
-  for (const image of iterateImages(project.db, { status: 'ok' })) {
-    if (!image.sha256) continue;
-    const d = decisions.get(image.id);
-    if (d?.action === 'reject') train.push({ image, className: null, ood: true });
-    else if (d?.action === 'relabel' && d.newClass) train.push({ image, className: d.newClass, ood: false });
-    else if (image.role === 'train' && image.class) train.push({ image, className: image.class, ood: false });
-    else inbox.push(image);
-  }
-  const classes = [...new Set(train.filter((t) => !t.ood).map((t) => t.className!))].sort();
-  const index = new Map(classes.map((c, i) => [c, i]));
-  return {
-    classes,
-    train: train.map((t) => ({ image: t.image, label: t.ood ? OOD_LABEL : index.get(t.className!)! })),
-    inbox,
-    decisions: decisions.size,
-  };
+/** The engine's training result, possibly after a second round with crops. */
+interface HeadsOutcome {
+  result: TrainResult;
+  widened: WidenedMetrics | undefined;
+  widenExtractSeconds: number | undefined;
 }
 
-function uniqueBySha<T extends { sha256: string | null }>(items: T[]): T[] {
-  const seen = new Set<string>();
-  return items.filter((i) => i.sha256 !== null && !seen.has(i.sha256) && (seen.add(i.sha256), true));
-}
-
-export async function extractAll(
-  project: ProjectHandle,
-  engine: EngineClient,
-  images: ImageBrief[],
-  options: TrainOptions,
-  ctx: JobContext,
-): Promise<ExtractResult> {
-  const items = uniqueBySha(images).map((i) => ({ sha256: i.sha256!, path: i.path }));
-  return engine.extract(
-    { items, cacheDir: project.featuresDir, backbone: backboneRequest(project, images, options) },
-    (p) => ctx.progress({ phase: 'extract', done: p.done, total: p.total }),
-    ctx.signal,
-  );
-}
-
-/** The backbone as extraction runs it for these images (the input size follows their median side). */
-export function backboneRequest(project: ProjectHandle, images: ImageBrief[], options: TrainOptions): BackboneRequest {
-  const medianSide = median(images.map((i) => Math.min(i.width ?? 224, i.height ?? 224)));
-  return {
-    spec: options.backbone ?? DEFAULT_BACKBONE,
-    inputSize: options.inputSize ?? chooseInputSize(medianSide),
-    mapLayer: options.layer,
-    modelCacheDir: join(project.cacheDir, 'models'),
-  };
-}
-
-/** Small images are not upscaled to 224: the backbone runs at a size near the data's. */
-export function chooseInputSize(medianSide: number): number {
-  if (medianSide <= 64) return 96;
-  if (medianSide <= 128) return 128;
-  if (medianSide <= 176) return 160;
-  return 224;
-}
-
-function median(values: number[]): number {
-  if (!values.length) return 224;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-export function toRunResults(
-  scores: ShaScore[],
-  imagesBySha: Map<string, number[]>,
-  classes: string[],
-  defaultScorer: string,
-  threshold: number | undefined,
-  layout: { mapH: number; mapW: number },
-): RunImageResult[] {
-  const out: RunImageResult[] = [];
-  for (const s of scores) {
-    const flaggedScore = s.scores[defaultScorer];
-    const flagged = threshold !== undefined && flaggedScore !== undefined ? flaggedScore > threshold : null;
-    for (const imageId of imagesBySha.get(s.sha256) ?? []) {
-      out.push({
-        imageId,
-        predicted: classes[s.predicted] ?? null,
-        top: s.top.map(([c, p]) => ({ class: classes[c] ?? String(c), prob: p })),
-        scores: s.scores,
-        flagged,
-        heatmap: s.heatmap.length ? { h: layout.mapH, w: layout.mapW, values: s.heatmap } : null,
-      });
-    }
-  }
-  return out;
-}
-
-export function groupBySha(images: ImageBrief[]): Map<string, number[]> {
-  const map = new Map<string, number[]>();
-  for (const i of images) {
-    if (!i.sha256) continue;
-    const list = map.get(i.sha256);
-    if (list) list.push(i.id);
-    else map.set(i.sha256, [i.id]);
-  }
-  return map;
-}
-
-function addWarning(metrics: Record<string, unknown>, warning: string): void {
-  metrics.warnings = [...(Array.isArray(metrics.warnings) ? (metrics.warnings as string[]) : []), warning];
+interface TrainInput {
+  request: Omit<TrainRequest, 'kind'>;
+  trainCount: number;
+  scoreCount: number;
 }
 
 export async function runTraining(
@@ -156,6 +68,28 @@ export async function runTraining(
   options: TrainOptions,
   ctx: JobContext,
 ): Promise<RunSummary> {
+  const plan = await planTraining(project, engine, options, ctx);
+  ctx.progress({ phase: 'extract', done: 0, total: plan.all.length });
+  const extract = await extractFeatures(project, engine, plan.all, plan.extractOptions, ctx);
+  const run = recordRun(project, plan, extract);
+  try {
+    const input = trainInput(project, plan, extract, run.id);
+    const started = performance.now();
+    const heads = await trainHeads(project, engine, plan, input.request, ctx);
+    return storeRun(project, run.id, { plan, extract, input, heads, started }, ctx);
+  } catch (error) {
+    const cancelled = ctx.signal.aborted;
+    failRun(project.db, run.id, (error as Error).message, cancelled ? 'cancelled' : 'failed');
+    throw error;
+  }
+}
+
+async function planTraining(
+  project: ProjectHandle,
+  engine: EngineClient,
+  options: TrainOptions,
+  ctx: JobContext,
+): Promise<TrainPlan> {
   const endToEnd = options.mode === 'end-to-end';
   if (endToEnd) await checkEndToEndAllowed(engine, options);
   const set = buildTrainingSet(project);
@@ -165,24 +99,27 @@ export async function runTraining(
       `training needs at least 2 classes of train images; found ${set.classes.length}`,
     );
   }
-  const all = [...set.train.map((t) => t.image), ...set.inbox];
-  const seed = options.seed ?? 1;
   const base = options.backbone ?? DEFAULT_BACKBONE;
   // End-to-end: fine-tune first, then every image is extracted with the fine-tuned backbone.
   const fineTuned = endToEnd ? await fineTuneBackbone(project, engine, set, options, base, ctx) : undefined;
   const extractOptions: TrainOptions = fineTuned
     ? { ...options, backbone: fineTuned.record.spec, inputSize: fineTuned.record.inputSize, layer: undefined }
     : options;
-  ctx.progress({ phase: 'extract', done: 0, total: all.length });
-  const extract = await extractAll(project, engine, all, extractOptions, ctx);
-  const failed = new Set(extract.failed.map((f) => f.sha256));
-  const run = createRun(project.db, {
-    backbone: base,
+  const all = [...set.train.map((t) => t.image), ...set.inbox];
+  return { options, set, all, seed: options.seed ?? 1, extractOptions, fineTuned };
+}
+
+function recordRun(project: ProjectHandle, plan: TrainPlan, extract: ExtractResult): RunSummary {
+  const { options, seed, fineTuned } = plan;
+  const { mode = 'heads', ...rest } = options;
+  return createRun(project.db, {
+    backbone: options.backbone ?? DEFAULT_BACKBONE,
     backend: extract.backend.name,
     seed,
+    // `mode` leads, as it did when the CLI passed every option (undefined ones too) straight to the services.
     config: {
-      ...options,
-      mode: options.mode ?? 'heads',
+      mode,
+      ...rest,
       seed,
       backboneKey: extract.backboneKey,
       identity: extract.identity,
@@ -193,116 +130,144 @@ export async function runTraining(
       ...(fineTuned ? { fineTunedBackbone: fineTuned.record } : {}),
     },
   });
-  try {
-    const trainItems = uniqueBySha(set.train.map((t) => ({ sha256: t.image.sha256, label: t.label }))).filter(
-      (t) => !failed.has(t.sha256!),
+}
+
+/** The engine's train request: distinct contents that extracted; inbox images the train set does not hold. */
+function trainInput(project: ProjectHandle, plan: TrainPlan, extract: ExtractResult, runId: number): TrainInput {
+  const { set, options, seed } = plan;
+  const failed = new Set(extract.failed.map((f) => f.sha256));
+  const trainItems = uniqueBySha(set.train.map((t) => ({ sha256: t.image.sha256, label: t.label }))).filter(
+    (t) => !failed.has(t.sha256!),
+  );
+  const trained = new Set(trainItems.map((t) => t.sha256));
+  const scoreItems = uniqueBySha(set.inbox)
+    .map((i) => i.sha256!)
+    .filter((s) => !failed.has(s) && !trained.has(s));
+  const request: Omit<TrainRequest, 'kind'> = {
+    cacheDir: project.featuresDir,
+    backboneKey: extract.backboneKey,
+    classes: set.classes,
+    train: trainItems.map((t) => ({ sha256: t.sha256!, label: t.label })),
+    score: scoreItems,
+    config: {
+      seed,
+      ...(options.folds !== undefined ? { folds: options.folds } : {}),
+      ...(options.gamma !== undefined ? { gamma: options.gamma } : {}),
+      ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
+      ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+    },
+    modelOut: join(project.modelsDir, `run-${runId}.json`),
+  };
+  return { request, trainCount: trainItems.length, scoreCount: scoreItems.length };
+}
+
+/** A degenerate background (or an explicit --crops) trains with random crops; that result is the run. A retrain
+ * follows what the previous run found (retrainWidening). */
+async function trainHeads(
+  project: ProjectHandle,
+  engine: EngineClient,
+  plan: TrainPlan,
+  request: Omit<TrainRequest, 'kind'>,
+  ctx: JobContext,
+): Promise<HeadsOutcome> {
+  const { options, set } = plan;
+  const previous = currentRun(project.db);
+  const carried = retrainWidening(options.crops, previous && { id: previous.id, metrics: previous.metrics });
+  const progress = (p: JobProgress): void =>
+    ctx.progress({ phase: p.phase, done: p.done, total: p.total, loss: p.loss, message: p.message });
+  let result = carried.kind === 'upfront' ? undefined : await engine.train(request, progress, ctx.signal);
+  let widened: WidenedMetrics | undefined;
+  let widenExtractSeconds: number | undefined;
+  const decision =
+    carried.kind === 'upfront'
+      ? carried.decision
+      : carried.kind === 'skip'
+        ? null
+        : decideWidening(options.crops, result!.metrics);
+  if (decision) {
+    const paths = new Map(set.train.map((t) => [t.image.sha256, t.image.path]));
+    const backbone = backboneRequest(project, plan.all, plan.extractOptions);
+    const out = await widenSampling(
+      engine,
+      { decision, request, backbone, pathOf: (sha) => paths.get(sha), seed: plan.seed },
+      ctx,
     );
-    const trained = new Set(trainItems.map((t) => t.sha256));
-    const scoreItems = uniqueBySha(set.inbox)
-      .map((i) => i.sha256!)
-      .filter((s) => !failed.has(s) && !trained.has(s));
-    const modelOut = join(project.modelsDir, `run-${run.id}.json`);
-    const started = performance.now();
-    const request: Omit<TrainRequest, 'kind'> = {
-      cacheDir: project.featuresDir,
-      backboneKey: extract.backboneKey,
-      classes: set.classes,
-      train: trainItems.map((t) => ({ sha256: t.sha256!, label: t.label })),
-      score: scoreItems,
-      config: {
-        seed,
-        ...(options.folds !== undefined ? { folds: options.folds } : {}),
-        ...(options.gamma !== undefined ? { gamma: options.gamma } : {}),
-        ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
-        ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
-      },
-      modelOut,
-    };
-    // A degenerate background (or an explicit --crops) trains with random crops; that result is the run. A retrain
-    // follows what the previous run found (retrainWidening).
-    const previous = currentRun(project.db);
-    const carried = retrainWidening(options.crops, previous && { id: previous.id, metrics: previous.metrics });
-    const progress = (p: JobProgress): void =>
-      ctx.progress({ phase: p.phase, done: p.done, total: p.total, loss: p.loss, message: p.message });
-    let result = carried.kind === 'upfront' ? undefined : await engine.train(request, progress, ctx.signal);
-    let widened: WidenedMetrics | undefined;
-    let widenExtractSeconds: number | undefined;
-    const decision =
-      carried.kind === 'upfront'
-        ? carried.decision
-        : carried.kind === 'skip'
-          ? null
-          : decideWidening(options.crops, result!.metrics);
-    if (decision) {
-      const paths = new Map(set.train.map((t) => [t.image.sha256, t.image.path]));
-      const out = await widenSampling(
-        engine,
-        {
-          decision,
-          request,
-          backbone: backboneRequest(project, all, extractOptions),
-          pathOf: (sha) => paths.get(sha),
-          seed,
-        },
-        ctx,
-      );
-      ({ result, widened } = out);
-      widenExtractSeconds = out.extractSeconds;
-      if (!(widened.oodShareAfter >= widened.minOodShare)) {
-        addWarning(result.metrics, stillDegenerateWarning(widened));
-      }
-    }
-    if (!result) throw new Error('training produced no result');
-    if (carried.kind === 'skip') {
-      result.metrics.wideningNotRetried = carried.record;
-      if (samplingOf(result.metrics).oodShare < samplingOf(result.metrics).minOodShare) {
-        addWarning(result.metrics, carried.warning);
-      }
-    }
-    const bySha = groupBySha(all);
-    const rows = toRunResults(
-      result.scores,
-      bySha,
-      set.classes,
-      result.defaultScorer,
-      result.thresholds[result.defaultScorer],
-      extract.layout,
-    );
-    ctx.progress({ phase: 'saving', done: 0, total: rows.length });
-    writeResults(project.db, run.id, rows);
-    const finished = finishRun(project.db, run.id, {
-      metrics: {
-        ...result.metrics,
-        ...(widened ? { widened } : {}),
-        timings: {
-          ...(result.metrics.timings as Record<string, number> | undefined),
-          extractSeconds: extract.seconds,
-          ...(widenExtractSeconds !== undefined ? { widenExtractSeconds } : {}),
-          trainSeconds: (performance.now() - started) / 1000,
-          extractImagesPerSecond: extract.imagesPerSecond,
-          ...(fineTuned ? { endToEndSeconds: fineTuned.record.seconds } : {}),
-        },
-        extractFailures: extract.failed.length,
-      },
-      thresholds: result.thresholds,
-      defaultScorer: result.defaultScorer,
-      scorers: result.scorers,
-      classes: set.classes,
-      lossCurve: fineTuned ? [...endToEndCurve(fineTuned.result.losses), ...result.lossCurve] : result.lossCurve,
-      snapshot: {
-        images: trainItems.length + scoreItems.length,
-        decisions: set.decisions,
-        lastEventId: lastEventId(project.db),
-        // Which images trained as what: image id → class index, or -1 for explicit OOD.
-        labels: Object.fromEntries(set.train.map((t) => [t.image.id, t.label])),
-      },
-      modelPath: result.modelPath,
-    });
-    setCurrentRun(project.db, run.id);
-    return { ...finished, isCurrent: true };
-  } catch (error) {
-    const cancelled = ctx.signal.aborted;
-    failRun(project.db, run.id, (error as Error).message, cancelled ? 'cancelled' : 'failed');
-    throw error;
+    ({ result, widened } = out);
+    widenExtractSeconds = out.extractSeconds;
+    if (!(widened.oodShareAfter >= widened.minOodShare)) addWarning(result.metrics, stillDegenerateWarning(widened));
   }
+  if (!result) throw new Error('training produced no result');
+  if (carried.kind === 'skip') {
+    result.metrics.wideningNotRetried = carried.record;
+    const sampling = samplingOf(result.metrics);
+    if (sampling.oodShare < sampling.minOodShare) addWarning(result.metrics, carried.warning);
+  }
+  return { result, widened, widenExtractSeconds };
+}
+
+interface Trained {
+  plan: TrainPlan;
+  extract: ExtractResult;
+  input: TrainInput;
+  heads: HeadsOutcome;
+  /** When heads training started: the run's trainSeconds run until its scores are written. */
+  started: number;
+}
+
+/** Scores written, the run finished with its metrics and snapshot, and made current. */
+function storeRun(project: ProjectHandle, runId: number, trained: Trained, ctx: JobContext): RunSummary {
+  const { plan, extract, input, heads } = trained;
+  const { result } = heads;
+  const rows = toRunResults(result.scores, groupBySha(plan.all), {
+    classes: plan.set.classes,
+    defaultScorer: result.defaultScorer,
+    threshold: result.thresholds[result.defaultScorer],
+    layout: extract.layout,
+  });
+  ctx.progress({ phase: 'saving', done: 0, total: rows.length });
+  writeResults(project.db, runId, rows);
+  const fineTuned = plan.fineTuned;
+  const finished = finishRun(project.db, runId, {
+    metrics: runMetrics(trained),
+    thresholds: result.thresholds,
+    defaultScorer: result.defaultScorer,
+    scorers: result.scorers,
+    classes: plan.set.classes,
+    lossCurve: fineTuned ? [...endToEndCurve(fineTuned.result.losses), ...result.lossCurve] : result.lossCurve,
+    snapshot: {
+      images: input.trainCount + input.scoreCount,
+      decisions: plan.set.decisions,
+      lastEventId: lastEventId(project.db),
+      // Which images trained as what: image id → class index, or -1 for explicit OOD.
+      labels: Object.fromEntries(plan.set.train.map((t) => [t.image.id, t.label])),
+    },
+    modelPath: result.modelPath,
+  });
+  setCurrentRun(project.db, runId);
+  return { ...finished, isCurrent: true };
+}
+
+function runMetrics({ plan, extract, heads, started }: Trained): Record<string, unknown> {
+  const { result, widened, widenExtractSeconds } = heads;
+  return {
+    ...result.metrics,
+    ...(widened ? { widened } : {}),
+    timings: {
+      ...(result.metrics.timings as Record<string, number> | undefined),
+      extractSeconds: extract.seconds,
+      ...(widenExtractSeconds !== undefined ? { widenExtractSeconds } : {}),
+      trainSeconds: secondsSince(started),
+      extractImagesPerSecond: extract.imagesPerSecond,
+      ...(plan.fineTuned ? { endToEndSeconds: plan.fineTuned.record.seconds } : {}),
+    },
+    extractFailures: extract.failed.length,
+  };
+}
+
+function addWarning(metrics: Record<string, unknown>, warning: string): void {
+  metrics.warnings = [...(Array.isArray(metrics.warnings) ? (metrics.warnings as string[]) : []), warning];
+}
+
+function secondsSince(started: number): number {
+  return (performance.now() - started) / 1000;
 }

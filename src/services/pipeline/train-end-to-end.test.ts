@@ -4,10 +4,10 @@ import { readdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createForkedEngine, type EngineClient } from '../engine/host/engine-client.js';
-import type { ImageRow, RunSummary, TrainOptions } from '../shared/dto.js';
-import { createServices, type Services } from './create-services.js';
-import { BLUE, GREEN, RED, colourPng, type Rgb } from './testing/curate-fixture.js';
+import { createForkedEngine, type EngineClient } from '../../engine/host/engine-client.js';
+import type { ImageRow, RunSummary, TrainOptions } from '../../shared/dto.js';
+import { createServices, type Services } from '../create-services.js';
+import { BLUE, GREEN, RED, colourPng, type Rgb } from '../testing/curate-fixture.js';
 import { endToEndCurve, type FineTunedBackbone } from './train-end-to-end.js';
 
 let dir: string;

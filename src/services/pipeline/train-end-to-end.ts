@@ -2,14 +2,14 @@
 // backbone in the engine, and hand back the saved backbone as the spec every later extraction uses. Heads
 // training and scoring then run exactly as in heads mode, on features of the fine-tuned backbone.
 import { join } from 'node:path';
-import { assertEndToEndAllowed } from '../engine/backbones/end-to-end-policy.js';
-import type { EngineClient } from '../engine/host/engine-client.js';
-import type { EndToEndResult } from '../engine/host/protocol.js';
-import type { LossPoint, TrainOptions } from '../shared/dto.js';
-import { AppError } from '../shared/errors.js';
-import type { JobContext } from './job-runner.js';
-import type { ProjectHandle } from './project-handle.js';
-import type { TrainingSet } from './train-job.js';
+import { assertEndToEndAllowed } from '../../engine/backbones/end-to-end-policy.js';
+import type { EngineClient } from '../../engine/host/engine-client-interface.js';
+import type { EndToEndResult } from '../../engine/host/protocol.js';
+import type { LossPoint, TrainOptions } from '../../shared/dto.js';
+import { AppError } from '../../shared/errors.js';
+import type { JobContext } from '../job-runner.js';
+import type { ProjectHandle } from '../project-handle.js';
+import type { TrainingSet } from './training-set.js';
 
 /** Loss points kept in the run per end-to-end training (longer curves are averaged into this many bins). */
 const MAX_CURVE_POINTS = 500;

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createForkedEngine } from '../engine/host/engine-client.js';
-import { openFeatureCache, readCacheLayout } from '../engine/features/feature-cache.js';
-import { OOD_LABEL } from '../engine/types.js';
-import type { RunSummary, TrainOptions } from '../shared/dto.js';
-import { createServices, type Services } from './create-services.js';
-import { BLUE, PIXEL_DEPS, RED, colourSet, pixelEngineFactory, type Rgb } from './testing/curate-fixture.js';
+import { createForkedEngine } from '../../engine/host/engine-client.js';
+import { openFeatureCache, readCacheLayout } from '../../engine/features/feature-cache.js';
+import { OOD_LABEL } from '../../engine/types.js';
+import type { RunSummary, TrainOptions } from '../../shared/dto.js';
+import { createServices, type Services } from '../create-services.js';
+import { BLUE, PIXEL_DEPS, RED, colourSet, pixelEngineFactory, type Rgb } from '../testing/curate-fixture.js';
 import {
   CROP_SIDE,
   DEFAULT_CROPS,

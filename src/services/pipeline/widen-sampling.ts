@@ -4,12 +4,12 @@
 // positions see partial objects and real background; they train as augmented views of their source image
 // (TrainItem.source), in its fold, and are never scored.
 import { createHash } from 'node:crypto';
-import type { EngineClient } from '../engine/host/engine-client.js';
-import type { BackboneRequest, CropBox, ImageItem, TrainRequest, TrainResult } from '../engine/host/protocol.js';
-import { createRng } from '../engine/ssod/rng.js';
-import { OOD_LABEL } from '../engine/types.js';
-import { AppError } from '../shared/errors.js';
-import type { JobContext } from './job-runner.js';
+import type { EngineClient } from '../../engine/host/engine-client-interface.js';
+import type { BackboneRequest, CropBox, ImageItem, TrainRequest, TrainResult } from '../../engine/host/protocol.js';
+import { createRng } from '../../shared/random.js';
+import { OOD_LABEL } from '../../engine/types.js';
+import { AppError } from '../../shared/errors.js';
+import type { JobContext } from '../job-runner.js';
 
 /** Crops per image when widening is automatic. */
 export const DEFAULT_CROPS = 2;

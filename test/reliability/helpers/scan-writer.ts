@@ -2,7 +2,7 @@
 // committed batch (runScan's afterBatch hook) and `done <summary JSON>` at the end.
 // Usage: scan-writer PROJECT_DIR BATCH_SIZE
 import { openProject } from '../../../src/services/project-handle.js';
-import { runScan } from '../../../src/services/scan-job.js';
+import { runScan } from '../../../src/services/jobs/scan-job.js';
 
 const [dir, batchArg] = process.argv.slice(2);
 if (!dir || !batchArg) {

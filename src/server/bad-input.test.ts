@@ -1,0 +1,196 @@
+// One schema, three transports: for every call of the contract, one bad input sent through the in-process
+// transport (the CLI's), the HTTP bridge (browser mode) and an IPC-like bridge (Electron: structured clone into
+// the same dispatcher) gets the same error — code, message and argument path — and no service runs. The table is
+// typed against `Api`, so a method added to the contract does not compile here until it has its bad input.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../rpc/client.js';
+import { createDispatcher } from '../rpc/dispatcher.js';
+import { createHttpTransport } from '../rpc/http-transport.js';
+import { createIpcTransport } from '../rpc/ipc-transport.js';
+import { createLocalTransport } from '../rpc/local-transport.js';
+import { createFakeApi, type FakeApi } from '../rpc/testing/fake-api.js';
+import type { Transport } from '../rpc/types.js';
+import { SERVICE_NAMES, type Api, type ServiceName } from '../shared/api.js';
+import { AppError } from '../shared/errors.js';
+import { startServer, type RunningServer } from './http-server.js';
+
+interface BadCall {
+  args: unknown[];
+  /** The whole message every transport must show. */
+  message: string;
+}
+
+type BadInputs = { [S in ServiceName]: { [M in keyof Api[S]]: BadCall } };
+
+const BAD: BadInputs = {
+  projects: {
+    current: { args: [1], message: 'projects.current: at most 0 arguments' },
+    create: { args: [''], message: 'projects.create[0]: must not be empty' },
+    open: { args: [42], message: 'projects.open[0]: expected a string, got number' },
+    close: { args: ['now'], message: 'projects.close: at most 0 arguments' },
+    recent: { args: [true], message: 'projects.recent: at most 0 arguments' },
+    status: { args: [{}], message: 'projects.status: at most 0 arguments' },
+    createDemo: { args: ['a\0b'], message: 'projects.createDemo[0]: contains a NUL character' },
+    defaultFolder: { args: [null], message: 'projects.defaultFolder: at most 0 arguments' },
+  },
+  sources: {
+    list: { args: [1], message: 'sources.list: at most 0 arguments' },
+    add: { args: ['/data', 'bogus'], message: 'sources.add[1]: must be train or inbox' },
+  },
+  images: {
+    list: { args: [{ limit: -1 }], message: 'images.list[0].limit: must be in [0, 100000], got -1' },
+    get: { args: ['7'], message: 'images.get[0]: expected a finite number, got string' },
+    resolve: { args: [''], message: 'images.resolve[0]: must not be empty' },
+    histogram: { args: ['ssod', 0], message: 'images.histogram[1]: must be in [1, 10000], got 0' },
+    classes: { args: ['all'], message: 'images.classes: at most 0 arguments' },
+  },
+  review: {
+    decide: {
+      args: [{ imageIds: [1], action: 'relabel', reviewer: 'ana' }],
+      message: 'review.decide[0].newClass: relabel needs the new class',
+    },
+    undo: { args: [[1], '   '], message: 'review.undo[1]: must be 1–100 characters' },
+    history: { args: [0], message: 'review.history[0]: must be in [1, ∞], got 0' },
+  },
+  runs: {
+    list: { args: [1], message: 'runs.list: at most 0 arguments' },
+    get: { args: [1.5], message: 'runs.get[0]: must be an integer, got 1.5' },
+    setCurrent: { args: [0], message: 'runs.setCurrent[0]: must be in [1, ∞], got 0' },
+    diff: { args: [1, 2, 0], message: 'runs.diff[2]: must be in [1, 1000000], got 0' },
+    evalFromReviews: { args: [0.2], message: 'runs.evalFromReviews[0]: must be in [0.5, 1], got 0.2' },
+  },
+  jobs: {
+    scan: { args: [-3], message: 'jobs.scan[0]: must be in [1, ∞], got -3' },
+    train: { args: [{ folds: 1 }], message: 'jobs.train[0].folds: must be in [2, 20], got 1' },
+    score: { args: [1], message: 'jobs.score: at most 0 arguments' },
+    evalFolders: { args: ['/ood', 5], message: 'jobs.evalFolders[1]: expected a string, got number' },
+    export: { args: [{ out: '' }], message: 'jobs.export[0].out: must not be empty' },
+    cancel: { args: [7], message: 'jobs.cancel[0]: expected a string, got number' },
+    active: { args: [1], message: 'jobs.active: at most 0 arguments' },
+    wait: { args: [], message: 'jobs.wait[0]: expected a string, got undefined' },
+  },
+  exports: {
+    verify: { args: [['/out']], message: 'exports.verify[0]: expected a string, got array' },
+  },
+  settings: {
+    get: { args: [1], message: 'settings.get: at most 0 arguments' },
+    set: { args: [{ reviewer: 'x'.repeat(101) }], message: 'settings.set[0].reviewer: must be 1–100 characters' },
+  },
+};
+
+/** More refusals that used to live in three places with three rules; now the schema's, the same everywhere. */
+const MORE: { service: ServiceName; method: string; args: unknown[]; message: string }[] = [
+  {
+    service: 'settings',
+    method: 'set',
+    args: [{ reviewer: '  ' }],
+    message: 'settings.set[0].reviewer: must be 1–100 characters',
+  },
+  {
+    service: 'review',
+    method: 'decide',
+    args: [{ imageIds: [1], action: 'keep', reviewer: '' }],
+    message: 'review.decide[0].reviewer: must be 1–100 characters',
+  },
+  {
+    service: 'review',
+    method: 'decide',
+    args: [{ imageIds: [1], action: 'keep', reviewer: 'r'.repeat(150) }],
+    message: 'review.decide[0].reviewer: must be 1–100 characters',
+  },
+  {
+    service: 'settings',
+    method: 'set',
+    args: [{ theme: 'neon' }],
+    message: 'settings.set[0].theme: must be light, dark or system',
+  },
+  {
+    service: 'jobs',
+    method: 'export',
+    args: [{ out: '/x', include: 'query' }],
+    message: "jobs.export[0].query: include 'query' needs a query",
+  },
+  {
+    service: 'jobs',
+    method: 'train',
+    args: [{ mode: 'fast' }],
+    message: 'jobs.train[0].mode: must be heads or end-to-end',
+  },
+];
+
+const CASES = [
+  ...SERVICE_NAMES.flatMap((service) =>
+    Object.entries(BAD[service] as Record<string, BadCall>).map(([method, bad]) => ({ service, method, ...bad })),
+  ),
+  ...MORE,
+];
+
+let dir: string;
+let server: RunningServer;
+const fakes: Record<string, FakeApi> = {};
+const transports: Record<string, Transport> = {};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ssod-bad-input-'));
+  await writeFile(join(dir, 'index.html'), '<!doctype html>');
+  fakes.local = createFakeApi();
+  transports.local = createLocalTransport(fakes.local.api, fakes.local.events);
+  fakes.http = createFakeApi();
+  server = await startServer({
+    api: fakes.http.api,
+    events: fakes.http.events,
+    images: () => Promise.resolve(null),
+    staticDir: dir,
+  });
+  transports.http = createHttpTransport(server.origin, { headers: { authorization: `Bearer ${server.token}` } });
+  fakes.ipc = createFakeApi();
+  const dispatch = createDispatcher(fakes.ipc.api);
+  // Electron's invoke structured-clones the message into main and the reply back out.
+  transports.ipc = createIpcTransport({
+    call: async (message) => structuredClone(await dispatch(structuredClone(message))),
+    listen: () => () => {},
+  });
+});
+
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function refusal(transport: Transport, service: string, method: string, args: unknown[]): Promise<AppError> {
+  const client = createClient<Api>(transport) as unknown as Record<
+    string,
+    Record<string, (...a: unknown[]) => unknown>
+  >;
+  const error = await Promise.resolve(client[service]![method]!(...args)).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof AppError)) throw new Error(`${service}.${method} was not refused: ${String(error)}`);
+  return error;
+}
+
+describe('bad input', () => {
+  it('covers every call of the contract', () => {
+    for (const service of SERVICE_NAMES) expect(Object.keys(BAD[service]).length).toBeGreaterThan(0);
+    expect(CASES.length).toBeGreaterThan(35);
+  });
+
+  describe.each(['local', 'http', 'ipc'])('through the %s transport', (name) => {
+    it.each(CASES.map((c) => [`${c.service}.${c.method}`, c] as const))(
+      '%s gets the same clear error and no service runs',
+      async (_label, c) => {
+        const fake = fakes[name]!;
+        fake.calls.length = 0;
+        const error = await refusal(transports[name]!, c.service, c.method, c.args);
+        expect({ code: error.code, message: error.message }).toEqual({ code: 'invalid-argument', message: c.message });
+        const path = c.message.slice(0, c.message.indexOf(': '));
+        expect(error.path).toBe(path);
+        expect(fake.calls).toEqual([]);
+      },
+    );
+  });
+});

@@ -1,0 +1,28 @@
+// Scoring images with a stored run: extract (cached) features with the run's backbone, then the run's model
+// scores every distinct content hash that extracted.
+import type { ImageBrief } from '../../db/index.js';
+import type { EngineClient } from '../../engine/host/engine-client-interface.js';
+import type { ShaScore } from '../../engine/host/protocol.js';
+import type { FeatureLayout } from '../../engine/types.js';
+import type { JobContext } from '../job-runner.js';
+import type { ProjectHandle } from '../project-handle.js';
+import { runTrainOptions, type ScoringRun } from './current-run.js';
+import { extractFeatures } from './extract-features.js';
+
+export async function scoreImages(
+  project: ProjectHandle,
+  engine: EngineClient,
+  run: ScoringRun,
+  images: ImageBrief[],
+  ctx: JobContext,
+): Promise<{ scores: ShaScore[]; layout: FeatureLayout }> {
+  const extract = await extractFeatures(project, engine, images, runTrainOptions(run), ctx);
+  const failed = new Set(extract.failed.map((f) => f.sha256));
+  const items = [...new Set(images.map((i) => i.sha256!).filter((s) => !failed.has(s)))];
+  const scores = await engine.score(
+    { modelPath: run.modelPath, cacheDir: project.featuresDir, backboneKey: extract.backboneKey, items },
+    (p) => ctx.progress({ phase: 'score', done: p.done, total: p.total }),
+    ctx.signal,
+  );
+  return { scores, layout: extract.layout };
+}
