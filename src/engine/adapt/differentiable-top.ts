@@ -46,17 +46,53 @@ function checkDifferentiable(unit: FoldedConvUnit): void {
     throw new AppError('invalid-argument', `${unit.output}: only 1x1 stride-1 convolutions can train on this backend`);
 }
 
+// wasm's BatchMatMul with a transpose flag takes a slow path (~10x the plain product, measured); the matMul
+// gradient sets those flags, so this one transposes explicitly and multiplies plainly.
+const plainMatMulGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const g = dy as tf.Tensor2D;
+      return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/** a x b for 2-D tensors, with a gradient free of transpose flags. */
+export function plainMatMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return plainMatMulGrad(a, b) as tf.Tensor2D;
+}
+
 /** 1x1 convolution as [n*h*w, cin] x [cin, cout] + bias. */
 function pointwise(x: tf.Tensor4D, filter: tf.Tensor, bias: tf.Tensor): tf.Tensor4D {
   const [n, h, w, cin] = x.shape;
   const cout = filter.shape[3]!;
-  const y = tf.add(tf.matMul(tf.reshape(x, [n * h * w, cin]), tf.reshape(filter, [cin, cout])), bias);
+  const y = tf.add(plainMatMul(tf.reshape(x, [n * h * w, cin]), tf.reshape(filter, [cin, cout])), bias);
   return tf.reshape(y, [n, h, w, cout]);
 }
 
+/** The s*s parity planes of a padded [n, s*ch, s*cw, c] input: plane (py, px) holds x[:, s*y + py, s*x + px, :].
+ * Cut with slices of rank <= 4 only: wasm slices higher ranks element by element in JavaScript (~100x slower). */
+function parityPlanes(padded: tf.Tensor4D, s: [number, number], cells: [number, number]): tf.Tensor4D[][] {
+  const [n, , , c] = padded.shape;
+  const [sy, sx] = s;
+  const [ch, cw] = cells;
+  const rows = tf.reshape(padded, [n * ch, sy, cw, sx * c]);
+  const planes: tf.Tensor4D[][] = [];
+  for (let py = 0; py < sy; py++) {
+    const row = tf.reshape(tf.slice(rows, [0, py, 0, 0], [n * ch, 1, cw, sx * c]), [n * ch * cw, sx * c]);
+    const line: tf.Tensor4D[] = [];
+    for (let px = 0; px < sx; px++) line.push(tf.reshape(tf.slice(row, [0, px * c], [n * ch * cw, c]), [n, ch, cw, c]));
+    planes.push(line);
+  }
+  return planes;
+}
+
 /** Depthwise convolution as a sum over taps of a slice of the padded input times that tap's channel weights.
- * Stride s: the input is padded to a multiple of s and reshaped to [n, H/s, s, W/s, s, c], where the tap (dy, dx)
- * of output (y, x) is element (y + dy div s, dy mod s, x + dx div s, dx mod s): a slice, with a slice's gradient. */
+ * Stride s: tap (dy, dx) of output (y, x) reads parity plane (dy mod s, dx mod s) at (y + dy div s, x + dx div s),
+ * so every tap is a plain slice (tfjs has no StridedSlice gradient). */
 function depthwise(x: tf.Tensor4D, unit: FoldedConvUnit, filter: tf.Tensor, bias: tf.Tensor): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const [kh, kw] = unit.filterShape;
@@ -72,21 +108,12 @@ function depthwise(x: tf.Tensor4D, unit: FoldedConvUnit, filter: tf.Tensor, bias
     [pl, cellsW * sx - w - pl],
     [0, 0],
   ]);
-  const cells = sy === 1 && sx === 1 ? null : tf.reshape(padded, [n, cellsH, sy, cellsW, sx, c]);
+  const planes = sy === 1 && sx === 1 ? [[padded]] : parityPlanes(padded, [sy, sx], [cellsH, cellsW]);
   const taps: tf.Tensor4D[] = [];
   for (let dy = 0; dy < kh; dy++) {
     for (let dx = 0; dx < kw; dx++) {
-      const shifted =
-        cells === null
-          ? tf.slice(padded, [0, dy, dx, 0], [n, outH, outW, c])
-          : tf.reshape(
-              tf.slice(
-                cells,
-                [0, Math.floor(dy / sy), dy % sy, Math.floor(dx / sx), dx % sx, 0],
-                [n, outH, 1, outW, 1, c],
-              ),
-              [n, outH, outW, c],
-            );
+      const plane = planes[dy % sy]![dx % sx]!;
+      const shifted = tf.slice(plane, [0, Math.floor(dy / sy), Math.floor(dx / sx), 0], [n, outH, outW, c]);
       taps.push(tf.mul(shifted, tf.reshape(tf.slice(filter, [dy, dx, 0, 0], [1, 1, c, 1]), [c])));
     }
   }
