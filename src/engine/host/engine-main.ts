@@ -71,6 +71,10 @@ async function main(): Promise<void> {
       case 'train-end-to-end':
         // Imported on first use: only end-to-end jobs need the trainable backbones.
         return (await import('./run-end-to-end.js')).runEndToEnd(job, ctx);
+      case 'train-adapt':
+        return (await import('./run-adapt.js')).runTrainAdapt(job, ctx);
+      case 'adapt-features':
+        return (await import('./run-adapt.js')).runAdaptFeatures(job, ctx);
       default:
         throw new AppError('invalid-argument', `unknown job kind ${(job as { kind: string }).kind}`);
     }

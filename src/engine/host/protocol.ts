@@ -5,6 +5,7 @@
 
 import type { SerializedError } from '../../shared/errors.js';
 import type { RelativeCrop } from '../backbones/crop.js';
+import type { AdaptConfig, AdaptResult } from '../adapt/index.js';
 import type {
   BackendChoice,
   FeatureLayout,
@@ -120,7 +121,63 @@ export interface EndToEndResult {
   seconds: number;
 }
 
-export type JobRequest = ExtractRequest | TrainRequest | ScoreRequest | EndToEndRequest;
+/** Adapt mode: train the backbone's top (above the cached block-12 map) with SSOD's loss, save it, and cache the
+ * adapted features of `train` and `score` under `adaptedKey`; the train job then trains heads on them. */
+export interface AdaptRequest {
+  kind: 'train-adapt';
+  cacheDir: string;
+  /** Key of the cached block-12 maps (mobilenet_v2 with the default map layer). */
+  backboneKey: string;
+  classes: string[];
+  /** label = class index, or OOD_LABEL (-1): all its positions are OOD targets, no class loss. */
+  train: { sha256: string; label: number }[];
+  /** Images (inbox) whose adapted features are cached too. */
+  score?: string[];
+  config?: Partial<AdaptConfig>;
+  /** The base extraction's preprocessing, recorded so new images go through the same steps. */
+  preprocess?: PreprocessSpec;
+  /** Adapted model JSON path (weights beside it); the per-epoch checkpoint lives in `<name>.checkpoint/`. */
+  modelOut: string;
+}
+
+export interface AdaptJobResult {
+  /** Feature-cache key of the adapted features (train jobs read it as their backboneKey). */
+  adaptedKey: string;
+  modelPath: string;
+  /** sha256 of the adapted weights. */
+  sha256: string;
+  layout: FeatureLayout;
+  summary: Omit<AdaptResult, 'top' | 'heads'>;
+  /** Adapted feature records written. */
+  written: number;
+  backend: BackendChoice;
+  seconds: number;
+}
+
+/** Adapted features of images whose block-12 maps are cached (new inbox images after an adapt run). */
+export interface AdaptFeaturesRequest {
+  kind: 'adapt-features';
+  cacheDir: string;
+  backboneKey: string;
+  modelPath: string;
+  items: string[];
+}
+
+export interface AdaptFeaturesResult {
+  adaptedKey: string;
+  written: number;
+  cached: number;
+  backend: BackendChoice;
+  seconds: number;
+}
+
+export type JobRequest =
+  | ExtractRequest
+  | TrainRequest
+  | ScoreRequest
+  | EndToEndRequest
+  | AdaptRequest
+  | AdaptFeaturesRequest;
 export type JobKind = JobRequest['kind'];
 
 export interface ExtractFailure {
@@ -181,6 +238,8 @@ export interface JobResults {
   train: TrainResult;
   score: ScoreResult;
   'train-end-to-end': EndToEndResult;
+  'train-adapt': AdaptJobResult;
+  'adapt-features': AdaptFeaturesResult;
 }
 
 export interface EngineStatus {
