@@ -34,6 +34,27 @@ function channel(): { send(msg: FromEngine): void; onMessage(fn: (msg: unknown) 
   };
 }
 
+/** Runs one job; rarely used job kinds are imported on first use. */
+async function dispatch(job: JobRequest, ctx: JobContext): Promise<unknown> {
+  switch (job.kind) {
+    case 'extract':
+      return runExtract(job, ctx);
+    case 'train':
+      return runTrain(job, ctx);
+    case 'score':
+      return runScore(job, ctx);
+    case 'train-end-to-end':
+      // Imported on first use: only end-to-end jobs need the trainable backbones.
+      return (await import('./run-end-to-end.js')).runEndToEnd(job, ctx);
+    case 'train-adapt':
+      return (await import('./run-adapt.js')).runTrainAdapt(job, ctx);
+    case 'adapt-features':
+      return (await import('./run-adapt.js')).runAdaptFeatures(job, ctx);
+    default:
+      throw new AppError('invalid-argument', `unknown job kind ${(job as { kind: string }).kind}`);
+  }
+}
+
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as EngineOptions;
   const io = channel();
@@ -61,23 +82,7 @@ async function main(): Promise<void> {
         if (sample) io.send({ type: 'progress', progress: { ...p, jobId: id, ...sample } });
       },
     };
-    switch (job.kind) {
-      case 'extract':
-        return runExtract(job, ctx);
-      case 'train':
-        return runTrain(job, ctx);
-      case 'score':
-        return runScore(job, ctx);
-      case 'train-end-to-end':
-        // Imported on first use: only end-to-end jobs need the trainable backbones.
-        return (await import('./run-end-to-end.js')).runEndToEnd(job, ctx);
-      case 'train-adapt':
-        return (await import('./run-adapt.js')).runTrainAdapt(job, ctx);
-      case 'adapt-features':
-        return (await import('./run-adapt.js')).runAdaptFeatures(job, ctx);
-      default:
-        throw new AppError('invalid-argument', `unknown job kind ${(job as { kind: string }).kind}`);
-    }
+    return dispatch(job, ctx);
   };
 
   io.onMessage((msg) => {

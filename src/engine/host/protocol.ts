@@ -172,12 +172,7 @@ export interface AdaptFeaturesResult {
 }
 
 export type JobRequest =
-  | ExtractRequest
-  | TrainRequest
-  | ScoreRequest
-  | EndToEndRequest
-  | AdaptRequest
-  | AdaptFeaturesRequest;
+  ExtractRequest | TrainRequest | ScoreRequest | EndToEndRequest | AdaptRequest | AdaptFeaturesRequest;
 export type JobKind = JobRequest['kind'];
 
 export interface ExtractFailure {
