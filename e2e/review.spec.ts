@@ -72,13 +72,6 @@ test('review by keyboard, retrain, what moved, export', async ({ page }) => {
 
   // Open: the login URL trades the token for the cookie and lands in the app with the project open.
   await page.goto(server.url);
-  const reviewerDialog = page.getByTestId('reviewer-dialog');
-  await expect(page.getByTestId('view-review').or(reviewerDialog).first()).toBeVisible();
-  if (await reviewerDialog.isVisible()) {
-    await page.getByTestId('reviewer-input').fill(REVIEWER);
-    await page.keyboard.press('Enter');
-    await expect(reviewerDialog).toBeHidden();
-  }
   await expect(page.getByTestId('view-review')).toBeVisible();
   await gridReady(page);
   await page.screenshot({ path: `${SHOTS}/review.png` });
@@ -109,7 +102,12 @@ test('review by keyboard, retrain, what moved, export', async ({ page }) => {
   const ids = await Promise.all([0, 1, 2, 3, 5, 6, 7, 8].map((i) => idOf(page, i)));
   const [id0, id1, id2, id3, ...bulkIds] = ids as [number, number, number, number, ...number[]];
 
+  // The first decision asks who is reviewing, then goes ahead.
   await page.keyboard.press('k');
+  await expect(page.getByTestId('reviewer-dialog')).toBeVisible();
+  await page.getByTestId('reviewer-input').fill(REVIEWER);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('reviewer-dialog')).toBeHidden();
   await expect(tile(page, 0)).toHaveAttribute('data-decision', 'keep');
   await expect(page.getByTestId('grid')).toHaveAttribute('data-cursor', '1');
 

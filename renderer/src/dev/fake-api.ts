@@ -2,6 +2,7 @@
 // and the UI benchmark. Never shipped as the real thing: main.ts only reaches it in dev builds (?fake).
 // DOM-free so it also runs in Node.
 import type { Api, ApiEvents, EventName } from '../../../src/shared/api.js';
+import { fakeCuration } from './fake-curation.js';
 import type {
   Action,
   DecisionInput,
@@ -84,6 +85,7 @@ function calibrate(rows: FakeRow[]): void {
 }
 
 export class FakeApi implements Api {
+  readonly curation = fakeCuration();
   private rows: FakeRow[] = [];
   private events: ReviewEvent[] = [];
   private listeners = new Map<EventName, Set<Listener>>();

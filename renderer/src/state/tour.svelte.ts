@@ -15,7 +15,7 @@ export interface TourStep {
 export const TOUR_STEPS: readonly TourStep[] = [
   {
     title: 'Flagged images come first',
-    text: 'The grid is sorted by how unusual each image is; outlined tiles are flagged. The figure under each tile says how many of your training images are less unusual.',
+    text: 'The grid is sorted by how unusual each image is, most unusual first; outlined tiles are flagged. The figure under each tile is its score: hover it to see what it means.',
     view: 'review',
   },
   {

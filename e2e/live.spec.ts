@@ -1,0 +1,63 @@
+// Views stay live: a decision written through the command line while the app is open reaches the grid and the
+// counts without a reload; a job started in one tab is still shown after the tab is closed and reopened.
+import { test, expect } from '@playwright/test';
+import { rmSync } from 'node:fs';
+import { freshProfile, makeProject, serve, ssod, type Project, type Served } from './fixture.js';
+
+let project: Project;
+let home: string;
+let server: Served;
+
+test.beforeAll(async () => {
+  test.setTimeout(15 * 60_000);
+  home = freshProfile();
+  project = await makeProject();
+  server = await serve(project.dir, home);
+});
+
+test.afterAll(async () => {
+  await server?.stop();
+  if (!process.env.SSOD_E2E_KEEP) {
+    if (project) rmSync(project.root, { recursive: true, force: true });
+    if (home) rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a decision written by the CLI while the app is open shows in the grid', async ({ page }) => {
+  await page.goto(server.url);
+  const grid = page.getByTestId('grid');
+  await expect(grid).toHaveAttribute('data-ready', 'true');
+  const tile = page.locator('[data-testid="tile"][data-index="2"]');
+  await expect(tile).toHaveAttribute('data-decision', '');
+  const id = await tile.getAttribute('data-id');
+  ssod(
+    ['review', project.dir, String(id), '--reject', '--note', 'from the terminal', '--reviewer', 'cli'],
+    60_000,
+    home,
+  );
+  await expect(tile).toHaveAttribute('data-decision', 'reject');
+  await expect(page.getByTestId('metrics-basis')).toContainText('1 rejected');
+  // And undone from the terminal again.
+  ssod(['review', project.dir, String(id), '--undo', '--reviewer', 'cli'], 60_000, home);
+  await expect(tile).toHaveAttribute('data-decision', '');
+});
+
+test('a job keeps showing its progress after the tab is closed and reopened', async ({ browser }) => {
+  test.setTimeout(10 * 60_000);
+  const first = await browser.newPage();
+  await first.goto(server.url);
+  await first.getByTestId('nav-train').click();
+  await first.getByTestId('train-start').click();
+  await expect(first.getByTestId('header-job')).toBeVisible();
+  await first.close();
+
+  const again = await browser.newPage();
+  await again.goto(server.url);
+  await expect(again.getByTestId('header-job')).toBeVisible();
+  await again.getByTestId('nav-train').click();
+  await expect(again.getByTestId('job-progress')).toContainText(/train/);
+  // When it ends the reopened tab hears it like any other: the fresh run is offered.
+  await expect(again.getByTestId('fresh-run')).toBeVisible({ timeout: 8 * 60_000 });
+  await expect(again.getByTestId('header-job')).toBeHidden();
+  await again.close();
+});

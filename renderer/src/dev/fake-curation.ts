@@ -1,0 +1,43 @@
+// The fake backend's `curation` namespace: answers of the right shape, with nothing found, so the renderer can
+// be developed and tested without services (the real answers come from src/services/curation-service.ts).
+import type { Api } from '../../../src/shared/api.js';
+
+const THRESHOLDS = {
+  darkBelow: 30,
+  brightAbove: 225,
+  contrastBelow: 12,
+  blurBelow: 40,
+  tinyBelow: 32,
+  aspectAbove: 3,
+  greyBelow: 3,
+  greyFlagWhenColourShare: 0.5,
+};
+
+export function fakeCuration(): Api['curation'] {
+  return {
+    duplicates: async () => ({ runId: 1, groups: [], skipped: 0 }),
+    resolveDuplicates: async () => [],
+    labelIssues: async () => ({ runId: 1, estimatedErrors: 0, issues: [] }),
+    acceptSuggestions: async () => [],
+    map: async (options) => ({ runId: 1, method: options?.method ?? 'umap', points: [] }),
+    similar: async () => [],
+    quality: async () => ({ thresholds: THRESHOLDS, counts: {}, images: [] }),
+    setQualityThresholds: async (patch) => ({ ...THRESHOLDS, ...patch }),
+    budget: async (reviews) => ({
+      runId: 1,
+      scorer: 'ssod',
+      reviews,
+      threshold: 0.5,
+      flagged: reviews,
+      expectedOod: null,
+      belowThreshold: 0,
+      auditDecided: 0,
+      auditPending: 0,
+      prevalence: null,
+      estimatedMissed: null,
+      missRate: null,
+      curve: [],
+    }),
+    drawAudit: async () => [],
+  };
+}
