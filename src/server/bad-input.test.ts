@@ -35,6 +35,7 @@ const BAD: BadInputs = {
     status: { args: [{}], message: 'projects.status: at most 0 arguments' },
     createDemo: { args: ['a\0b'], message: 'projects.createDemo[0]: contains a NUL character' },
     defaultFolder: { args: [null], message: 'projects.defaultFolder: at most 0 arguments' },
+    openFolder: { args: [7], message: 'projects.openFolder[0]: expected a string, got number' },
   },
   sources: {
     list: { args: [1], message: 'sources.list: at most 0 arguments' },

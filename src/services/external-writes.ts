@@ -98,3 +98,12 @@ export function watchExternalWrites(db: Db, sink: EventSink, intervalMs = 500): 
   const stop = (): void => clearInterval(timer);
   return { check, stop };
 }
+
+const watches = new WeakMap<object, ExternalWriteWatch>();
+
+/** One watch per services instance, following whichever project it has open (none: `db` null). */
+export function followProject(owner: object, db: Db | null, sink: EventSink): void {
+  watches.get(owner)?.stop();
+  watches.delete(owner);
+  if (db) watches.set(owner, watchExternalWrites(db, sink));
+}

@@ -60,7 +60,18 @@ export function createProject(dir: string, name?: string): ProjectHandle {
       throw new AppError('already-exists', `folder is not empty and not a project: ${path}`);
     }
   }
-  mkdirSync(path, { recursive: true });
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new AppError(
+      'refused',
+      `cannot create the project folder ${path} (${code}); choose a folder you can write to`,
+      {
+        cause: error,
+      },
+    );
+  }
   const db = openDatabase(join(path, PROJECT_DB));
   try {
     initMeta(db, name ?? basename(path));

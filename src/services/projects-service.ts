@@ -9,15 +9,16 @@ import {
   decisionCounts,
   errorCounts,
   failStaleRuns,
-  getSetting,
   listSources,
-  setSetting,
   statusCounts,
 } from '../db/index.js';
 import type { ProjectService } from '../shared/api.js';
 import type { ProjectInfo, ProjectStatus } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import { defaultProjectsDir } from './app-paths.js';
+import { readAppSettings } from './app-settings.js';
+import { followProject } from './external-writes.js';
+import { openFolderProject } from './open-folder.js';
 import type { ServiceContext } from './context.js';
 import { runScan } from './jobs/scan-job.js';
 import { runTraining } from './jobs/train-job.js';
@@ -41,6 +42,7 @@ export function createProjectService(ctx: ServiceContext, demoDir = DEFAULT_DEMO
     },
     async close() {
       await ctx.jobs.stop();
+      followProject(ctx, null, ctx.bus);
       ctx.project?.close();
       ctx.project = null;
       ctx.bus.emit('project.changed', null);
@@ -55,12 +57,17 @@ export function createProjectService(ctx: ServiceContext, demoDir = DEFAULT_DEMO
     async defaultFolder() {
       return defaultProjectsDir();
     },
+    async openFolder(folder) {
+      return openFolderProject(ctx, folder, (handle) => setProject(ctx, handle));
+    },
   };
 }
 
 function setProject(ctx: ServiceContext, handle: ProjectHandle): ProjectInfo {
   if (ctx.project && ctx.project.path !== handle.path) ctx.project.close();
   ctx.project = handle;
+  // Another process (the command line) writing to this project shows in every window.
+  followProject(ctx, handle.db, ctx.bus);
   // A run left 'running' by a killed process will never finish: say so instead of showing it forever.
   failStaleRuns(handle.db);
   const info = handle.info();
@@ -85,11 +92,15 @@ async function projectStatus(ctx: ServiceContext): Promise<ProjectStatus> {
     decisions: decisionCounts(p.db),
     currentRun: run ? (({ modelPath: _m, lossCurve: _l, classes: _c, snapshot: _s, ...r }) => r)(run) : null,
     engine: status ? { backend: status.backend.name, skipped: status.backend.skipped, workers: status.workers } : null,
-    reviewer: getSetting<string | null>(p.db, 'reviewer', null),
+    reviewer: readAppSettings(ctx.dataDir).reviewer,
   };
 }
 
 function createDemo(ctx: ServiceContext, demoDir: string, target: string): ProjectInfo {
+  // Two windows clicking at once: one builds, the other is told (and follows the build's progress).
+  if (ctx.jobs.active()?.kind === 'demo') {
+    throw new AppError('busy', 'the demo is already being built; its progress shows on the start page');
+  }
   if (isProjectFolder(target)) return setProject(ctx, openProject(target));
   if (!existsSync(join(demoDir, 'train'))) {
     throw new AppError('not-found', `demo images are missing from this installation (${demoDir})`);
@@ -99,7 +110,6 @@ function createDemo(ctx: ServiceContext, demoDir: string, target: string): Proje
   if (!existsSync(dataCopy)) cpSync(demoDir, dataCopy, { recursive: true });
   const info = setProject(ctx, createProject(target, 'Demo: Fashion-MNIST'));
   const p = ctx.current();
-  if (!getSetting<string | null>(p.db, 'reviewer', null)) setSetting(p.db, 'reviewer', 'demo reviewer');
   addSource(p.db, join(dataCopy, 'train'), 'train');
   addSource(p.db, join(dataCopy, 'inbox'), 'inbox');
   // Scan and train in one job so a new user lands on flagged images without another click.

@@ -1,13 +1,14 @@
 // `review`: decisions appended to the audit trail (never rewritten), their undo, and the history. The arguments'
 // shape (a relabel's class, the name's length) is the schema's (shared/validate.ts); here, the state's rules.
-import { appendDecisions, currentRun, getSetting, history, undoDecisions } from '../db/index.js';
+import { appendDecisions, currentRun, history, undoDecisions } from '../db/index.js';
 import type { ReviewService } from '../shared/api.js';
 import { AppError } from '../shared/errors.js';
+import { readAppSettings } from './app-settings.js';
 import type { ServiceContext } from './context.js';
 
 /** The name given with the call, or else the one saved in settings: a decision always names its reviewer. */
 function reviewerName(ctx: ServiceContext, given: string | undefined): string {
-  const name = (given ?? getSetting<string | null>(ctx.current().db, 'reviewer', null) ?? '').trim();
+  const name = (given ?? readAppSettings(ctx.dataDir).reviewer ?? '').trim();
   if (!name) {
     throw new AppError('invalid-argument', 'set your reviewer name first (Settings, or --reviewer NAME)');
   }

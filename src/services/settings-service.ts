@@ -1,26 +1,18 @@
-// `settings`: per-project preferences (the reviewer's name, the theme). The values were checked where they
-// entered (shared/validate.ts); without an open project the defaults answer.
-import { getSetting, setSetting } from '../db/index.js';
+// `settings`: the person's preferences (the reviewer's name, the theme), app-wide in the app's data folder
+// (app-settings.ts), so they work before any project is open and follow the person between projects. The
+// values were checked where they entered (shared/validate.ts).
 import type { SettingsService } from '../shared/api.js';
-import type { Settings } from '../shared/dto.js';
+import { readAppSettings, writeAppSettings } from './app-settings.js';
 import type { ServiceContext } from './context.js';
 
 export function createSettingsService(ctx: ServiceContext): SettingsService {
-  const get = async (): Promise<Settings> => {
-    const p = ctx.project;
-    return {
-      reviewer: p ? getSetting<string | null>(p.db, 'reviewer', null) : null,
-      theme: p ? getSetting<Settings['theme']>(p.db, 'theme', 'system') : 'system',
-    };
-  };
   return {
-    get,
+    async get() {
+      return readAppSettings(ctx.dataDir);
+    },
     async set(patch) {
-      const p = ctx.current();
       // null forgets the name: the next decision asks for one again.
-      if (patch.reviewer !== undefined) setSetting(p.db, 'reviewer', patch.reviewer ?? undefined);
-      if (patch.theme !== undefined) setSetting(p.db, 'theme', patch.theme);
-      return get();
+      return writeAppSettings(ctx.dataDir, patch);
     },
   };
 }

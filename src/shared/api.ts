@@ -43,6 +43,12 @@ export interface ProjectService {
   createDemo(path?: string): Promise<ProjectInfo>;
   /** The default folder new projects go in. */
   defaultFolder(): Promise<string>;
+  /**
+   * A project for a folder of images, kept in the app's projects folder (never inside the folder, which is only
+   * read): created the first time, reopened after; the folder is scanned in a job. Refuses a file, a missing
+   * folder or one without images before creating anything.
+   */
+  openFolder(folder: string): Promise<ProjectInfo>;
 }
 
 export interface SourceService {

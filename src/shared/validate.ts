@@ -244,6 +244,7 @@ export const API_ARGS: ApiSchema = {
     status: [],
     createDemo: [optional(path)],
     defaultFolder: [],
+    openFolder: [path],
   },
   sources: {
     list: [],

@@ -282,6 +282,15 @@ export class FakeApi implements Api {
       return Promise.resolve(p);
     },
     defaultFolder: () => Promise.resolve('/tmp/ssod-projects'),
+    // A folder opens as a project of generated rows, as the services would after scanning it.
+    openFolder: (folder: string) => {
+      if (!folder.startsWith('/')) return Promise.reject(new AppError('not-found', `no such folder: ${folder}`));
+      const name = folder.split('/').filter(Boolean).pop() ?? 'images';
+      const p = this.populate(`/tmp/ssod-projects/${name}`);
+      this.emit('project.changed', p);
+      this.startJob('scan', 5, () => null);
+      return Promise.resolve(p);
+    },
   };
 
   sources: Api['sources'] = {

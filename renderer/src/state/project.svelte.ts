@@ -4,7 +4,6 @@ import { backend } from '../lib/backend.js';
 import { appEvents } from './app-events.js';
 import { handleError } from './handle-error.js';
 import { jobs } from './jobs.svelte.js';
-import { openFolderProject } from './open-folder.js';
 
 class ProjectState {
   info = $state<ProjectInfo | null>(null);
@@ -75,13 +74,13 @@ class ProjectState {
   }
 
   /**
-   * "Open a folder of images": a new project in the app's own projects folder (never inside the user's
-   * folder), the folder added as labelled training images and scanned. Returns the error message, or null.
+   * "Open a folder of images": the services make (or reopen) its project in the app's own projects folder,
+   * never inside the user's folder, and scan it. Returns the error message, or null.
    */
   async openImageFolder(folder: string): Promise<string | null> {
     this.busy = true;
     try {
-      this.set(await openFolderProject(folder));
+      this.set(await backend().api.projects.openFolder(folder.trim()));
       await this.refresh();
       this.recent = await backend().api.projects.recent();
       return null;
