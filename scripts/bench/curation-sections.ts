@@ -100,6 +100,11 @@ export async function benchFashionNoise(work: string, perClass: number): Promise
   const t0 = performance.now();
   const probs = oofSoftmax(x, n, d, noisy, 10, 5, 7);
   const trainS = (performance.now() - t0) / 1000;
+  let right = 0;
+  for (let i = 0; i < n; i++) {
+    const row = probs.probs.subarray(i * 10, (i + 1) * 10);
+    if (row.indexOf(Math.max(...row)) === truth[i]) right++;
+  }
   const ks = [50, planted.size, 2 * planted.size];
   console.log(`\n## label issues on Fashion-MNIST (${n} training images, 10 classes, ${planted.size} labels moved)`);
   console.log(

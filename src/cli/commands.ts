@@ -7,6 +7,7 @@ import type { Action, ExportOptions, ImageQuery, Role, ScanSummary, TrainOptions
 import { AppError } from '../shared/errors.js';
 import { writeRocPlot } from '../services/index.js';
 import type { CommandContext } from './context.js';
+import { CURATION_COMMANDS, listQuality } from './curation-commands.js';
 import { serve } from './serve.js';
 import { formatEval, formatStatus, formatImageLine, formatHistoryLine, formatDiff, formatRun } from './format.js';
 
@@ -135,7 +136,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'list',
-    usage: 'list DIR [--errors] [--class C] [--flagged] [--sort SCORER] [--limit N]',
+    usage: 'list DIR [--errors] [--class C] [--flagged] [--sort SCORER] [--limit N] [--quality KIND]',
     summary: 'images with path, class, status, scores, decision',
     positionals: ['DIR'],
     options: {
@@ -145,9 +146,12 @@ export const COMMANDS: CommandSpec[] = [
       sort: { type: 'string' },
       limit: { type: 'string' },
       role: { type: 'string' },
+      quality: { type: 'string' },
     },
     async run(ctx) {
       await openProject(ctx);
+      if (str(ctx, 'quality') !== undefined)
+        return listQuality(ctx, str(ctx, 'quality'), ownInt(ctx, 'limit', { min: 1 }));
       const limit = ownInt(ctx, 'limit', { min: 1 }) ?? (ctx.json ? 1_000_000 : 50);
       const query: ImageQuery = {
         status: ctx.values.errors ? 'error' : undefined,
@@ -452,4 +456,5 @@ export const COMMANDS: CommandSpec[] = [
       return 0;
     },
   },
+  ...CURATION_COMMANDS,
 ];

@@ -44,6 +44,15 @@ describe('migrations', () => {
         'scores',
         'settings',
         'sources',
+        // curation (version 3)
+        'audit_samples',
+        'content_stats',
+        'curation_results',
+        'duplicate_groups',
+        'duplicate_members',
+        'label_issues',
+        'map_points',
+        'review_reasons',
       ].sort(),
     );
     expect(columns(db, 'images')).toEqual(

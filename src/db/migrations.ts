@@ -170,9 +170,100 @@ CREATE INDEX images_class ON images(class, status);
 CREATE INDEX images_status ON images(status, error_code);
 `;
 
+// Curation beyond OOD (src/db/curation-repo.ts): per-content statistics, and per-run results, each marked done in
+// curation_results so "never computed" and "computed, nothing found" differ. review_reasons says why a decision
+// was made (e.g. 'duplicate') beside the append-only trail, which stays as it is.
+const CURATION = `
+CREATE TABLE content_stats (
+  sha256 TEXT PRIMARY KEY,
+  dhash_hi INTEGER NOT NULL,
+  dhash_lo INTEGER NOT NULL,
+  phash_hi INTEGER NOT NULL,
+  phash_lo INTEGER NOT NULL,
+  brightness REAL NOT NULL,
+  contrast REAL NOT NULL,
+  sharpness REAL NOT NULL,
+  colourfulness REAL NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE curation_results (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  kind TEXT NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (run_id, kind)
+) WITHOUT ROWID;
+
+CREATE TABLE duplicate_groups (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  position INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('exact', 'near')),
+  similarity REAL NOT NULL,
+  relations TEXT NOT NULL DEFAULT '[]',
+  keeper_image_id INTEGER NOT NULL REFERENCES images(id),
+  keeper_reason TEXT NOT NULL
+);
+CREATE INDEX duplicate_groups_run ON duplicate_groups(run_id, position);
+
+CREATE TABLE duplicate_members (
+  group_id INTEGER NOT NULL REFERENCES duplicate_groups(id),
+  image_id INTEGER NOT NULL REFERENCES images(id),
+  PRIMARY KEY (group_id, image_id)
+) WITHOUT ROWID;
+CREATE INDEX duplicate_members_image ON duplicate_members(image_id);
+
+CREATE TABLE label_issues (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  image_id INTEGER NOT NULL REFERENCES images(id),
+  rank INTEGER NOT NULL,
+  label TEXT NOT NULL,
+  suggested TEXT NOT NULL,
+  suggested_prob REAL NOT NULL,
+  score REAL NOT NULL,
+  is_issue INTEGER NOT NULL CHECK (is_issue IN (0, 1)),
+  PRIMARY KEY (run_id, image_id)
+) WITHOUT ROWID;
+CREATE INDEX label_issues_rank ON label_issues(run_id, rank);
+
+CREATE TABLE map_points (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  method TEXT NOT NULL,
+  image_id INTEGER NOT NULL REFERENCES images(id),
+  x REAL NOT NULL,
+  y REAL NOT NULL,
+  PRIMARY KEY (run_id, method, image_id)
+) WITHOUT ROWID;
+
+CREATE TABLE audit_samples (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  image_id INTEGER NOT NULL REFERENCES images(id),
+  threshold REAL NOT NULL,
+  drawn_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, image_id)
+) WITHOUT ROWID;
+
+CREATE TABLE review_reasons (
+  event_id INTEGER PRIMARY KEY REFERENCES review_events(id),
+  reason TEXT NOT NULL
+);
+`;
+
+// Calibrated scores (src/engine/ssod/calibrate.ts): per image and run, each score as the share of held-out ID images
+// with a lower score; per run, each threshold on that scale. JSON maps beside the raw ones, which stay as they are.
+const CALIBRATED_SCORES = `
+ALTER TABLE run_images ADD COLUMN calibrated TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN calibrated_thresholds TEXT NOT NULL DEFAULT '{}';
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core schema', sql: CORE_SCHEMA },
   { version: 2, name: 'exports table and listing indexes', sql: EXPORTS_AND_LISTING_INDEXES },
+  {
+    version: 3,
+    name: 'curation: content statistics, duplicates, label issues, map, audit sample, reasons',
+    sql: CURATION,
+  },
+  { version: 4, name: 'calibrated scores and thresholds', sql: CALIBRATED_SCORES },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

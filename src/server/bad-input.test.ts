@@ -80,6 +80,27 @@ const BAD: BadInputs = {
     get: { args: [1], message: 'settings.get: at most 0 arguments' },
     set: { args: [{ reviewer: 'x'.repeat(101) }], message: 'settings.set[0].reviewer: must be 1–100 characters' },
   },
+  curation: {
+    duplicates: { args: [{ minCosine: 2 }], message: 'curation.duplicates[0].minCosine: must be in [0.5, 1], got 2' },
+    resolveDuplicates: { args: [[0]], message: 'curation.resolveDuplicates[0][0]: must be in [1, ∞], got 0' },
+    labelIssues: {
+      args: [{ ranking: 'x' }],
+      message: 'curation.labelIssues[0].ranking: must be self-confidence or normalized-margin',
+    },
+    acceptSuggestions: { args: ['1'], message: 'curation.acceptSuggestions[0]: expected an array, got string' },
+    map: { args: [{ method: 'tsne' }], message: 'curation.map[0].method: must be umap or pca' },
+    similar: { args: [{ imageId: -1 }], message: 'curation.similar[0].imageId: must be in [1, ∞], got -1' },
+    quality: {
+      args: ['sharp'],
+      message: 'curation.quality[0]: must be dark, bright, low-contrast, blurry, tiny, aspect or grey',
+    },
+    setQualityThresholds: {
+      args: [{ aspectAbove: 0 }],
+      message: 'curation.setQualityThresholds[0].aspectAbove: must be in [1, 1000], got 0',
+    },
+    budget: { args: [0], message: 'curation.budget[0]: must be in [1, 100000000], got 0' },
+    drawAudit: { args: [10], message: 'curation.drawAudit[1]: expected a finite number, got undefined' },
+  },
 };
 
 /** More refusals that used to live in three places with three rules; now the schema's, the same everywhere. */

@@ -16,6 +16,7 @@ import { RecentProjects } from './recent-projects.js';
 import { createReviewService } from './review-service.js';
 import { createRunService } from './runs-service.js';
 import { createSettingsService } from './settings-service.js';
+import { createCurationService } from './curation-service.js';
 import { createSourceService } from './sources-service.js';
 
 export interface ServicesOptions {
@@ -47,6 +48,7 @@ export function createServices(options: ServicesOptions = {}): Services {
     jobs: createJobService(ctx),
     exports: createExportService(),
     settings: createSettingsService(ctx),
+    curation: createCurationService(ctx),
   };
   return { api, bus, images: (variant, id) => imageBytes(ctx.project, variant, id), close: () => closeAll(ctx) };
 }

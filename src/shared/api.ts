@@ -5,6 +5,7 @@
 // runs. Every method is async and takes/returns plain JSON (see dto.ts). Long work (scan, train, score, export)
 // starts a job and returns at once; progress and the outcome arrive as events, and `jobs.wait` resolves with the
 // outcome for callers that want to block (the CLI).
+import type { CurationService } from './curation-api.js';
 import type {
   Action,
   DecisionInput,
@@ -114,6 +115,7 @@ export interface Api {
   jobs: JobService;
   exports: ExportService;
   settings: SettingsService;
+  curation: CurationService;
 }
 
 /** Events pushed from the services to every client. */
@@ -144,6 +146,7 @@ export const SERVICE_NAMES: readonly ServiceName[] = [
   'jobs',
   'exports',
   'settings',
+  'curation',
 ];
 
 /** Image bytes are fetched by opaque id, never by path. */

@@ -5,6 +5,13 @@
 // changes, this file stops compiling. A refusal names the argument's path (AppError.path) and says what is
 // allowed, in words every client shows as they are (the CLI swaps the path for its --flag).
 import type { Api, ServiceName } from './api.js';
+import {
+  QUALITY_FLAGS,
+  type DuplicateOptions,
+  type LabelIssueOptions,
+  type MapOptions,
+  type QualityThresholdsDto,
+} from './curation-dto.js';
 import { AppError } from './errors.js';
 import {
   ACTIONS,
@@ -234,6 +241,52 @@ const name = string(200);
 const scorer = string(200);
 const jobId = string(200);
 
+const unit = number({ min: 0, max: 1 });
+const nonNegative = number({ min: 0, max: 1e9 });
+const CURATION_ARGS: ApiSchema['curation'] = {
+  duplicates: [
+    optional(
+      object<DuplicateOptions>({
+        recompute: optional(boolean),
+        minCosine: optional(number({ min: 0.5, max: 1 })),
+        maxHashDistance: optional(integer({ min: 0, max: 128 })),
+      }),
+    ),
+  ],
+  resolveDuplicates: [array(id, 100_000), optional(reviewerName)],
+  labelIssues: [
+    optional(
+      object<LabelIssueOptions>({
+        recompute: optional(boolean),
+        limit: optional(integer({ min: 1, max: 10_000_000 })),
+        issuesOnly: optional(boolean),
+        ranking: optional(oneOf(['self-confidence', 'normalized-margin'])),
+      }),
+    ),
+  ],
+  acceptSuggestions: [array(id, 100_000), optional(reviewerName)],
+  map: [optional(object<MapOptions>({ method: optional(oneOf(['umap', 'pca'])), recompute: optional(boolean) }))],
+  similar: [
+    object<{ imageId?: number; file?: string }>({ imageId: optional(id), file: optional(path) }),
+    optional(integer({ min: 1, max: 10_000 })),
+  ],
+  quality: [optional(oneOf(QUALITY_FLAGS)), optional(integer({ min: 1, max: 10_000_000 }))],
+  setQualityThresholds: [
+    object<Partial<QualityThresholdsDto>>({
+      darkBelow: optional(nonNegative),
+      brightAbove: optional(nonNegative),
+      contrastBelow: optional(nonNegative),
+      blurBelow: optional(nonNegative),
+      tinyBelow: optional(nonNegative),
+      aspectAbove: optional(number({ min: 1, max: 1000 })),
+      greyBelow: optional(nonNegative),
+      greyFlagWhenColourShare: optional(unit),
+    }),
+  ],
+  budget: [integer({ min: 1, max: 100_000_000 })],
+  drawAudit: [integer({ min: 1, max: 100_000_000 }), integer({ min: 1, max: 100_000 })],
+};
+
 export const API_ARGS: ApiSchema = {
   projects: {
     current: [],
@@ -286,6 +339,7 @@ export const API_ARGS: ApiSchema = {
     get: [],
     set: [settingsPatch],
   },
+  curation: CURATION_ARGS,
 };
 
 /** Validates a whole argument list for `service.method`; refuses extra arguments. */

@@ -49,7 +49,9 @@ describe('duplicate groups', () => {
     const items = [item(0), item(1, { className: 'b' }), item(2, { role: 'inbox', className: null })];
     expect(relationsOf(items, [0, 1, 2])).toEqual(['conflicting-labels', 'leak']);
   });
+});
 
+describe('near duplicate groups', () => {
   it('finds planted near copies from features and confirms them by hash, not look-alikes', () => {
     // 40 distinct scenes; scenes 0-3 get a resized, a noisy, a colour-shifted and a cropped copy.
     const rng = createRng(5);

@@ -90,7 +90,9 @@ describe('confident learning', () => {
     const right = result.ranked.filter((r) => r.isIssue && flipped.has(r.index) && r.suggested === r.index % 6).length;
     expect(right / hits).toBeGreaterThan(0.9);
   });
+});
 
+describe('label-issue rankings', () => {
   it('flags nothing on clean, confident data and ranks by the chosen score', () => {
     const { t, labels } = planted(600, 3, 0, 2);
     const clean = findLabelIssues(t, labels, 'self-confidence');

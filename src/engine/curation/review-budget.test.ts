@@ -86,7 +86,9 @@ describe('review budget', () => {
     expect([...ys].sort((a, b) => a - b)).toEqual(ys);
     expect(planBudget(project(1).images, 200).estimatedMissed).toBeNull();
   });
+});
 
+describe('review budget audit', () => {
   it('covers the OOD left below the threshold with the audit interval', () => {
     const { images, truth } = project(2);
     const first = planBudget(images, 200);

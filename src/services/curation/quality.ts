@@ -1,0 +1,58 @@
+// `curation.quality`: image-quality flags from the stored per-content statistics, with thresholds the user
+// sets (kept in the project's settings). Changing a threshold re-flags without decoding anything.
+import { getSetting, setSetting } from '../../db/index.js';
+import {
+  checkThresholds,
+  colourShare,
+  DEFAULT_QUALITY_THRESHOLDS,
+  qualityFlags,
+  type QualityStats,
+} from '../../engine/curation/image-quality.js';
+import type { QualityFlag, QualityReport, QualityThresholdsDto } from '../../shared/curation-dto.js';
+import { AppError } from '../../shared/errors.js';
+import { curationImages } from '../../db/curation-repo.js';
+import { ensureContentStats } from './stats.js';
+import type { ProjectHandle } from '../project-handle.js';
+
+const KEY = 'curation.qualityThresholds';
+
+export function qualityThresholds(p: ProjectHandle): QualityThresholdsDto {
+  return { ...DEFAULT_QUALITY_THRESHOLDS, ...getSetting<Partial<QualityThresholdsDto>>(p.db, KEY, {}) };
+}
+
+export function setQualityThresholds(p: ProjectHandle, patch: Partial<QualityThresholdsDto>): QualityThresholdsDto {
+  const next = { ...qualityThresholds(p), ...patch };
+  try {
+    checkThresholds(next);
+  } catch (e) {
+    throw new AppError('invalid-argument', (e as Error).message);
+  }
+  setSetting(p.db, KEY, next);
+  return next;
+}
+
+export async function computeQuality(p: ProjectHandle, kind?: QualityFlag, limit?: number): Promise<QualityReport> {
+  // Quality needs no run: it reads the scan's thumbnails.
+  const images = [...curationImages(p.db, null, null)];
+  const stats = await ensureContentStats(p, images);
+  const t = qualityThresholds(p);
+  const withStats = images.flatMap((im) => {
+    const s = im.sha256 ? stats.get(im.sha256) : undefined;
+    if (!s) return [];
+    const q: QualityStats = { ...s, width: im.width, height: im.height };
+    return [{ im, q }];
+  });
+  const share = colourShare(
+    withStats.map((w) => w.q),
+    t,
+  );
+  const counts: Partial<Record<QualityFlag, number>> = {};
+  const out: QualityReport['images'] = [];
+  for (const { im, q } of withStats) {
+    const flags = qualityFlags(q, t, share);
+    for (const f of flags) counts[f] = (counts[f] ?? 0) + 1;
+    if (flags.length === 0 || (kind && !flags.includes(kind))) continue;
+    out.push({ imageId: im.id, path: im.path, class: im.class, role: im.role, flags, ...q });
+  }
+  return { thresholds: t, counts, images: limit ? out.slice(0, limit) : out };
+}
