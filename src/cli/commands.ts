@@ -185,16 +185,18 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'train',
     usage:
-      'train DIR [--backbone B] [--layer L] [--mode heads|end-to-end] [--input-size N] [--folds K] [--gamma G] ' +
-      '[--alpha A] [--epochs E] [--seed S] [--backend NAME] [--crops N]',
+      'train DIR [--backbone B] [--layer L] [--mode heads|adapt|end-to-end] [--budget SECONDS] [--input-size N] ' +
+      '[--folds K] [--gamma G] [--alpha A] [--epochs E] [--seed S] [--backend NAME] [--crops N]',
     summary:
       'extract missing features, train SSOD, score everything (--crops N: random crops per image to widen ' +
-      'sampling; 0 = never, default = only when the background is degenerate)',
+      'sampling; 0 = never, default = only when the background is degenerate; without --mode: adapt the ' +
+      "backbone's top when it fits --budget, default 300 s, or reuse the current run's adapted top)",
     positionals: ['DIR'],
     options: {
       backbone: { type: 'string' },
       layer: { type: 'string' },
       mode: { type: 'string' },
+      budget: { type: 'string' },
       'input-size': { type: 'string' },
       folds: { type: 'string' },
       gamma: { type: 'string' },
@@ -210,6 +212,7 @@ export const COMMANDS: CommandSpec[] = [
         backbone: str(ctx, 'backbone'),
         layer: str(ctx, 'layer'),
         mode: str(ctx, 'mode') as TrainOptions['mode'],
+        budget: num(ctx, 'budget', true),
         inputSize: num(ctx, 'input-size', true),
         folds: num(ctx, 'folds', true),
         gamma: num(ctx, 'gamma'),

@@ -193,7 +193,10 @@ export interface Histogram {
 export interface TrainOptions {
   backbone?: string;
   layer?: string;
-  mode?: 'heads' | 'end-to-end';
+  /** Absent: adapt when it fits --budget and validates (or reuse the current run's adapted top), else heads. */
+  mode?: 'heads' | 'end-to-end' | 'adapt';
+  /** Seconds an automatic choice may spend adapting the backbone's top (default 300). */
+  budget?: number;
   inputSize?: number;
   folds?: number;
   gamma?: number;

@@ -46,6 +46,8 @@ export interface EpochContext {
   epochSeconds: number[];
   resumedFrom?: number;
   valAccuracy?: number;
+  /** Held-out ID accuracy of the pretrained top with the warmed-up CLS head: what adapting must not lose. */
+  valAccuracyBefore?: number;
 }
 
 /** Below these, the sampled background is "all alike" (one colour): said in the run. */
@@ -221,6 +223,22 @@ async function validate(ctx: EpochContext, sampling: EpochSampling): Promise<{ l
   return { loss: loss / ctx.val.length, accuracy: correct / ctx.val.length };
 }
 
+/** Held-out ID accuracy of the CLS head on the current top (undefined without validation images). */
+export async function valAccuracyOf(ctx: EpochContext): Promise<number | undefined> {
+  if (ctx.val.length === 0) return undefined;
+  const graph = joinTop(ctx.split, ctx.top.toGraph());
+  const heads = ctx.heads!.tensors();
+  let correct = 0;
+  await forEachChunk(ctx.store, ctx.val, null, graph, 64, (out, at, n) => {
+    correct += correctCount(
+      out,
+      ctx.val.slice(at, at + n).map((t) => t.label),
+      heads,
+    );
+  });
+  return correct / ctx.val.length;
+}
+
 async function checkpoint(ctx: EpochContext, epoch: number, fingerprint: string): Promise<void> {
   if (!ctx.input.checkpointDir) return;
   const arrays: Record<string, Float32Array> = {};
@@ -237,6 +255,7 @@ async function checkpoint(ctx: EpochContext, epoch: number, fingerprint: string)
     badEpochs: ctx.badEpochs,
     epochSeconds: ctx.epochSeconds,
     adamT: adam.t,
+    ...(ctx.valAccuracyBefore !== undefined ? { valAccuracyBefore: ctx.valAccuracyBefore } : {}),
     ...(ctx.best ? { bestLoss: ctx.best.loss, bestEpoch: ctx.best.epoch } : {}),
   };
   await writeCheckpoint(ctx.input.checkpointDir, { fingerprint, epoch, meta, arrays });

@@ -84,7 +84,9 @@ describe('trainAdapt on real block-12 maps', () => {
     });
     expect(clean.resumedFromEpoch).toBeUndefined();
   }, 300_000);
+});
 
+describe('trainAdapt when things go wrong', () => {
   it('stops on cancel mid-epoch with a clear error, keeping the previous checkpoint', async () => {
     const dir = tempDir();
     await trainAdapt({ features: store, classes: CLASSES, train, config: { ...FAST, epochs: 1 }, checkpointDir: dir });
@@ -155,7 +157,9 @@ describe('trainAdapt on real block-12 maps', () => {
       }),
     ).rejects.toThrow(/"c" has no training image/);
   });
+});
 
+describe('adapted features', () => {
   it('gives adapted features equal to running the trained top directly', async () => {
     const r = await trainAdapt({ features: store, classes: CLASSES, train, config: { ...FAST, epochs: 1 } });
     const adapted = adaptedFeatureStore(r, store);

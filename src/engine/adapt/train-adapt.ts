@@ -19,7 +19,7 @@ import { HeadVariables, initialHeads, type HeadWeights } from './adapt-heads.js'
 import { fingerprintOf, readCheckpoint } from './checkpoint.js';
 import { resolveAdaptConfig, type AdaptConfig } from './config.js';
 import { DifferentiableTop } from './differentiable-top.js';
-import { runEpoch, type EpochContext } from './adapt-epoch.js';
+import { runEpoch, valAccuracyOf, type EpochContext } from './adapt-epoch.js';
 import type { SamplingReport } from './sampler.js';
 import { joinTop, splitTop, truncateTop, type TopSplit } from './top-split.js';
 import { warmUp } from './warm-up.js';
@@ -67,6 +67,8 @@ export interface AdaptResult {
   lossCurve: LossRecord[];
   sampling: SamplingReport[];
   valAccuracy?: number;
+  /** The same with the pretrained top (after warm-up): adapting should not lose ID accuracy. */
+  valAccuracyBefore?: number;
   warnings: string[];
   seconds: number;
   secondsPerEpoch: number[];
@@ -197,6 +199,8 @@ async function prepare(ctx: EpochContext, base: FoldedGraph): Promise<number> {
     return saved.epoch;
   }
   await warmUp(ctx, pooled, labels);
+  const before = await valAccuracyOf(ctx);
+  if (before !== undefined) ctx.valAccuracyBefore = before;
   return 0;
 }
 
@@ -213,11 +217,13 @@ function restoreFromCheckpoint(
     bestLoss?: number;
     bestEpoch?: number;
     adamT?: number;
+    valAccuracyBefore?: number;
   };
   ctx.curve = meta.curve;
   ctx.reports = meta.reports;
   ctx.badEpochs = meta.badEpochs;
   ctx.epochSeconds = meta.epochSeconds;
+  if (meta.valAccuracyBefore !== undefined) ctx.valAccuracyBefore = meta.valAccuracyBefore;
   if (meta.bestLoss !== undefined && meta.bestEpoch !== undefined) {
     const arrays: Record<string, Float32Array> = {};
     for (const name of Object.keys(vars)) arrays[name] = saved.arrays[`best:${name}`] ?? saved.arrays[`cur:${name}`]!;
@@ -254,6 +260,7 @@ function finish(ctx: EpochContext, t0: number, stopReason: AdaptResult['stopReas
     lossCurve: ctx.curve,
     sampling: ctx.reports,
     ...(ctx.valAccuracy !== undefined ? { valAccuracy: ctx.valAccuracy } : {}),
+    ...(ctx.valAccuracyBefore !== undefined ? { valAccuracyBefore: ctx.valAccuracyBefore } : {}),
     warnings: [...new Set(ctx.warnings)],
     seconds: (performance.now() - t0) / 1000,
     secondsPerEpoch: ctx.epochSeconds,

@@ -3,6 +3,10 @@
 // interface only (lint-checked in eslint.config.js); they never import the fork implementation.
 import type {
   EngineStatus,
+  AdaptFeaturesRequest,
+  AdaptFeaturesResult,
+  AdaptJobResult,
+  AdaptRequest,
   EndToEndRequest,
   EndToEndResult,
   ExtractRequest,
@@ -32,5 +36,17 @@ export interface EngineClient {
     onProgress?: ProgressListener,
     signal?: AbortSignal,
   ): Promise<EndToEndResult>;
+  /** Adapt mode (optional like trainEndToEnd): train the backbone's top on cached block-12 maps, cache the
+   * adapted features; and the adapted features of more images with a saved adapted top. */
+  trainAdapt?(
+    req: Omit<AdaptRequest, 'kind'>,
+    onProgress?: ProgressListener,
+    signal?: AbortSignal,
+  ): Promise<AdaptJobResult>;
+  adaptFeatures?(
+    req: Omit<AdaptFeaturesRequest, 'kind'>,
+    onProgress?: ProgressListener,
+    signal?: AbortSignal,
+  ): Promise<AdaptFeaturesResult>;
   close(): Promise<void>;
 }

@@ -147,6 +147,8 @@ export function createForkedEngine(options: ForkedEngineOptions = {}): EngineCli
     train: (req, onProgress, signal) => job({ ...req, kind: 'train' }, onProgress, signal),
     score: async (req, onProgress, signal) => (await job({ ...req, kind: 'score' }, onProgress, signal)).scores,
     trainEndToEnd: (req, onProgress, signal) => job({ ...req, kind: 'train-end-to-end' }, onProgress, signal),
+    trainAdapt: (req, onProgress, signal) => job({ ...req, kind: 'train-adapt' }, onProgress, signal),
+    adaptFeatures: (req, onProgress, signal) => job({ ...req, kind: 'adapt-features' }, onProgress, signal),
     close: async () => {
       const p = proc;
       if (!p) return;

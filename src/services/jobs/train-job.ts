@@ -28,6 +28,7 @@ import {
   type FineTunedBackbone,
 } from '../pipeline/train-end-to-end.js';
 import { buildTrainingSet, type TrainingSet } from '../pipeline/training-set.js';
+import { adaptMetrics, decideMode, runAdaptStep } from '../pipeline/adapt-step.js';
 import {
   decideWidening,
   retrainWidening,
@@ -71,12 +72,23 @@ export async function runTraining(
   const plan = await planTraining(project, engine, options, ctx);
   ctx.progress({ phase: 'extract', done: 0, total: plan.all.length });
   const extract = await extractFeatures(project, engine, plan.all, plan.extractOptions, ctx);
+  // Adapt mode trains its own crops (of the cached maps): no widening with image crops on top.
+  const decision = decideMode(
+    options,
+    currentRun(project.db) ?? undefined,
+    extract,
+    plan.set.train.length,
+    engine.trainAdapt !== undefined,
+  );
+  if (decision.mode === 'adapt') plan.options = { ...options, mode: 'adapt', crops: 0 };
   const run = recordRun(project, plan, extract);
   try {
     const input = trainInput(project, plan, extract, run.id);
+    const adapted = await runAdaptStep(project, engine, decision, extract, input.request, run.id, ctx);
     const started = performance.now();
     const heads = await trainHeads(project, engine, plan, input.request, ctx);
-    return storeRun(project, run.id, { plan, extract, input, heads, started }, ctx);
+    heads.result.metrics.adapt = adaptMetrics(adapted);
+    return storeRun(project, run.id, { plan, extract: adapted.extract, input, heads, started }, ctx);
   } catch (error) {
     const cancelled = ctx.signal.aborted;
     failRun(project.db, run.id, (error as Error).message, cancelled ? 'cancelled' : 'failed');

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { decideMode, DEFAULT_ADAPT_BUDGET_SECONDS, estimateAdaptSeconds, type AdaptRecord } from './adapt-step.js';
+
+const extract = {
+  backboneKey: 'mobilenet_v2:block12',
+  preprocess: {
+    size: 96,
+    fit: 'squash' as const,
+    mean: [0, 0, 0] as [number, number, number],
+    std: [1, 1, 1] as [number, number, number],
+    channels: 3 as const,
+  },
+  layout: { mapH: 6, mapW: 6, mapC: 96, pooledC: 960 },
+};
+const record: AdaptRecord = {
+  modelPath: '/p/models/adapt-run-3.json',
+  sha256: 'a'.repeat(64),
+  adaptedKey: 'mobilenet_v2+adapted:aaa',
+  baseKey: extract.backboneKey,
+  inputSize: 96,
+  seconds: 40,
+  trainedInRun: 3,
+};
+
+describe('decideMode', () => {
+  it('adapts when asked, and refuses a backbone whose top it cannot train', () => {
+    expect(decideMode({ mode: 'adapt' }, undefined, extract, 100)).toMatchObject({ mode: 'adapt', adapt: 'train' });
+    expect(() => decideMode({ mode: 'adapt', backbone: 'small-cnn' }, undefined, extract, 100)).toThrow(/mobilenet_v2/);
+    expect(decideMode({ mode: 'heads' }, undefined, extract, 100)).toMatchObject({ mode: 'heads', adapt: 'none' });
+  });
+
+  it('chooses by the budget when no mode is given, and says why', () => {
+    const small = decideMode({}, undefined, extract, 500);
+    expect(small).toMatchObject({ mode: 'adapt', adapt: 'train', budgetSeconds: DEFAULT_ADAPT_BUDGET_SECONDS });
+    expect(small.reason).toMatch(/within the budget/);
+    const tight = decideMode({ budget: 5 }, undefined, extract, 500);
+    expect(tight).toMatchObject({ mode: 'heads', adapt: 'none' });
+    expect(tight.reason).toMatch(/over the budget of 5 s/);
+    expect(estimateAdaptSeconds(10_000, 224)).toBeGreaterThan(estimateAdaptSeconds(10_000, 96));
+  });
+
+  it("reuses the current run's adapted top on a retrain, unless re-adaptation is asked for", () => {
+    const previous = { metrics: { adapt: { record } } };
+    expect(decideMode({}, previous, extract, 500)).toMatchObject({ adapt: 'reuse', reuse: record });
+    expect(decideMode({ mode: 'adapt' }, previous, extract, 500)).toMatchObject({ adapt: 'train' });
+    // Features of another base (another input size) cannot be fed to that top.
+    expect(decideMode({}, previous, { ...extract, backboneKey: 'other' }, 500).adapt).toBe('train');
+    // A rejected adaptation is not reused.
+    expect(decideMode({}, { metrics: { adapt: { rejected: record } } }, extract, 500).adapt).toBe('train');
+  });
+});

@@ -1,0 +1,251 @@
+// Adapt mode in the services: which mode a training run uses (asked for, reused from the current run, or chosen
+// within the time budget and checked on held-out images), and the step itself: the engine trains the backbone's
+// top on the cached block-12 maps and caches the adapted features, and the heads then train on those. A retrain
+// after review reuses the adapted top (only its cached output is computed for new images); re-adaptation is an
+// explicit `--mode adapt`.
+import { join } from 'node:path';
+import type { EngineClient } from '../../engine/host/engine-client-interface.js';
+import type { AdaptJobResult, ExtractResult, JobProgress, TrainRequest } from '../../engine/host/protocol.js';
+import type { TrainOptions } from '../../shared/dto.js';
+import { AppError } from '../../shared/errors.js';
+import type { JobContext } from '../job-runner.js';
+import type { ProjectHandle } from '../project-handle.js';
+
+/** Default --budget: the adapt run's target at 10,000 images on two cores. */
+export const DEFAULT_ADAPT_BUDGET_SECONDS = 300;
+/** Joint epochs an automatic adapt run trains (AdaptConfig.epochs' default). */
+const AUTO_EPOCHS = 6;
+/** Seconds per image per joint epoch on wasm, two busy cores, block 16 + Conv_1 training (npm run bench:adapt,
+ * docs/ssod.md "Adapt mode: measured"); sizes in between take the next larger. */
+const SECONDS_PER_IMAGE_EPOCH: [number, number][] = [
+  [96, 0.012],
+  [128, 0.02],
+  [160, 0.04],
+  [224, 0.07],
+];
+/** Held-out ID accuracy adapting may lose before an automatic run falls back to heads on pretrained features. */
+const MAX_ACCURACY_LOSS = 0.05;
+
+/** What a run records about its adapted top (metrics.adapt), and what a later retrain reuses. */
+export interface AdaptRecord {
+  modelPath: string;
+  sha256: string;
+  adaptedKey: string;
+  /** Feature-cache key of the block-12 maps it reads. */
+  baseKey: string;
+  inputSize: number;
+  seconds: number;
+  trainedInRun?: number;
+  summary?: AdaptJobResult['summary'];
+}
+
+export interface ModeDecision {
+  mode: 'heads' | 'adapt';
+  /** 'train' = adapt now; 'reuse' = the current run's adapted top; 'none' = heads on pretrained features. */
+  adapt: 'train' | 'reuse' | 'none';
+  reason: string;
+  budgetSeconds: number;
+  estimatedSeconds?: number;
+  reuse?: AdaptRecord;
+}
+
+export function estimateAdaptSeconds(images: number, inputSize: number, epochs = AUTO_EPOCHS): number {
+  const rate = SECONDS_PER_IMAGE_EPOCH.find(([s]) => inputSize <= s)?.[1] ?? SECONDS_PER_IMAGE_EPOCH.at(-1)![1];
+  return images * rate * (epochs + 1) + 10;
+}
+
+/** The run a retrain follows: its metrics say whether it adapted. */
+export type PreviousRun = { metrics: Record<string, unknown> } | undefined;
+
+function previousAdapt(previous: PreviousRun): AdaptRecord | undefined {
+  const a = (previous?.metrics as { adapt?: { record?: AdaptRecord } } | undefined)?.adapt?.record;
+  return a && typeof a.modelPath === 'string' && typeof a.adaptedKey === 'string' ? a : undefined;
+}
+
+export function decideMode(
+  options: TrainOptions,
+  previous: PreviousRun,
+  extract: Pick<ExtractResult, 'backboneKey' | 'preprocess' | 'layout'>,
+  trainImages: number,
+  engineAdapts = true,
+): ModeDecision {
+  const budgetSeconds = options.budget ?? DEFAULT_ADAPT_BUDGET_SECONDS;
+  const base = { budgetSeconds };
+  const adaptable = (options.backbone ?? 'mobilenet_v2') === 'mobilenet_v2' && extract.layout.mapC === 96;
+  if (options.mode === 'adapt') {
+    if (!adaptable)
+      throw new AppError(
+        'invalid-argument',
+        'adapt mode trains the top of the bundled mobilenet_v2 above its block-12 map: use the default backbone and layer',
+      );
+    return { ...base, mode: 'adapt', adapt: 'train', reason: 'adapt mode was asked for: the top is trained anew' };
+  }
+  if (options.mode !== undefined)
+    return { ...base, mode: 'heads', adapt: 'none', reason: `${options.mode} mode was asked for` };
+  if (!adaptable)
+    return {
+      ...base,
+      mode: 'heads',
+      adapt: 'none',
+      reason: 'adapt mode needs the bundled mobilenet_v2 at its block-12 map',
+    };
+  if (!engineAdapts) return { ...base, mode: 'heads', adapt: 'none', reason: 'this engine cannot run adapt mode' };
+  const reuse = previousAdapt(previous);
+  if (reuse && reuse.baseKey === extract.backboneKey)
+    return {
+      ...base,
+      mode: 'adapt',
+      adapt: 'reuse',
+      reuse,
+      reason: `retrain: the adapted top of run ${reuse.trainedInRun ?? '?'} is reused (re-adapt with --mode adapt)`,
+    };
+  const estimatedSeconds = estimateAdaptSeconds(trainImages, extract.preprocess.size);
+  if (estimatedSeconds > budgetSeconds)
+    return {
+      ...base,
+      mode: 'heads',
+      adapt: 'none',
+      estimatedSeconds,
+      reason: `adapting ${trainImages} images would take about ${Math.round(estimatedSeconds)} s, over the budget of ${budgetSeconds} s (--budget)`,
+    };
+  return {
+    ...base,
+    mode: 'adapt',
+    adapt: 'train',
+    estimatedSeconds,
+    reason: `adapting ${trainImages} images takes about ${Math.round(estimatedSeconds)} s, within the budget of ${budgetSeconds} s`,
+  };
+}
+
+export interface AdaptOutcome {
+  /** The extraction as the heads see it: the adapted features' key and layout. */
+  extract: ExtractResult;
+  decision: ModeDecision;
+  record?: AdaptRecord;
+  fellBack?: string;
+}
+
+function engineAdapt(engine: EngineClient): Required<Pick<EngineClient, 'trainAdapt' | 'adaptFeatures'>> {
+  if (!engine.trainAdapt || !engine.adaptFeatures) throw new AppError('refused', 'this engine cannot run adapt mode');
+  return { trainAdapt: engine.trainAdapt.bind(engine), adaptFeatures: engine.adaptFeatures.bind(engine) };
+}
+
+async function reuseAdapted(
+  project: ProjectHandle,
+  engine: EngineClient,
+  record: AdaptRecord,
+  items: string[],
+  ctx: JobContext,
+): Promise<string> {
+  const out = await engineAdapt(engine).adaptFeatures(
+    { cacheDir: project.featuresDir, backboneKey: record.baseKey, modelPath: record.modelPath, items },
+    (p) => ctx.progress({ phase: 'adapt-features', done: p.done, total: p.total }),
+    ctx.signal,
+  );
+  return out.adaptedKey;
+}
+
+async function trainAdapted(
+  project: ProjectHandle,
+  engine: EngineClient,
+  extract: ExtractResult,
+  request: Omit<TrainRequest, 'kind'>,
+  runId: number,
+  ctx: JobContext,
+): Promise<{ key: string; record: AdaptRecord; result: AdaptJobResult }> {
+  const progress = (p: JobProgress): void =>
+    ctx.progress({ phase: p.phase, done: p.done, total: p.total, loss: p.loss, message: p.message });
+  const seed = request.config?.seed;
+  const result = await engineAdapt(engine).trainAdapt(
+    {
+      cacheDir: project.featuresDir,
+      backboneKey: extract.backboneKey,
+      classes: request.classes,
+      train: request.train.filter((t) => t.source === undefined).map((t) => ({ sha256: t.sha256, label: t.label })),
+      score: request.score,
+      config: {
+        ...(seed !== undefined ? { seed } : {}),
+        ...(request.config?.gamma !== undefined ? { gamma: request.config.gamma } : {}),
+        ...(request.config?.alpha !== undefined ? { alpha: request.config.alpha } : {}),
+      },
+      preprocess: extract.preprocess,
+      modelOut: join(project.modelsDir, `adapt-run-${runId}.json`),
+    },
+    progress,
+    ctx.signal,
+  );
+  const record: AdaptRecord = {
+    modelPath: result.modelPath,
+    sha256: result.sha256,
+    adaptedKey: result.adaptedKey,
+    baseKey: extract.backboneKey,
+    inputSize: extract.preprocess.size,
+    seconds: result.seconds,
+    trainedInRun: runId,
+    summary: result.summary,
+  };
+  return { key: result.adaptedKey, record, result };
+}
+
+/** Runs the decided adapt step; the heads request then reads the adapted features (`request` is updated). */
+export async function runAdaptStep(
+  project: ProjectHandle,
+  engine: EngineClient,
+  decision: ModeDecision,
+  extract: ExtractResult,
+  request: Omit<TrainRequest, 'kind'>,
+  runId: number,
+  ctx: JobContext,
+): Promise<AdaptOutcome> {
+  if (decision.adapt === 'none') return { extract, decision };
+  if (decision.adapt === 'reuse') {
+    const record = decision.reuse!;
+    const items = [...request.train.map((t) => t.sha256), ...request.score];
+    const key = await reuseAdapted(project, engine, record, items, ctx);
+    request.backboneKey = key;
+    const layout = record.summary?.layout ?? extract.layout;
+    return { extract: { ...extract, backboneKey: key, layout }, decision, record };
+  }
+  const { key, record, result } = await trainAdapted(project, engine, extract, request, runId, ctx);
+  const { valAccuracy, valAccuracyBefore } = result.summary;
+  const lost =
+    valAccuracy !== undefined && valAccuracyBefore !== undefined && valAccuracy < valAccuracyBefore - MAX_ACCURACY_LOSS;
+  if (lost && decision.reason.startsWith('adapting')) {
+    const fellBack = `adapting lost held-out ID accuracy (${valAccuracyBefore.toFixed(3)} -> ${valAccuracy.toFixed(3)}): heads mode on the pretrained features`;
+    return { extract, decision: { ...decision, mode: 'heads' }, record, fellBack };
+  }
+  request.backboneKey = key;
+  return { extract: { ...extract, backboneKey: key, layout: result.layout }, decision, record };
+}
+
+/** What the run's metrics say about the mode (metrics.adapt). */
+export function adaptMetrics(outcome: AdaptOutcome): Record<string, unknown> {
+  const { decision, record, fellBack } = outcome;
+  return {
+    mode: decision.mode,
+    step: decision.adapt,
+    reason: fellBack ?? decision.reason,
+    budgetSeconds: decision.budgetSeconds,
+    ...(decision.estimatedSeconds !== undefined ? { estimatedSeconds: decision.estimatedSeconds } : {}),
+    // A rejected adaptation is kept apart from `record`, so a retrain does not reuse it.
+    ...(record && !fellBack ? { record } : {}),
+    ...(record && fellBack ? { rejected: record } : {}),
+    ...(record ? { seconds: decision.adapt === 'train' ? record.seconds : 0 } : {}),
+    ...(record?.summary?.warnings.length ? { warnings: record.summary.warnings } : {}),
+  };
+}
+
+/** For scoring new images with an adapt run: their adapted features (cached), or undefined for other runs. */
+export async function adaptedFeaturesFor(
+  project: ProjectHandle,
+  engine: EngineClient,
+  run: PreviousRun,
+  items: string[],
+  ctx: JobContext,
+): Promise<{ key: string; layout: ExtractResult['layout'] } | undefined> {
+  const record = previousAdapt(run);
+  if (!record) return undefined;
+  const layout = record.summary?.layout;
+  if (!layout) throw new AppError('no-run', "the run's adapted top records no layout: retrain with --mode adapt");
+  return { key: await reuseAdapted(project, engine, record, items, ctx), layout };
+}
