@@ -203,7 +203,8 @@ export const decisionInput: Validator<DecisionInput> = refine(
 export const trainOptions: Validator<TrainOptions> = object<TrainOptions>({
   backbone: optional(string(200)),
   layer: optional(string(200)),
-  mode: optional(oneOf(['heads', 'end-to-end'])),
+  mode: optional(oneOf(['heads', 'end-to-end', 'adapt'])),
+  budget: optional(integer({ min: 0, max: 86400 })),
   inputSize: optional(integer({ min: 32, max: 512 })),
   folds: optional(integer({ min: 2, max: 20 })),
   gamma: optional(number({ min: 0.5, max: 1 })),
