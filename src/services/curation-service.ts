@@ -2,10 +2,11 @@
 // flags and the review-budget assistant (src/shared/curation-api.ts). Algorithms live in src/engine/curation;
 // heavy feature work runs on the curation worker thread; results are stored per run (src/db/curation-repo.ts).
 import { recordReasons } from '../db/curation-repo.js';
-import { appendDecisions, currentRun, getSetting } from '../db/index.js';
+import { appendDecisions, currentRun } from '../db/index.js';
 import type { CurationService } from '../shared/curation-api.js';
 import type { ReviewEvent } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
+import { readAppSettings } from './app-settings.js';
 import type { ServiceContext } from './context.js';
 import { computeBudget, drawAudit } from './curation/budget.js';
 import { computeDuplicates } from './curation/duplicates.js';
@@ -14,8 +15,9 @@ import { computeMap, findSimilar } from './curation/map.js';
 import { computeQuality, setQualityThresholds } from './curation/quality.js';
 import type { ProjectHandle } from './project-handle.js';
 
-function reviewerOf(p: ProjectHandle, given: string | undefined): string {
-  const name = (given ?? getSetting<string | null>(p.db, 'reviewer', null) ?? '').trim();
+/** As review-service.ts: the name given with the call, or else the one saved in the app's settings. */
+function reviewerOf(ctx: ServiceContext, given: string | undefined): string {
+  const name = (given ?? readAppSettings(ctx.dataDir).reviewer ?? '').trim();
   if (!name) throw new AppError('invalid-argument', 'set your reviewer name first (Settings, or --reviewer NAME)');
   return name;
 }
@@ -28,7 +30,7 @@ function decideWithReason(
   reason: string,
   reviewer: string | undefined,
 ): ReviewEvent[] {
-  const name = reviewerOf(p, reviewer);
+  const name = reviewerOf(ctx, reviewer);
   const runId = currentRun(p.db)?.id ?? null;
   const events = p.db.transaction(() =>
     decisions.flatMap((d) => {
