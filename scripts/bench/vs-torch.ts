@@ -189,7 +189,7 @@ async function main(): Promise<void> {
     for (let run = 1; run <= RUNS; run++) {
       ssod.push(await ssodRun(engine, paths, modelCacheDir, run));
       const t = await torchRun(python, list);
-      console.log(JSON.stringify({ ...t, load: load() }));
+      console.log(JSON.stringify({ ...t, run, load: load() }));
       torch.push({ imagesPerS: Number(t['imagesPerS']), imagesPerCpuS: Number(t['images']) / Number(t['cpuSeconds']) });
     }
     console.log(JSON.stringify({ stage: 'decode-alone', imagesPerS: await decodeAlone(paths), threads: THREADS }));
