@@ -214,9 +214,19 @@ describe('ssod (in-process)', () => {
       expect(Object.keys(r.scores).sort()).toEqual([...run.scorers].sort());
       expect(typeof r.flagged).toBe('boolean');
       expect(['red', 'blue']).toContain(r.predicted);
+      // Calibrated figures sit beside the unchanged scores map, one per scorer, on [0, 1], flagged above the
+      // calibrated threshold exactly when above the raw one.
+      expect(Object.keys(r.calibrated).sort()).toEqual([...run.scorers].sort());
+      for (const v of Object.values(r.calibrated)) expect(v >= 0 && v <= 1).toBe(true);
+      const d = run.defaultScorer;
+      expect(r.calibrated[d]! > run.calibratedThresholds![d]!).toBe(r.flagged);
     }
+    const pct = await ssod('list', project, '--limit', '1');
+    expect(pct.out).toMatch(/\d+\.\d%/);
+    const raw = await ssod('list', project, '--limit', '1', '--raw');
+    expect(raw.out).not.toMatch(/\d%/);
     expectOneLineError(await ssod('train', project, '--epochs', 'abc'), 2, /--epochs must be an integer/);
-    expectOneLineError(await ssod('train', project, '--mode', 'fast'), 2, /--mode must be heads or end-to-end/);
+    expectOneLineError(await ssod('train', project, '--mode', 'fast'), 2, /--mode must be heads, end-to-end or adapt/);
     expectOneLineError(await ssod('train', project, '--crops', '17'), 2, /--crops/);
     expectOneLineError(await ssod('train', project, '--crops', 'two'), 2, /--crops/);
   }, 60_000);

@@ -136,8 +136,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'list',
-    usage: 'list DIR [--errors] [--class C] [--flagged] [--sort SCORER] [--limit N] [--quality KIND]',
-    summary: 'images with path, class, status, scores, decision',
+    usage: 'list DIR [--errors] [--class C] [--flagged] [--sort SCORER] [--limit N] [--quality KIND] [--raw]',
+    summary: 'images with path, class, status, score (held-out ID percentile; --raw: the raw value), decision',
     positionals: ['DIR'],
     options: {
       errors: { type: 'boolean' },
@@ -147,6 +147,7 @@ export const COMMANDS: CommandSpec[] = [
       limit: { type: 'string' },
       role: { type: 'string' },
       quality: { type: 'string' },
+      raw: { type: 'boolean' },
     },
     async run(ctx) {
       await openProject(ctx);
@@ -172,7 +173,7 @@ export const COMMANDS: CommandSpec[] = [
             ctx,
             page.rows.map((r) => ({ ...r, source: sourcePaths.get(r.sourceId) ?? null })),
           );
-        else for (const row of page.rows) ctx.io.out(formatImageLine(row));
+        else for (const row of page.rows) ctx.io.out(formatImageLine(row, Boolean(ctx.values.raw)));
         printed += page.rows.length;
         if (page.rows.length === 0 || printed >= limit || printed >= page.total) {
           if (!ctx.json && page.total > printed) ctx.io.out(`… ${page.total - printed} more (use --limit)`);

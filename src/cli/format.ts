@@ -22,12 +22,21 @@ export function formatStatus(s: ProjectStatus): string {
   return lines.join('\n');
 }
 
-export function formatImageLine(r: ImageRow): string {
-  const score = r.scores.ssod ?? Object.values(r.scores)[0];
+/** The default score as a held-out ID percentile ("99.2%": more unusual than 99.2% of the training images), or the
+ * raw value with `raw` or when the run has no calibration. */
+function scoreCell(r: ImageRow, raw: boolean): string {
+  const name = r.scores.ssod !== undefined ? 'ssod' : Object.keys(r.scores)[0];
+  if (name === undefined) return '     –';
+  const cal = r.calibrated?.[name];
+  if (!raw && cal !== undefined) return `${(cal * 100).toFixed(1)}%`.padStart(6);
+  return r.scores[name]!.toFixed(3).padStart(6);
+}
+
+export function formatImageLine(r: ImageRow, raw = false): string {
   const parts = [
     String(r.id).padStart(6),
     r.status === 'ok' ? (r.flagged ? 'FLAG' : '    ') : r.status.toUpperCase().padEnd(4),
-    score === undefined ? '     –' : score.toFixed(3).padStart(6),
+    scoreCell(r, raw),
     (r.class ?? '-').padEnd(12),
     r.path,
   ];

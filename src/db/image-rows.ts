@@ -21,6 +21,7 @@ interface JoinedRow {
   sha256: string | null;
   predicted: string | null;
   scores_json: string | null;
+  calibrated_json: string | null;
   flagged: number | null;
   d_event_id: number | null;
   d_action: Action | null;
@@ -34,7 +35,7 @@ interface JoinedRow {
 const JOINED = `
   SELECT i.id, i.source_id, src.role, i.rel_path, src.path AS source_path, i.class, i.status, i.error_code,
          i.error_message, i.width, i.height, i.format, i.sha256,
-         r.predicted, r.scores AS scores_json, r.flagged,
+         r.predicted, r.scores AS scores_json, r.calibrated AS calibrated_json, r.flagged,
          d.event_id AS d_event_id, d.action AS d_action, d.new_class AS d_new_class, d.note AS d_note,
          d.reviewer AS d_reviewer, d.at AS d_at
   FROM images i
@@ -70,6 +71,7 @@ function toRow(r: JoinedRow): ImageRow {
     sha256: r.sha256,
     predicted: r.predicted,
     scores: parseJson<Record<string, number>>(r.scores_json, {}),
+    calibrated: parseJson<Record<string, number>>(r.calibrated_json, {}),
     flagged: r.flagged === null ? null : r.flagged === 1,
     decision,
   };

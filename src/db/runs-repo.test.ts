@@ -23,6 +23,7 @@ import { addScannedSource, memoryProject, scannedFile } from './testing.js';
 const outcome: RunOutcome = {
   metrics: { auroc: 0.9 },
   thresholds: { ssod: 0.5 },
+  calibratedThresholds: { ssod: 0.95 },
   defaultScorer: 'ssod',
   scorers: ['ssod', 'msp'],
   classes: ['a', 'b'],
@@ -51,6 +52,7 @@ describe('runs', () => {
       status: 'done',
       metrics: { auroc: 0.9 },
       thresholds: { ssod: 0.5 },
+      calibratedThresholds: { ssod: 0.95 },
       scorers: ['ssod', 'msp'],
       classes: ['a', 'b'],
       snapshot: { images: 3, decisions: 0, lastEventId: 0 },
@@ -112,6 +114,7 @@ describe('runs', () => {
         predicted: 'a',
         top: [{ class: 'a', prob: 0.9 }],
         scores: { ssod: 0.1, msp: 0.3 },
+        calibrated: { ssod: 0.25, msp: 0.5 },
         flagged: false,
         heatmap: { h: 1, w: 2, values: new Float32Array([0.25, 0.75]) },
       },
@@ -129,6 +132,7 @@ describe('runs', () => {
       predicted: 'a',
       top: [{ class: 'a', prob: 0.9 }],
       scores: { ssod: 0.1, msp: 0.3 },
+      calibrated: { ssod: 0.25, msp: 0.5 },
       flagged: false,
     });
     expect(Array.from(scoreDistribution(db, run.id, 'ssod'))).toEqual([0.1, 0.5, 0.9]);
@@ -151,6 +155,8 @@ describe('runs', () => {
     ).toThrow(/NaN/);
     // The failed batch rolled back whole.
     expect(getRunImage(db, run.id, ids[0])?.scores).toEqual({ ssod: 0.95 });
+    // A result without calibration (a run made before it existed) reads back as an empty map.
+    expect(getRunImage(db, run.id, ids[0])?.calibrated).toEqual({});
     expect(() =>
       writeResults(db, run.id, [{ imageId: 999, predicted: null, top: [], scores: { ssod: 1 }, flagged: null }]),
     ).toThrow(/FOREIGN KEY/);

@@ -20,6 +20,8 @@ export interface NewRun {
 export interface RunOutcome {
   metrics: Record<string, unknown>;
   thresholds: Record<string, number>;
+  /** The thresholds on the calibrated scale (absent: none). */
+  calibratedThresholds?: Record<string, number>;
   defaultScorer: string;
   scorers: string[];
   classes: string[];
@@ -37,6 +39,8 @@ export interface RunImageResult {
   top: { class: string; prob: number }[];
   /** OOD scores by scorer: higher = more out-of-distribution. */
   scores: Record<string, number>;
+  /** The same scores as held-out ID percentiles in [0, 1] (absent: none). */
+  calibrated?: Record<string, number>;
   flagged: boolean | null;
   heatmap?: { h: number; w: number; values: Float32Array | readonly number[] } | null;
 }
@@ -45,6 +49,7 @@ export interface RunImage {
   predicted: string | null;
   top: { class: string; prob: number }[];
   scores: Record<string, number>;
+  calibrated: Record<string, number>;
   flagged: boolean | null;
 }
 
@@ -59,6 +64,7 @@ interface RunRow {
   config: string;
   metrics: string;
   thresholds: string;
+  calibrated_thresholds: string;
   default_scorer: string;
   scorers: string;
   classes: string;
@@ -82,6 +88,7 @@ function toSummary(r: RunRow): RunSummary {
     defaultScorer: r.default_scorer,
     scorers: parseJson<string[]>(r.scorers, []),
     thresholds: parseJson<Record<string, number>>(r.thresholds, {}),
+    calibratedThresholds: parseJson<Record<string, number>>(r.calibrated_thresholds, {}),
     config: parseJson<Record<string, unknown>>(r.config, {}),
     metrics: parseJson<Record<string, unknown>>(r.metrics, {}),
     error: r.error,
@@ -121,6 +128,7 @@ export function finishRun(db: Db, id: number, outcome: RunOutcome): RunRecord {
   const info = db
     .prepare(
       `UPDATE runs SET status = 'done', finished_at = @finishedAt, metrics = @metrics, thresholds = @thresholds,
+         calibrated_thresholds = @calibratedThresholds,
          default_scorer = @defaultScorer, scorers = @scorers, classes = @classes, loss_curve = @lossCurve,
          snapshot = @snapshot, model_path = @modelPath, error = NULL
        WHERE id = @id AND status = 'running'`,
@@ -130,6 +138,7 @@ export function finishRun(db: Db, id: number, outcome: RunOutcome): RunRecord {
       finishedAt: outcome.finishedAt ?? nowIso(),
       metrics: toJson(outcome.metrics),
       thresholds: toJson(outcome.thresholds),
+      calibratedThresholds: toJson(outcome.calibratedThresholds ?? {}),
       defaultScorer: outcome.defaultScorer,
       scorers: toJson(outcome.scorers),
       classes: toJson(outcome.classes),
@@ -202,8 +211,8 @@ export function previousRun(db: Db, id: number): RunSummary | null {
  */
 export function writeResults(db: Db, runId: number, results: readonly RunImageResult[]): void {
   const runImage = db.prepare(
-    `INSERT OR REPLACE INTO run_images (run_id, image_id, predicted, top, scores, flagged)
-     VALUES (?, ?, ?, ?, ?, ?)`,
+    `INSERT OR REPLACE INTO run_images (run_id, image_id, predicted, top, scores, calibrated, flagged)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const clearScores = db.prepare('DELETE FROM scores WHERE run_id = ? AND scorer = ? AND image_id = ?');
   const oldScores = db.prepare('SELECT scores FROM run_images WHERE run_id = ? AND image_id = ?').pluck();
@@ -228,7 +237,7 @@ export function writeResults(db: Db, runId: number, results: readonly RunImageRe
         }
       }
       const flagged = r.flagged === null ? null : r.flagged ? 1 : 0;
-      runImage.run(runId, r.imageId, r.predicted, toJson(r.top), toJson(r.scores), flagged);
+      runImage.run(runId, r.imageId, r.predicted, toJson(r.top), toJson(r.scores), toJson(r.calibrated ?? {}), flagged);
       for (const [name, value] of Object.entries(r.scores)) {
         if (!Number.isFinite(value))
           throw new AppError('invalid-argument', `score ${name} of image ${r.imageId} is ${value}`);
@@ -258,14 +267,15 @@ export function writeResults(db: Db, runId: number, results: readonly RunImageRe
 
 export function getRunImage(db: Db, runId: number, imageId: number): RunImage | null {
   const row = db
-    .prepare('SELECT predicted, top, scores, flagged FROM run_images WHERE run_id = ? AND image_id = ?')
+    .prepare('SELECT predicted, top, scores, calibrated, flagged FROM run_images WHERE run_id = ? AND image_id = ?')
     .get(runId, imageId) as
-    { predicted: string | null; top: string; scores: string; flagged: number | null } | undefined;
+    { predicted: string | null; top: string; scores: string; calibrated: string; flagged: number | null } | undefined;
   if (!row) return null;
   return {
     predicted: row.predicted,
     top: parseJson<{ class: string; prob: number }[]>(row.top, []),
     scores: parseJson<Record<string, number>>(row.scores, {}),
+    calibrated: parseJson<Record<string, number>>(row.calibrated, {}),
     flagged: row.flagged === null ? null : row.flagged === 1,
   };
 }

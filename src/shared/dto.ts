@@ -109,6 +109,9 @@ export interface ImageRow {
   sha256: string | null;
   predicted: string | null;
   scores: Record<string, number>;
+  /** The scores on one readable scale: per scorer, the share in [0, 1] of held-out ID images (training images
+   * scored out of fold) with a lower score. Empty for runs made before calibration existed. */
+  calibrated: Record<string, number>;
   flagged: boolean | null;
   decision: Decision | null;
 }
@@ -223,6 +226,8 @@ export interface RunSummary {
   defaultScorer: string;
   scorers: string[];
   thresholds: Record<string, number>;
+  /** Each threshold on the calibrated scale (flagged = calibrated score above it); absent or empty for older runs. */
+  calibratedThresholds?: Record<string, number>;
   config: Record<string, unknown>;
   metrics: Record<string, unknown>;
   error: string | null;

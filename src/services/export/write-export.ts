@@ -35,6 +35,8 @@ export interface ExportEntry {
   decidedAt: string | null;
   note: string | null;
   scores: Record<string, number>;
+  /** The scores as held-out ID percentiles in [0, 1] (absent for runs without calibration). */
+  calibrated?: Record<string, number>;
   runId: number | null;
   role: string;
 }
@@ -222,10 +224,12 @@ export async function writeExport(input: WriteExportInput): Promise<ExportResult
       note: e.note,
       run_id: e.runId,
       scores: e.scores,
+      calibrated: e.calibrated ?? {},
       image_id: e.imageId,
       role: e.role,
     }));
     const scorerNames = [...new Set(rows.flatMap((r) => Object.keys(r.scores)))].sort();
+    const calibratedNames = [...new Set(rows.flatMap((r) => Object.keys(r.calibrated)))].sort();
     const header = [
       'path',
       'class',
@@ -237,6 +241,7 @@ export async function writeExport(input: WriteExportInput): Promise<ExportResult
       'note',
       'run_id',
       ...scorerNames.map((s) => `score_${s}`),
+      ...calibratedNames.map((s) => `calibrated_${s}`),
       'source_path',
     ];
     const csv = [header.join(',')];
@@ -253,6 +258,7 @@ export async function writeExport(input: WriteExportInput): Promise<ExportResult
           r.note,
           r.run_id,
           ...scorerNames.map((s) => r.scores[s]),
+          ...calibratedNames.map((s) => r.calibrated[s]),
           r.source_path,
         ]
           .map(csvCell)

@@ -54,6 +54,7 @@ function toEntry(row: ImageRow, runId: number | null): ExportEntry | null {
     decidedAt: d?.at ?? null,
     note: d?.note ?? null,
     scores: row.scores,
+    calibrated: row.calibrated,
     runId,
     role: row.role,
   };

@@ -242,6 +242,7 @@ function storeRun(project: ProjectHandle, runId: number, trained: Trained, ctx: 
   const finished = finishRun(project.db, runId, {
     metrics: runMetrics(trained),
     thresholds: result.thresholds,
+    calibratedThresholds: result.calibratedThresholds,
     defaultScorer: result.defaultScorer,
     scorers: result.scorers,
     classes: plan.set.classes,

@@ -26,6 +26,7 @@ export function toRunResults(
         predicted: classes[s.predicted] ?? null,
         top: s.top.map(([c, p]) => ({ class: classes[c] ?? String(c), prob: p })),
         scores: s.scores,
+        calibrated: s.calibrated,
         flagged,
         heatmap: s.heatmap.length ? { h: layout.mapH, w: layout.mapW, values: s.heatmap } : null,
       });
