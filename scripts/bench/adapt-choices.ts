@@ -1,0 +1,129 @@
+// Adapt-mode choices measured on held-out data (validation only; see adapt.ts --choices).
+import { loadavg } from 'node:os';
+import { auroc } from '../../src/engine/metrics/index.js';
+import { loadBackbone } from '../../src/engine/backbones/load-backbone.js';
+import { adaptedFeatureStore, scoreAdaptedHeads, trainAdapt, type AdaptConfig } from '../../src/engine/adapt/index.js';
+import { fashionImages, toInput } from '../../src/engine/adapt/testing/fashion-maps.js';
+import { createMemoryStore } from '../../src/engine/ssod/memory-store.js';
+import { createRng } from '../../src/engine/ssod/rng.js';
+
+const SIZE = 96;
+const ID_CLASSES = 7;
+const PER_CLASS_TRAIN = 100;
+const PER_CLASS_VAL = 40;
+const FAR = 120;
+
+/** Far-OOD images unlike anything in Fashion-MNIST: noise textures, stripes, and thin bright strokes on black. */
+function farImages(n: number): Float32Array {
+  const px = new Float32Array(n * SIZE * SIZE * 3);
+  const rng = createRng(5);
+  for (let k = 0; k < n; k++) {
+    const kind = k % 3;
+    const angle = rng() * Math.PI;
+    const period = 4 + Math.floor(rng() * 8);
+    for (let y = 0; y < SIZE; y++)
+      for (let x = 0; x < SIZE; x++) {
+        let v: number;
+        if (kind === 0) v = rng();
+        else if (kind === 1) v = Math.floor((x * Math.cos(angle) + y * Math.sin(angle)) / period) % 2;
+        else v = Math.abs((x - SIZE / 2) * Math.sin(angle) - (y - SIZE / 2) * Math.cos(angle)) < 1.5 ? 1 : 0;
+        px.fill(v, ((k * SIZE + y) * SIZE + x) * 3, ((k * SIZE + y) * SIZE + x) * 3 + 3);
+      }
+  }
+  return px;
+}
+
+interface Data {
+  store: ReturnType<typeof createMemoryStore>;
+  train: { row: number; label: number }[];
+  val: number[];
+  near: number[];
+  far: number[];
+}
+
+async function buildData(): Promise<Data> {
+  const { pixels, labels } = fashionImages(3000);
+  const pick: number[] = [];
+  const seen = new Array<number>(10).fill(0);
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i]!;
+    const cap = y < ID_CLASSES ? PER_CLASS_TRAIN + PER_CLASS_VAL : 40;
+    if (seen[y]! >= cap) continue;
+    pick.push(i);
+    seen[y]!++;
+  }
+  const grey = new Uint8Array(pick.length * 784);
+  pick.forEach((i, k) => grey.set(pixels.subarray(i * 784, (i + 1) * 784), k * 784));
+  const input = new Float32Array((pick.length + FAR) * SIZE * SIZE * 3);
+  input.set(toInput(grey, pick.length, SIZE));
+  input.set(farImages(FAR), pick.length * SIZE * SIZE * 3);
+  const backbone = await loadBackbone('mobilenet_v2', { inputSize: SIZE, mapLayer: 'block_12_add' });
+  const n = pick.length + FAR;
+  const maps = new Float32Array(n * backbone.layout.mapH * backbone.layout.mapW * 96);
+  const per = backbone.layout.mapH * backbone.layout.mapW * 96;
+  for (let at = 0; at < n; at += 64) {
+    const m = Math.min(64, n - at);
+    const out = await backbone.extract(input.subarray(at * SIZE * SIZE * 3, (at + m) * SIZE * SIZE * 3), m);
+    maps.set(out.maps, at * per);
+  }
+  const store = createMemoryStore({ ...backbone.layout, pooledC: 1 }, maps, new Float32Array(n));
+  backbone.dispose();
+  const count = new Array<number>(10).fill(0);
+  const data: Data = { store, train: [], val: [], near: [], far: [] };
+  pick.forEach((i, row) => {
+    const y = labels[i]!;
+    if (y >= ID_CLASSES) data.near.push(row);
+    else if (count[y]!++ < PER_CLASS_TRAIN) data.train.push({ row, label: y });
+    else data.val.push(row);
+  });
+  for (let k = 0; k < FAR; k++) data.far.push(pick.length + k);
+  return data;
+}
+
+const CHOICES: [string, Partial<AdaptConfig>][] = [
+  ['pretrained top (no joint epochs)', { epochs: 0 }],
+  ['adapt, defaults', {}],
+  ['adapt, no crops', { cropShare: 0 }],
+  ['adapt, no cluster balancing', { backgroundClusters: 0 }],
+  ['adapt, output out_relu (Conv_1 trains)', { output: 'out_relu', trainableFrom: 'block_16' }],
+  ['adapt, output block_16_project_BN', { output: 'block_16_project_BN', trainableFrom: 'block_16' }],
+  ['adapt, block 13 up trains', { trainableFrom: 'block_13' }],
+];
+
+export async function compareChoices(): Promise<void> {
+  const data = await buildData();
+  for (const [name, config] of CHOICES) {
+    const t0 = performance.now();
+    const r = await trainAdapt({
+      features: data.store,
+      classes: Array.from({ length: ID_CLASSES }, String),
+      train: data.train,
+      config,
+    });
+    const adapted = adaptedFeatureStore(r, data.store);
+    // OOD scores (higher = more OOD): 1 - P(ID), with the mean and the min over positions.
+    const score = async (rows: number[]): Promise<{ mean: number[]; min: number[] }> => {
+      const s = await scoreAdaptedHeads(r.heads, adapted, rows);
+      return { mean: s.map((x) => 1 - x.pId), min: s.map((x) => 1 - x.pIdMin) };
+    };
+    const [id, near, far] = [await score(data.val), await score(data.near), await score(data.far)];
+    console.log(
+      JSON.stringify({
+        bench: 'adapt-choice',
+        choice: name,
+        valAurocNear: auroc(id.mean, near.mean),
+        valAurocFar: auroc(id.mean, far.mean),
+        valAurocNearMin: auroc(id.min, near.min),
+        valAurocFarMin: auroc(id.min, far.min),
+        valAccuracy: r.valAccuracy,
+        valAccuracyBefore: r.valAccuracyBefore,
+        gamma: r.sampling.map((s) => s.gamma),
+        spreadRatio: r.sampling.at(-1)?.spreadRatio,
+        seconds: (performance.now() - t0) / 1000,
+        load: loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' '),
+      }),
+    );
+  }
+}
