@@ -1,6 +1,6 @@
 // The quality benchmark's data: Fashion-MNIST (ID = classes 0-5, near-OOD = 6-9) and letters A-J rendered from
 // Debian fonts (far-OOD), split into train / validation / test, with MobileNetV2 features cached on disk.
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadFashion, pickPerClass } from '../data/fashion-mnist.js';
@@ -30,6 +30,7 @@ function gather(pixels: Uint8Array, labels: Uint8Array, idx: number[], name: str
 }
 
 async function lettersSet(dir: string, parity: number, name: string): Promise<GreySet> {
+  mkdirSync(dir, { recursive: true });
   let files = readdirSync(dir).filter((f) => f.endsWith('.png'));
   if (files.length === 0) files = (await renderLetters(dir)).map((f) => f.slice(dir.length + 1));
   // Split by typeface so validation and test never share a font.

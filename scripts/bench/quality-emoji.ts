@@ -1,8 +1,8 @@
 // Colour objects on backgrounds that vary: Noto Color Emoji glyphs (Google, OFL) pasted at random size and place
 // onto random crops of the GNOME desktop backgrounds (photographs and illustrations, CC-BY-SA), 128x128, seeded.
-// ID = four emoji subgroups (mammals, ground transport, clothing, fruit and vegetables); near-OOD = neighbouring
-// subgroups (birds, bugs, sea animals, air and water transport, drinks, sweets, household objects); far-OOD = flags
-// and geometric symbols. ID glyphs are split between train, validation and test, so test objects are unseen.
+// ID = four emoji groups (faces, mammals, ground transport, fruit and vegetables); near-OOD = neighbouring subgroups
+// (birds, bugs, sea animals, reptiles, air and water transport, drinks, sweets, prepared food); far-OOD = flags and
+// symbols (geometric, keycaps, letters). ID glyphs are split between train, validation and test, so test objects are unseen.
 //   apt-get install -y fonts-noto-color-emoji unicode-data gnome-backgrounds
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,9 +18,19 @@ const BACKGROUNDS = '/usr/share/backgrounds/gnome';
 const SIDE = 128;
 
 const ID_GROUPS: Record<string, string[]> = {
+  face: [
+    'face-smiling',
+    'face-affection',
+    'face-tongue',
+    'face-hand',
+    'face-neutral-skeptical',
+    'face-sleepy',
+    'face-unwell',
+    'face-concerned',
+    'face-negative',
+  ],
   mammal: ['animal-mammal'],
   'ground-transport': ['transport-ground'],
-  clothing: ['clothing'],
   'fruit-vegetable': ['food-fruit', 'food-vegetable'],
 };
 const NEAR_GROUPS = [
@@ -32,9 +42,9 @@ const NEAR_GROUPS = [
   'transport-water',
   'drink',
   'food-sweet',
-  'household',
+  'food-prepared',
 ];
-const FAR_GROUPS = ['country-flag', 'geometric'];
+const FAR_GROUPS = ['country-flag', 'geometric', 'keycap', 'alphanum'];
 
 /** Fully qualified single emoji (no skin tones, no ZWJ sequences) per subgroup. */
 function emojiBySubgroup(): Map<string, string[]> {
@@ -77,13 +87,13 @@ async function loadBackgrounds(): Promise<{ data: Buffer; width: number; height:
 
 type Backgrounds = Awaited<ReturnType<typeof loadBackgrounds>>;
 
-/** One image: a random crop (1/6 to 2/3 of the side) of a random background, the glyph at 40-80% of the side. */
+/** One image: a random crop (1/6 to 2/3 of the side) of a random background, the glyph at 55-90% of the side. */
 async function compose(glyph: Buffer, bgs: Backgrounds, rng: () => number): Promise<Buffer> {
   const bg = bgs[Math.floor(rng() * bgs.length)]!;
   const crop = Math.round(bg.width * (1 / 6 + rng() * 0.5));
   const left = Math.floor(rng() * (bg.width - crop));
   const top = Math.floor(rng() * (bg.height - crop));
-  const size = Math.round(SIDE * (0.4 + rng() * 0.4));
+  const size = Math.round(SIDE * (0.55 + rng() * 0.35));
   const g = await sharp(glyph)
     .resize(size, size, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } })
     .toBuffer();
@@ -168,7 +178,7 @@ export async function emojiSet(
   size: number,
   backbone: BenchBackbone = MOBILENET_V2,
 ): Promise<BenchSet> {
-  const cache = join(workDir, backbone === MOBILENET_V2 ? `emoji-${size}` : `emoji-${backbone.key}-${size}`);
+  const cache = join(workDir, backbone === MOBILENET_V2 ? `emoji2-${size}` : `emoji2-${backbone.key}-${size}`);
   const all = plans();
   let bgs: Backgrounds | undefined;
   let loaded: Awaited<ReturnType<BenchBackbone['load']>> | undefined;
@@ -201,7 +211,7 @@ export async function emojiSet(
     describe:
       `ID = ${Object.keys(ID_GROUPS).join(', ')} (glyphs 3:1:1 train/val/test, 12/5/5 renders each); near-OOD = ` +
       `${NEAR_GROUPS.join(', ')}; far-OOD = ${FAR_GROUPS.join(', ')} (glyphs split in half between validation and ` +
-      `test). Each render: random crop of a random GNOME background, glyph at 40-80% of the side, random place.`,
+      `test). Each render: random crop of a random GNOME background, glyph at 55-90% of the side, random place.`,
     splits,
     mapLayer: backbone.mapLayer,
     pooledLayer: backbone.pooledLayer,

@@ -3,19 +3,22 @@
 // `ssod train` trains (default config, 5 folds), lets the run choose its default `ssod` estimate on the validation
 // split (the test split is never seen by any choice), and reports every scorer on both splits.
 //   npm run bench:quality -- [--sets fashion,emoji,digits] [--work /tmp/ssod-bench] [--per-class 500] [--json FILE]
-//     [--backbone mobilenet_v2|inception] [--size N]
+//     [--backbone mobilenet_v2|inception] [--size N] [--mode heads|adapt|both]
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { idAccuracy, oodReport, type OodReport } from '../../src/engine/metrics/index.js';
+import { idAccuracy, oodReport } from '../../src/engine/metrics/index.js';
+import { adaptedFeatureStore, trainAdapt } from '../../src/engine/adapt/index.js';
 import { createMemoryStore, defaultHeadsConfig, trainHeads, type DefaultChoice } from '../../src/engine/ssod/index.js';
+import type { FeatureStore, TrainItem } from '../../src/engine/types.js';
 import type { ImageScore } from '../../src/engine/types.js';
 import { digitsSet } from './quality-digits.js';
 import { emojiSet } from './quality-emoji.js';
 import { fashionSet } from './quality-fashion.js';
 import { INCEPTION_V3, MOBILENET_V2 } from './quality-inception.js';
 import { SPLITS, type BenchSet, type SplitName } from './quality-sets.js';
+import { goals, table, type ScorerRow, type SetResult } from './quality-format.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -25,31 +28,10 @@ const opt = (name: string, def: string): string => {
 const work = opt('--work', '/tmp/ssod-bench');
 const perClass = Number(opt('--per-class', '500'));
 const wanted = opt('--sets', 'fashion,emoji,digits').split(',');
+const modes = opt('--mode', 'heads') === 'both' ? (['heads', 'adapt'] as const) : ([opt('--mode', 'heads')] as const);
 const backbone = opt('--backbone', 'mobilenet_v2') === 'inception' ? INCEPTION_V3 : MOBILENET_V2;
 // InceptionV3's 8x8 map needs input 160; MobileNetV2's block 12 is 8x8 at 128.
 const SIZE = Number(opt('--size', backbone === INCEPTION_V3 ? '160' : '128'));
-
-export interface ScorerRow {
-  scorer: string;
-  near: OodReport;
-  far: OodReport;
-}
-
-export interface SetResult {
-  set: string;
-  title: string;
-  describe: string;
-  counts: Record<string, number>;
-  trainSeconds: number;
-  load: number[];
-  idAccuracy: { val: number; test: number };
-  choice: DefaultChoice;
-  val: ScorerRow[];
-  test: ScorerRow[];
-  warnings: string[];
-  /** Where the training time went (the run's own per-phase profile, summed over models). */
-  phaseMs: Record<string, number>;
-}
 
 function storeOf(set: BenchSet): { store: ReturnType<typeof createMemoryStore>; ranges: Record<string, number[]> } {
   const first = set.splits[0]!;
@@ -86,12 +68,33 @@ function report(scores: Map<number, ImageScore>, ranges: Record<string, number[]
   });
 }
 
-async function runSet(set: BenchSet): Promise<SetResult> {
-  const { store, ranges } = storeOf(set);
+/** Adapt mode as `ssod train --mode adapt` runs it: SSOD's joint loss trains the backbone's top on the cached
+ * block-12 maps (on the training images only), and the heads and every scorer then read the adapted features. */
+async function adaptStore(set: BenchSet, store: FeatureStore, train: TrainItem[]): Promise<FeatureStore> {
+  const t0 = Date.now();
+  const adapted = await trainAdapt({
+    features: store,
+    classes: set.classes,
+    train,
+    // One line per finished phase of an epoch: the per-batch events would flood the log.
+    onProgress: (p) => {
+      if (p.done === p.total)
+        console.error(
+          `  ${set.id} adapt ${p.phase} epoch ${p.epoch}/${p.epochs} loss ${p.loss?.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+        );
+    },
+  });
+  console.error(`${set.id}: adapted in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${adapted.epochsRun} epochs`);
+  return adaptedFeatureStore(adapted, store);
+}
+
+async function runSet(set: BenchSet, mode: 'heads' | 'adapt'): Promise<SetResult> {
+  const { store: base, ranges } = storeOf(set);
   const byName = Object.fromEntries(set.splits.map((s) => [s.name, s]));
   const train = ranges.train!.map((row, i) => ({ row, label: byName.train!.labels[i]! }));
   const evalRows = SPLITS.filter((s) => s !== 'train').flatMap((s) => ranges[s]!);
   const t0 = Date.now();
+  const store = mode === 'adapt' ? await adaptStore(set, base, train) : base;
   const result = await trainHeads({
     features: store,
     classes: set.classes,
@@ -111,7 +114,8 @@ async function runSet(set: BenchSet): Promise<SetResult> {
     );
   return {
     set: set.id,
-    title: set.title,
+    mode,
+    title: mode === 'adapt' ? `${set.title}, adapt mode` : set.title,
     describe: set.describe,
     counts: Object.fromEntries(set.splits.map((s) => [s.name, s.n])),
     trainSeconds,
@@ -123,49 +127,6 @@ async function runSet(set: BenchSet): Promise<SetResult> {
     warnings: (result.metrics.warnings as string[]) ?? [],
     phaseMs: result.metrics.phaseMs as Record<string, number>,
   };
-}
-
-const f3 = (x: number): string => x.toFixed(3);
-
-/** The issue's goals, checked on the test split: each line says met or not, and by how much. */
-export function goals(rows: ScorerRow[]): string[] {
-  const get = (s: string): ScorerRow | undefined => rows.find((r) => r.scorer === s);
-  const ssod = get('ssod')!;
-  const head = get('ssod-head')!;
-  const out: string[] = [];
-  for (const side of ['near', 'far'] as const) {
-    const best = rows.filter((r) => r.scorer !== 'ssod').sort((a, b) => b[side].auroc - a[side].auroc)[0]!;
-    const lead = ssod[side].auroc - best[side].auroc;
-    out.push(
-      `ssod best ${side} AUROC: ${lead >= 0 ? 'met' : 'NOT met'} (ssod ${f3(ssod[side].auroc)}, best other ${best.scorer} ${f3(best[side].auroc)})`,
-    );
-    const floor = side === 'far' ? 0.95 : 0.85;
-    out.push(
-      `ssod ${side} AUROC >= ${floor}: ${ssod[side].auroc >= floor ? 'met' : 'NOT met'} (${f3(ssod[side].auroc)})`,
-    );
-    const rivals = ['msp', 'energy', 'knn'].map((s) => get(s)!);
-    const beaten = rivals.filter((r) => head[side].auroc > r[side].auroc).map((r) => r.scorer);
-    out.push(
-      `ssod-head beats MSP, Energy, KNN ${side}: ${beaten.length === 3 ? 'met' : `NOT met (beats ${beaten.join(', ') || 'none'})`} ` +
-        `(ssod-head ${f3(head[side].auroc)}; ${rivals.map((r) => `${r.scorer} ${f3(r[side].auroc)}`).join(', ')})`,
-    );
-  }
-  return out;
-}
-
-export function table(rows: ScorerRow[], acc: number): string {
-  const head =
-    '| scorer | near AUROC | near FPR95 | near AUPR-In | near AUPR-Out | far AUROC | far FPR95 | far AUPR-In | far AUPR-Out |\n' +
-    '|---|---|---|---|---|---|---|---|---|';
-  const bestNear = Math.max(...rows.map((r) => r.near.auroc));
-  const bestFar = Math.max(...rows.map((r) => r.far.auroc));
-  const b = (x: number, best: number): string => (x === best ? `**${f3(x)}**` : f3(x));
-  const lines = rows.map(
-    (r) =>
-      `| ${r.scorer} | ${b(r.near.auroc, bestNear)} | ${f3(r.near.fpr95)} | ${f3(r.near.auprIn)} | ${f3(r.near.auprOut)} | ` +
-      `${b(r.far.auroc, bestFar)} | ${f3(r.far.fpr95)} | ${f3(r.far.auprIn)} | ${f3(r.far.auprOut)} |`,
-  );
-  return `${head}\n${lines.join('\n')}\n\nID accuracy (SSOD CLS head): ${f3(acc)}`;
 }
 
 function print(r: SetResult): void {
@@ -201,9 +162,12 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const set = await load();
     console.error(`${id}: features ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    const r = await runSet(set);
-    print(r);
-    results.push(r);
+    for (const mode of modes) {
+      if (mode !== 'heads' && mode !== 'adapt') throw new Error(`--mode must be heads, adapt or both`);
+      const r = await runSet(set, mode);
+      print(r);
+      results.push(r);
+    }
   }
   console.log(
     `\nmachine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, backend ${tf.getBackend()}, ` +
