@@ -37,6 +37,8 @@ export interface LateInputs {
   foldScatter: ScatterStats[];
   /** The run's shared KNN basis over its ID training images; rowOf[i] = the basis row of train[i] (or -1). */
   knn?: { basis: SharedKnnBasis; rowOf: Int32Array };
+  /** ViM's starting basis from every ID training image (vim.ts vimStartBasis). */
+  vimStart?: Float32Array;
 }
 
 export interface ModelJob {
@@ -178,6 +180,7 @@ async function buildModel(
     gbar: feats.gbar,
     mapD: trained.shapes.d,
     shrinkage: variant.shrinkage,
+    vimStart: late.vimStart,
   });
   t = lap('model: fit post-hoc rivals', t);
   // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.

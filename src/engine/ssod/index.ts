@@ -21,7 +21,8 @@ import { fromSavedHeads, toSavedHeads, type HeadsModel } from './model.js';
 import { deriveSeed } from './rng.js';
 import { cacheRows, releaseRows } from './row-cache.js';
 import { SCORERS, scoreRaw, ssodOf, toImageScores, type RawScores } from './score.js';
-import { l2NormaliseRows, scatterStats, type ScatterStats } from './scorers.js';
+import { addScatter, l2NormaliseRows, scatterStats, type ScatterStats } from './scorers.js';
+import { vimStartBasis } from './vim.js';
 import { runModelJobs, headsWorkerCount } from './model-pool.js';
 import type { LateInputs, ModelJob } from './build-model.js';
 import { adoptKnnIndex, sharedKnnBasis } from './knn.js';
@@ -152,7 +153,8 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
   const computeLate = async (): Promise<LateInputs> => {
     const idPooled = await input.features.pooled(idIdx.map((i) => train[i]!.row));
     const foldScatter = scatterByFold(input, fold, idIdx, idPooled);
-    return { foldScatter, knn: sharedKnn(train.length, idIdx, idPooled, input.features.layout.pooledC) };
+    const vimStart = vimStartBasis(addScatter(foldScatter));
+    return { foldScatter, vimStart, knn: sharedKnn(train.length, idIdx, idPooled, input.features.layout.pooledC) };
   };
   const allFolds = Array.from({ length: config.folds }, (_, g) => g);
   // Folds first, then the all-data model: each seeded by its index, so any execution order gives the same models.

@@ -38,6 +38,8 @@ export interface PosthocInputs {
   /** Width of a pooled sampling map row. */
   mapD: number;
   shrinkage: number;
+  /** The run's shared ViM basis to start from (vimStartBasis); absent = a random start. */
+  vimStart?: Float32Array;
 }
 
 /** The linear classifier MSP and Energy read, as a map of the raw pooled feature. */
@@ -59,7 +61,7 @@ export function fitPosthoc(p: PosthocInputs): PosthocModel {
   return {
     background: backgroundGaussian(p.scatter, p.shrinkage),
     trainMean: scatterMean(p.scatter),
-    vim: fitVim(baselineHead(p, p.pooledC, p.classes), p.scatter, sample),
+    vim: fitVim(baselineHead(p, p.pooledC, p.classes), p.scatter, sample, p.vimStart),
     knnMapRefs: l2NormaliseRows(Float32Array.from(p.gbar), p.mapD),
   };
 }
