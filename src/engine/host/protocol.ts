@@ -136,8 +136,11 @@ export interface AdaptRequest {
   config?: Partial<AdaptConfig>;
   /** The base extraction's preprocessing, recorded so new images go through the same steps. */
   preprocess?: PreprocessSpec;
-  /** Adapted model JSON path (weights beside it); the per-epoch checkpoint lives in `<name>.checkpoint/`. */
+  /** Adapted model JSON path (weights beside it). */
   modelOut: string;
+  /** Where the per-epoch checkpoint lives (default `<name>.checkpoint/` beside modelOut): a run killed mid-way
+   * resumes from it when the next run asks for the same data and config, whatever its model path. */
+  checkpointDir?: string;
 }
 
 export interface AdaptJobResult {

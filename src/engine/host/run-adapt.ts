@@ -9,7 +9,7 @@ import { adaptedKey, adaptMaps, clearCheckpoint, loadAdapted, saveAdapted, train
 import type { AdaptedModel, AdaptProgress } from '../adapt/index.js';
 import { openFeatureCache, readCacheLayout, type FeatureCache } from '../features/feature-cache.js';
 import { throwIfCancelled } from './cancel.js';
-import type { JobContext } from './job-context.js';
+import type { EngineJobContext } from './job-context.js';
 import type { AdaptFeaturesRequest, AdaptFeaturesResult, AdaptRequest, AdaptJobResult } from './protocol.js';
 
 const CHUNK = 64;
@@ -39,7 +39,7 @@ async function writeAdaptedFeatures(
   base: FeatureCache,
   cacheDir: string,
   shas: readonly string[],
-  ctx: JobContext,
+  ctx: EngineJobContext,
 ): Promise<{ written: number; cached: number }> {
   const out = await openFeatureCache(cacheDir, key, model.layout);
   try {
@@ -69,7 +69,7 @@ async function writeAdaptedFeatures(
 
 /** Adapt progress as one 'adapt' phase whose done/total count training steps over the whole run (so the
  * engine's ETA is the run's), the sub-phase in the message. */
-function progressOf(ctx: JobContext): (p: AdaptProgress) => void {
+function progressOf(ctx: EngineJobContext): (p: AdaptProgress) => void {
   let stepsPerEpoch = 1;
   return (p) => {
     if (p.phase === 'train') stepsPerEpoch = p.total;
@@ -85,16 +85,15 @@ function progressOf(ctx: JobContext): (p: AdaptProgress) => void {
   };
 }
 
-export async function runTrainAdapt(req: AdaptRequest, ctx: JobContext): Promise<AdaptJobResult> {
+export async function runTrainAdapt(req: AdaptRequest, ctx: EngineJobContext): Promise<AdaptJobResult> {
   const t0 = performance.now();
   checkRequest(req);
   const base = await openBase(req.cacheDir, req.backboneKey);
   try {
     const shas = req.train.map((t) => t.sha256);
-    const checkpointDir = join(
-      dirname(req.modelOut),
-      `${req.modelOut.replace(/^.*[\\/]/, '').replace(/\.json$/, '')}.checkpoint`,
-    );
+    const checkpointDir =
+      req.checkpointDir ??
+      join(dirname(req.modelOut), `${req.modelOut.replace(/^.*[\\/]/, '').replace(/\.json$/, '')}.checkpoint`);
     await mkdir(checkpointDir, { recursive: true });
     const result = await trainAdapt({
       features: base.featureStore(shas),
@@ -135,7 +134,7 @@ export async function runTrainAdapt(req: AdaptRequest, ctx: JobContext): Promise
   }
 }
 
-export async function runAdaptFeatures(req: AdaptFeaturesRequest, ctx: JobContext): Promise<AdaptFeaturesResult> {
+export async function runAdaptFeatures(req: AdaptFeaturesRequest, ctx: EngineJobContext): Promise<AdaptFeaturesResult> {
   const t0 = performance.now();
   if (!Array.isArray(req.items)) throw new AppError('invalid-argument', 'adapt-features: items must be a list');
   const { model, sha256 } = await loadAdapted(req.modelPath);

@@ -5,10 +5,10 @@
 // explicit `--mode adapt`.
 import { join } from 'node:path';
 import type { EngineClient } from '../../engine/host/engine-client-interface.js';
-import type { AdaptJobResult, ExtractResult, JobProgress, TrainRequest } from '../../engine/host/protocol.js';
+import type { AdaptJobResult, ExtractResult, EngineProgress, TrainRequest } from '../../engine/host/protocol.js';
 import type { TrainOptions } from '../../shared/dto.js';
 import { AppError } from '../../shared/errors.js';
-import type { JobContext } from '../job-runner.js';
+import type { JobContext } from '../../shared/dto.js';
 import type { ProjectHandle } from '../project-handle.js';
 
 /** Default --budget: the adapt run's target at 10,000 images on two cores. */
@@ -153,7 +153,7 @@ async function trainAdapted(
   runId: number,
   ctx: JobContext,
 ): Promise<{ key: string; record: AdaptRecord; result: AdaptJobResult }> {
-  const progress = (p: JobProgress): void =>
+  const progress = (p: EngineProgress): void =>
     ctx.progress({ phase: p.phase, done: p.done, total: p.total, loss: p.loss, message: p.message });
   const seed = request.config?.seed;
   const result = await engineAdapt(engine).trainAdapt(
@@ -170,6 +170,8 @@ async function trainAdapted(
       },
       preprocess: extract.preprocess,
       modelOut: join(project.modelsDir, `adapt-run-${runId}.json`),
+      // One place for every run: a run killed mid-way is resumed by the next one (same data and config).
+      checkpointDir: join(project.modelsDir, 'adapt.checkpoint'),
     },
     progress,
     ctx.signal,
