@@ -31,6 +31,8 @@ function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
 
 interface Loaded {
   backbone: Backbone;
+  /** ONNX Runtime only: the forward pass with the maps already float16 (the cache's format). */
+  half?: (pixels: Float32Array, n: number) => Promise<{ maps16: Uint16Array; pooled: Float32Array }>;
   backend: BackendChoice;
   inferBatch: number;
   timings?: { batch: number; msPerImage: number }[];
@@ -41,7 +43,8 @@ async function loadWorkerBackbone(deps: EngineDeps): Promise<Loaded> {
     const onnx = await import('../onnx/onnx-backbone.js');
     const backbone = await onnx.loadOnnxBackbone(init.onnx);
     const timings = await onnx.timeBatches(backbone, BATCH_CANDIDATES);
-    return { backbone, backend: init.choice, inferBatch: onnx.pickBatch(timings), timings };
+    const half: Loaded['half'] = (pixels, n) => backbone.extractHalf(pixels, n);
+    return { backbone, half, backend: init.choice, inferBatch: onnx.pickBatch(timings), timings };
   }
   const backend = await deps.selectBackend(init.backend as BackendName | undefined);
   const backbone = await deps.loadBackbone(init.backbone.spec, {
@@ -123,11 +126,18 @@ class BatchRunner {
       pixels = new Float32Array(ok.length * this.pixelsPer);
       ok.forEach((p, k) => pixels.set(p, k * this.pixelsPer));
     }
+    const pooledC = backbone.layout.pooledC;
     const t1 = performance.now();
+    if (this.loaded.half) {
+      const out = await this.loaded.half(pixels, ok.length);
+      timing.inferMs += performance.now() - t1;
+      maps.set(out.maps16, row * this.mapN);
+      pooled.set(out.pooled, row * pooledC);
+      return;
+    }
     const out = await backbone.extract(pixels, ok.length);
     const t2 = performance.now();
     timing.inferMs += t2 - t1;
-    const pooledC = backbone.layout.pooledC;
     if (out.maps.length !== ok.length * this.mapN || out.pooled.length !== ok.length * pooledC) {
       throw new Error(`backbone ${backbone.key} returned features that do not match its layout`);
     }

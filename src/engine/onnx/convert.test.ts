@@ -88,6 +88,7 @@ describe('convertFoldedGraph', () => {
       'Conv',
       'Add',
       'Transpose',
+      'Identity',
       'ReduceMean',
     ]);
     expect(decoded.graph.output.map((o) => o.name)).toEqual(['map', 'pooled']);

@@ -18,15 +18,16 @@ import {
 } from './onnx-proto.js';
 
 /** Bumped whenever the written graph changes: part of the cache key of converted models. */
-export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION = 2;
 export const OPSET = 13;
 export const INPUT_NAME = 'pixels';
 
 export interface OnnxOutput {
   /** Graph value (a folded unit's output) to read. */
   layer: string;
-  /** 'map': [n, h, w, c] as it is; 'pooled': [n, c], the mean over positions. */
-  as: 'map' | 'pooled';
+  /** 'map': [n, h, w, c] as it is; 'map16': the same as float16 (what the feature cache stores: ONNX Runtime's
+   * vectorised Cast replaces a JavaScript encoding pass); 'pooled': [n, c], the mean over positions. */
+  as: 'map' | 'map16' | 'pooled';
   /** Name of the ONNX graph output. */
   name: string;
 }
@@ -164,16 +165,25 @@ export function convertFoldedGraph(graph: FoldedGraph, options: ConvertOptions):
   if (options.outputs.length === 0) throw new AppError('invalid-argument', 'ONNX conversion: no outputs');
   const { b } = buildGraph(graph, options);
   const shapes: Record<string, number[]> = {};
+  const nhwc = new Map<string, string>();
   const outputs = options.outputs.map((o) => {
     const s = b.shapeOf(o.layer);
-    if (o.as === 'map') {
-      b.node('Transpose', [o.layer], o.name, [intsAttr('perm', [0, 2, 3, 1])]);
+    if (o.as === 'map' || o.as === 'map16') {
+      // One transpose per layer, shared by its float32 and float16 outputs.
+      let t = nhwc.get(o.layer);
+      if (t === undefined) {
+        t = `${o.layer}/nhwc`;
+        b.node('Transpose', [o.layer], t, [intsAttr('perm', [0, 2, 3, 1])]);
+        nhwc.set(o.layer, t);
+      }
+      b.node(o.as === 'map' ? 'Identity' : 'Cast', [t], o.name, o.as === 'map' ? [] : [intAttr('to', DTYPE.FLOAT16)]);
       shapes[o.name] = [s.h, s.w, s.c];
     } else {
       b.node('ReduceMean', [o.layer], o.name, [intsAttr('axes', [2, 3]), intAttr('keepdims', 0)]);
       shapes[o.name] = [s.c];
     }
-    return valueInfo(o.name, DTYPE.FLOAT, ['batch', ...(shapes[o.name] ?? [])]);
+    const dtype = o.as === 'map16' ? DTYPE.FLOAT16 : DTYPE.FLOAT;
+    return valueInfo(o.name, dtype, ['batch', ...(shapes[o.name] ?? [])]);
   });
   const c = inputChannels(graph);
   const model = {

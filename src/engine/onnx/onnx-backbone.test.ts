@@ -9,6 +9,7 @@ import { selectBackend } from '../backends/select-backend.js';
 import { runFoldedGraph } from '../backbones/folded-graph.js';
 import { loadBackbone } from '../backbones/load-backbone.js';
 import { decodeBatchForBackbone } from '../backbones/preprocess.js';
+import { encodeFloat16 } from '../features/float16.js';
 import type { FoldedConvUnit, FoldedGraph } from '../types.js';
 import { convertFoldedGraph, INPUT_NAME } from './convert.js';
 import { loadOnnxBackbone, pickBatch } from './onnx-backbone.js';
@@ -51,6 +52,13 @@ describe('ONNX MobileNetV2 equals the tfjs folded backbone', () => {
         expect(diff).toBeLessThan(1e-4);
         const features = await onnx.extract(pixels, jpegs.length);
         expect(features.maps.some((v) => v > 0.1)).toBe(true); // real activations, not an empty map
+        // The float16 output is the cache's encoding of the float32 map (round to nearest even: same bits).
+        const half = await onnx.extractHalf(pixels, jpegs.length);
+        const expected = encodeFloat16(features.maps);
+        let differing = 0;
+        for (let i = 0; i < expected.length; i++) if (half.maps16[i] !== expected[i]) differing++;
+        expect(differing).toBe(0);
+        expect(half.pooled).toEqual(features.pooled);
       } finally {
         reference.dispose();
         onnx.dispose();

@@ -3,10 +3,20 @@
 // share one feature cache: the features are the same to 1e-4 (tested), far below float16 storage precision.
 import { AppError } from '../../shared/errors.js';
 import type { Backbone, FeatureLayout, PreprocessSpec } from '../types.js';
-import { loadOrt, ortVersion, sessionOptions, type OrtModule, type OrtProvider, type OrtSession } from './ort.js';
+import {
+  loadOrt,
+  ortVersion,
+  sessionOptions,
+  type OrtModule,
+  type OrtProvider,
+  type OrtSession,
+  type OrtTensor,
+} from './ort.js';
 import { INPUT_NAME } from './convert.js';
 
 export const MAP_OUTPUT = 'map';
+/** The same map as float16 bits, ready for the feature cache. */
+export const MAP16_OUTPUT = 'map16';
 export const POOLED_OUTPUT = 'pooled';
 
 /** Everything a worker needs to open the converted model (structured-clone-able). */
@@ -22,8 +32,9 @@ export interface OnnxBackboneSpec {
 }
 
 export type OnnxBackbone = Backbone & {
-  /** Runs the session with `threads` already set; exposed for batch measurement. */
   readonly session: OrtSession;
+  /** extract() with the maps as float16 bits (round to nearest even, as encodeFloat16): no encoding pass in JS. */
+  extractHalf(pixels: Float32Array, n: number): Promise<{ maps16: Uint16Array; pooled: Float32Array }>;
 };
 
 async function requireOrt(): Promise<OrtModule> {
@@ -32,10 +43,15 @@ async function requireOrt(): Promise<OrtModule> {
   return ort;
 }
 
-function checkOutput(data: unknown, expected: number, name: string): Float32Array {
-  if (!(data instanceof Float32Array) || data.length !== expected) {
-    const got = data instanceof Float32Array ? data.length : typeof data;
-    throw new AppError('engine-failed', `ONNX model output ${name}: expected ${expected} floats, got ${got}`);
+function checkOutput<T extends Float32Array | Uint16Array>(
+  data: unknown,
+  kind: new (n: number) => T,
+  expected: number,
+  name: string,
+): T {
+  if (!(data instanceof kind) || data.length !== expected) {
+    const got = data instanceof kind ? data.length : typeof data;
+    throw new AppError('engine-failed', `ONNX model output ${name}: expected ${expected} values, got ${got}`);
   }
   return data;
 }
@@ -51,15 +67,28 @@ export async function loadOnnxBackbone(spec: OnnxBackboneSpec): Promise<OnnxBack
   }
   const { size } = spec.preprocess;
   const mapN = spec.layout.mapH * spec.layout.mapW * spec.layout.mapC;
-  const extract = async (pixels: Float32Array, n: number): Promise<{ maps: Float32Array; pooled: Float32Array }> => {
+  const run = async (pixels: Float32Array, n: number, map: string): Promise<Record<string, OrtTensor>> => {
     if (!Number.isInteger(n) || n < 1 || pixels.length !== n * size * size * 3) {
       throw new AppError('invalid-argument', `expected ${n} x ${size} x ${size} x 3 floats`);
     }
     // The tensor wraps `pixels` (no copy); the outputs are fresh arrays owned by this call.
-    const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', pixels, [n, size, size, 3]) });
+    const feeds = { [INPUT_NAME]: new ort.Tensor('float32', pixels, [n, size, size, 3]) };
+    return session.run(feeds, [map, POOLED_OUTPUT]);
+  };
+  const pooledOf = (out: Record<string, OrtTensor>, n: number): Float32Array =>
+    checkOutput(out[POOLED_OUTPUT]?.data, Float32Array, n * spec.layout.pooledC, POOLED_OUTPUT);
+  const extract = async (pixels: Float32Array, n: number): Promise<{ maps: Float32Array; pooled: Float32Array }> => {
+    const out = await run(pixels, n, MAP_OUTPUT);
+    return { maps: checkOutput(out[MAP_OUTPUT]?.data, Float32Array, n * mapN, MAP_OUTPUT), pooled: pooledOf(out, n) };
+  };
+  const extractHalf = async (
+    pixels: Float32Array,
+    n: number,
+  ): Promise<{ maps16: Uint16Array; pooled: Float32Array }> => {
+    const out = await run(pixels, n, MAP16_OUTPUT);
     return {
-      maps: checkOutput(out[MAP_OUTPUT]?.data, n * mapN, MAP_OUTPUT),
-      pooled: checkOutput(out[POOLED_OUTPUT]?.data, n * spec.layout.pooledC, POOLED_OUTPUT),
+      maps16: checkOutput(out[MAP16_OUTPUT]?.data, Uint16Array, n * mapN, MAP16_OUTPUT),
+      pooled: pooledOf(out, n),
     };
   };
   return {
@@ -69,30 +98,30 @@ export async function loadOnnxBackbone(spec: OnnxBackboneSpec): Promise<OnnxBack
     layout: spec.layout,
     session,
     extract,
+    extractHalf,
     dispose: () => void session.release().catch(() => undefined),
   };
 }
 
-/** Per-image milliseconds of a forward pass at each batch size (best of `reps`), on a neutral input. */
+/** Per-image milliseconds of a forward pass at each batch size, on a neutral input: the best of `reps` rounds,
+ * each round trying every size once, so a burst of load elsewhere hits all sizes alike and the minimum filters it. */
 export async function timeBatches(
   backbone: Backbone,
   sizes: readonly number[],
-  reps = 2,
+  reps = 4,
 ): Promise<{ batch: number; msPerImage: number }[]> {
   const per = backbone.preprocess.size ** 2 * 3;
-  const results: { batch: number; msPerImage: number }[] = [];
-  for (const batch of sizes) {
-    const pixels = new Float32Array(batch * per).fill(0.5);
-    await backbone.extract(pixels, batch); // warm-up: first runs allocate
-    let best = Infinity;
-    for (let r = 0; r < reps; r++) {
+  const inputs = sizes.map((batch) => new Float32Array(batch * per).fill(0.5));
+  for (const [i, batch] of sizes.entries()) await backbone.extract(inputs[i] as Float32Array, batch); // warm-up
+  const best = sizes.map(() => Infinity);
+  for (let r = 0; r < reps; r++) {
+    for (const [i, batch] of sizes.entries()) {
       const t0 = performance.now();
-      await backbone.extract(pixels, batch);
-      best = Math.min(best, (performance.now() - t0) / batch);
+      await backbone.extract(inputs[i] as Float32Array, batch);
+      best[i] = Math.min(best[i] as number, (performance.now() - t0) / batch);
     }
-    results.push({ batch, msPerImage: best });
   }
-  return results;
+  return sizes.map((batch, i) => ({ batch, msPerImage: best[i] as number }));
 }
 
 /** The batch to run: the fastest per image, preferring the larger of two within 5% (fewer calls, same speed). */

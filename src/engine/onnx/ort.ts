@@ -10,7 +10,8 @@ export interface OrtTensor {
 }
 
 export interface OrtSession {
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  /** `fetches`: the outputs to return (ONNX Runtime skips nodes only other outputs need). */
+  run(feeds: Record<string, OrtTensor>, fetches?: readonly string[]): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];

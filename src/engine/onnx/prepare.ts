@@ -14,7 +14,7 @@ import { DEFAULT_MAP_LAYER, DEFAULT_POOLED_LAYER } from '../backbones/mobilenet-
 import { readNsfwjsMobileNetV2 } from '../backbones/nsfwjs-files.js';
 import type { Backbone } from '../types.js';
 import { CONVERTER_VERSION, convertFoldedGraph } from './convert.js';
-import { loadOnnxBackbone, MAP_OUTPUT, POOLED_OUTPUT, type OnnxBackboneSpec } from './onnx-backbone.js';
+import { loadOnnxBackbone, MAP16_OUTPUT, MAP_OUTPUT, POOLED_OUTPUT, type OnnxBackboneSpec } from './onnx-backbone.js';
 import { loadOrt, type OrtProvider } from './ort.js';
 
 /** Largest |tfjs - onnx| allowed over the maps and pooled features of the probe images. */
@@ -132,6 +132,7 @@ async function convertAndVerify(options: PrepareOptions, paths: ReturnType<typeo
       inputSize: reference.preprocess.size,
       outputs: [
         { layer: paths.outputs[0], as: 'map', name: MAP_OUTPUT },
+        { layer: paths.outputs[0], as: 'map16', name: MAP16_OUTPUT },
         { layer: paths.outputs[1], as: 'pooled', name: POOLED_OUTPUT },
       ],
     });
