@@ -10,7 +10,8 @@ import type {
 } from '../../../src/shared/dto.js';
 import { EventBus } from '../lib/event-bus.js';
 
-export type View = 'projects' | 'train' | 'review' | 'runs' | 'moved' | 'settings';
+export type View =
+  'projects' | 'train' | 'review' | 'runs' | 'moved' | 'settings' | 'duplicates' | 'mislabelled' | 'budget';
 
 export interface AppEvents {
   /** The services opened, created or closed a project (any window, or the command line's `serve`). */

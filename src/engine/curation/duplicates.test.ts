@@ -4,6 +4,7 @@ import {
   buildGroups,
   nearCandidates,
   confirmPairs,
+  DEFAULT_NEAR_OPTIONS,
   distinctRows,
   relationsOf,
   suggestKeeper,
@@ -84,7 +85,7 @@ describe('near duplicate groups', () => {
         [3, 43],
       ].sort(),
     );
-    const confirmed = confirmPairs(pairs, (r) => hashes[r], 24);
+    const confirmed = confirmPairs(pairs, (r) => hashes[r], DEFAULT_NEAR_OPTIONS.maxHashDistance);
     const groups = buildGroups(items, distinctRows(items).rowItems, confirmed);
     expect(groups.map((g) => g.members).sort()).toEqual([
       [0, 40],

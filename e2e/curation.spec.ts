@@ -1,0 +1,69 @@
+// Curation in browser mode against `ssod serve`: a training image copied into another class (conflicting
+// labels) and into the inbox (a leak) shows as a duplicate group; one key keeps the suggested copy and rejects
+// the rest, recorded in the audit trail as a duplicate; the budget panel follows the number of reviews.
+import { test, expect } from '@playwright/test';
+import { copyFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { freshProfile, makeProject, serve, ssod, type Project, type Served } from './fixture.js';
+
+let project: Project;
+let server: Served;
+let home: string;
+
+test.beforeAll(async () => {
+  test.setTimeout(15 * 60_000);
+  project = await makeProject();
+  const classes = readdirSync(join(project.root, 'train')).sort();
+  const first = readdirSync(join(project.root, 'train', classes[0]!)).sort()[0]!;
+  copyFileSync(
+    join(project.root, 'train', classes[0]!, first),
+    join(project.root, 'train', classes[1]!, `copy-${first}`),
+  );
+  copyFileSync(join(project.root, 'train', classes[0]!, first), join(project.root, 'inbox', `leak-${first}`));
+  ssod(['scan', project.dir]);
+  home = freshProfile();
+  server = await serve(project.dir, home);
+});
+
+test.afterAll(async () => {
+  await server?.stop();
+  if (project) rmSync(project.root, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+test('duplicates: one key keeps the suggested copy and rejects the rest as duplicates', async ({ page }) => {
+  await page.goto(server.url);
+  await page.getByTestId('nav-duplicates').click();
+  const group = page.getByTestId('dup-group').filter({ hasText: 'same image, two classes' });
+  await expect(group).toHaveCount(1);
+  await expect(group.locator('figure')).toHaveCount(3);
+  await page.keyboard.press('k');
+  await expect(page.getByTestId('reviewer-dialog')).toBeVisible();
+  await page.getByTestId('reviewer-input').fill('e2e-curator');
+  await page.getByTestId('reviewer-input').press('Enter');
+  await expect(group).toHaveCount(0);
+  const events = ssod(['history', project.dir, '--json'])
+    .trim()
+    .split('\n')
+    .flatMap((l) => {
+      const v = JSON.parse(l) as unknown;
+      return (Array.isArray(v) ? v : [v]) as { action: string; note: string | null; reviewer: string }[];
+    });
+  const dups = events.filter((e) => e.action === 'reject' && (e.note ?? '').startsWith('duplicate of'));
+  expect(dups).toHaveLength(2);
+  expect(dups.every((e) => e.reviewer === 'e2e-curator')).toBe(true);
+});
+
+test('the budget panel updates when the number of reviews changes', async ({ page }) => {
+  await page.goto(server.url);
+  await page.getByTestId('nav-budget').click();
+  const input = page.getByTestId('budget-reviews');
+  await input.fill('5');
+  await expect(page.getByTestId('budget-flagged')).toHaveText('5');
+  const t5 = await page.getByTestId('budget-threshold').textContent();
+  await input.fill('20');
+  await expect(page.getByTestId('budget-flagged')).toHaveText('20');
+  expect(Number(await page.getByTestId('budget-threshold').textContent())).toBeLessThanOrEqual(Number(t5));
+  await input.fill('100000');
+  await expect(page.getByTestId('budget-problem')).toContainText('larger than');
+});

@@ -1,0 +1,109 @@
+// Curation state: duplicate groups, likely mislabelled images and the review budget of the current run, with
+// the one-key actions (keep the suggested copy and reject the rest; accept the suggested class).
+import type { BudgetReport, DuplicateGroupDto, LabelIssueDto } from '../../../src/shared/curation-dto.js';
+import { backend } from '../lib/backend.js';
+import { appEvents } from './app-events.js';
+import { handleError } from './handle-error.js';
+import { settings } from './settings.svelte.js';
+import { toasts } from './toasts.svelte.js';
+
+class CurationState {
+  groups = $state<DuplicateGroupDto[]>([]);
+  issues = $state<LabelIssueDto[]>([]);
+  estimatedErrors = $state(0);
+  budget = $state<BudgetReport | null>(null);
+  reviews = $state(100);
+  loading = $state(false);
+  /** Why a list is empty when it cannot load (e.g. "train first"). */
+  problem = $state<string | null>(null);
+  cursor = $state(0);
+  /** Groups and images already acted on in this session (hidden from the lists). */
+  private done = new Set<number>();
+
+  constructor() {
+    appEvents.on('project.opened', () => {
+      this.groups = [];
+      this.issues = [];
+      this.budget = null;
+      this.done.clear();
+    });
+  }
+
+  private async load<T>(work: () => Promise<T>): Promise<T | null> {
+    this.loading = true;
+    this.problem = null;
+    try {
+      return await work();
+    } catch (error) {
+      this.problem = error instanceof Error ? error.message : String(error);
+      return null;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async loadDuplicates(): Promise<void> {
+    const r = await this.load(() => backend().api.curation.duplicates());
+    if (r) this.groups = r.groups.filter((g) => !this.done.has(g.id));
+    this.cursor = 0;
+  }
+
+  async resolveGroup(group: DuplicateGroupDto): Promise<void> {
+    const reviewer = await settings.ensureReviewer();
+    if (!reviewer) return;
+    try {
+      const events = await backend().api.curation.resolveDuplicates([group.id], reviewer);
+      this.done.add(group.id);
+      this.groups = this.groups.filter((g) => g.id !== group.id);
+      this.cursor = Math.min(this.cursor, Math.max(0, this.groups.length - 1));
+      toasts.push('info', `kept 1, rejected ${events.length} as duplicates`);
+    } catch (error) {
+      handleError(error, 'could not resolve the group');
+    }
+  }
+
+  async loadIssues(): Promise<void> {
+    const r = await this.load(() => backend().api.curation.labelIssues({ limit: 500 }));
+    if (r) {
+      this.issues = r.issues.filter((i) => !this.done.has(-i.imageId));
+      this.estimatedErrors = r.estimatedErrors;
+    }
+    this.cursor = 0;
+  }
+
+  async acceptSuggestion(issue: LabelIssueDto): Promise<void> {
+    const reviewer = await settings.ensureReviewer();
+    if (!reviewer) return;
+    try {
+      await backend().api.curation.acceptSuggestions([issue.imageId], reviewer);
+      this.done.add(-issue.imageId);
+      this.issues = this.issues.filter((i) => i.imageId !== issue.imageId);
+      this.cursor = Math.min(this.cursor, Math.max(0, this.issues.length - 1));
+      toasts.push('info', `relabelled to ${issue.suggested}`);
+    } catch (error) {
+      handleError(error, 'could not relabel');
+    }
+  }
+
+  async loadBudget(reviews: number): Promise<void> {
+    this.reviews = reviews;
+    const r = await this.load(() => backend().api.curation.budget(reviews));
+    this.budget = r;
+  }
+
+  async drawAudit(size: number): Promise<void> {
+    try {
+      const ids = await backend().api.curation.drawAudit(this.reviews, size);
+      toasts.push('info', `${ids.length} images drawn for the audit: review them (Review, filter "audit")`);
+      await this.loadBudget(this.reviews);
+    } catch (error) {
+      handleError(error, 'could not draw an audit sample');
+    }
+  }
+
+  move(delta: number, length: number): void {
+    this.cursor = Math.max(0, Math.min(length - 1, this.cursor + delta));
+  }
+}
+
+export const curation = new CurationState();
