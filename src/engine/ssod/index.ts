@@ -153,7 +153,9 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
   const computeLate = async (): Promise<LateInputs> => {
     const idPooled = await input.features.pooled(idIdx.map((i) => train[i]!.row));
     const foldScatter = scatterByFold(input, fold, idIdx, idPooled);
-    const vimStart = vimStartBasis(addScatter(foldScatter));
+    // A fold model holds every ID image but its fold's: the smallest holds all but the largest fold.
+    const largestFold = Math.max(...foldScatter.map((s) => s.counts.reduce((a, c) => a + c, 0)));
+    const vimStart = vimStartBasis(addScatter(foldScatter), idIdx.length - largestFold);
     return { foldScatter, vimStart, knn: sharedKnn(train.length, idIdx, idPooled, input.features.layout.pooledC) };
   };
   const allFolds = Array.from({ length: config.folds }, (_, g) => g);

@@ -130,3 +130,20 @@ describe('ViM from a warm start', () => {
     expect(error(warm.principal)).toBeLessThanOrEqual(error(principalSubspace(M, d, warm.D, 5)) + 0.005);
   });
 });
+
+describe('ViM dimension across a run', () => {
+  it('keeps the run basis dimension in every model, set by the smallest model', () => {
+    const d = 10;
+    const rng = createRng(11);
+    const x = normals(20 * d, 1, rng);
+    const labels = Array.from({ length: 20 }, (_, i) => i % 2);
+    const all = scatterStats(x, labels, d, 2, new Float64Array(d));
+    // 20 rows would allow d / 2 = 5; a smallest model of 4 rows allows only 3.
+    const start = vimStartBasis(all, 4);
+    expect(start.length).toBe(d * 3);
+    const fold = scatterStats(x.subarray(0, 16 * d), labels.slice(0, 16), d, 2, new Float64Array(d));
+    const head = { d, m: 2, w: normals(2 * d, 1, rng), b: Float32Array.of(0, 0) };
+    expect(fitVim(head, fold, x.subarray(0, 4 * d), start).D).toBe(3);
+    expect(fitVim(head, fold, x.subarray(0, 4 * d)).D).toBe(5);
+  });
+});

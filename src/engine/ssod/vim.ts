@@ -186,16 +186,17 @@ export function residualNorms(vim: Pick<VimModel, 'd' | 'D' | 'origin' | 'princi
   return out;
 }
 
-/** Fits ViM from the training rows' scatter statistics and a sample of those rows (for alpha). `start`: a basis of
- * the same dimension to iterate from (vimStartBasis). */
+/** Fits ViM from the training rows' scatter statistics and a sample of those rows (for alpha). `start`: the run's
+ * basis to iterate from (vimStartBasis), whose dimension the model keeps. */
 export function fitVim(head: LinearHead, stats: ScatterStats, sample: Float32Array, start?: Float32Array): VimModel {
   const { d } = head;
   const n = sample.length / d;
   let rows = 0;
   for (const c of stats.counts) rows += c;
-  const D = vimDimension(d, rows);
+  const startD = start ? start.length / d : 0;
+  const warm = start && Number.isInteger(startD) && startD >= 1 && startD < rows ? start : undefined;
+  const D = warm ? startD : vimDimension(d, rows);
   const origin = vimOrigin(head);
-  const warm = start && start.length === d * D ? start : undefined;
   const M = secondMomentAbout(stats, origin);
   const principal = principalSubspace(M, d, D, warm ? VIM_WARM_ITERATIONS : VIM_ITERATIONS, warm);
   const res = residualNorms({ d, D, origin, principal }, sample);
@@ -230,8 +231,9 @@ export function vimScores(vim: VimModel, x: Float32Array, logits: Float32Array, 
 
 /** The run's shared starting basis: the principal subspace of every ID training image's pooled feature about their
  * mean, computed once while the models train. Each model still iterates on its own matrix (its own images, about
- * its own origin), so no model's subspace is fitted on the images it scores. */
-export function vimStartBasis(stats: ScatterStats): Float32Array {
+ * its own origin), so no model's subspace is fitted on the images it scores. `fewestRows`: the ID images of the
+ * smallest model, which sets the dimension every model keeps. */
+export function vimStartBasis(stats: ScatterStats, fewestRows?: number): Float32Array {
   let rows = 0;
   for (const c of stats.counts) rows += c;
   const mean = new Float32Array(stats.d);
@@ -240,5 +242,5 @@ export function vimStartBasis(stats: ScatterStats): Float32Array {
     for (let k = 0; k < stats.classes; k++) s += stats.sums[k * stats.d + j]!;
     mean[j] = stats.centre[j]! + s / Math.max(1, rows);
   }
-  return principalSubspace(secondMomentAbout(stats, mean), stats.d, vimDimension(stats.d, rows));
+  return principalSubspace(secondMomentAbout(stats, mean), stats.d, vimDimension(stats.d, fewestRows ?? rows));
 }
