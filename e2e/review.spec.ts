@@ -4,7 +4,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeProject, serve, ssod, type Project, type Served } from './fixture.js';
+import { freshProfile, makeProject, serve, ssod, type Project, type Served } from './fixture.js';
 
 interface HistoryEvent {
   imageId: number;
@@ -21,17 +21,21 @@ const SHOTS = 'test-results/screens';
 
 let project: Project;
 let server: Served;
+/** The app's own data folder for this run: the reviewer's name is asked for, as on a first start. */
+let home: string;
 
 test.beforeAll(async () => {
   test.setTimeout(15 * 60_000);
   mkdirSync(SHOTS, { recursive: true });
   project = await makeProject();
-  server = await serve(project.dir);
+  home = freshProfile();
+  server = await serve(project.dir, home);
 });
 
 test.afterAll(async () => {
   await server?.stop();
   if (project && !process.env.SSOD_E2E_KEEP) rmSync(project.root, { recursive: true, force: true });
+  if (home && !process.env.SSOD_E2E_KEEP) rmSync(home, { recursive: true, force: true });
 });
 
 const tile = (page: Page, index: number) => page.locator(`[data-testid="tile"][data-index="${index}"]`);

@@ -86,6 +86,12 @@ describe('opening a folder of images', () => {
     expect(r.code).toBe('refused');
     expect(r.message).toMatch(/cannot create the project folder/);
   });
+
+  it('refuses a folder on a special filesystem at once (no endless mkdir under /proc)', async () => {
+    const r = await refusal(services.api.projects.create('/proc/ssod-no-such-dir/project'));
+    expect(r).toMatchObject({ code: 'refused' });
+    expect(r.message).toMatch(/cannot create the project folder \/proc\/ssod-no-such-dir\/project/);
+  });
 });
 
 describe('writes by another process', () => {

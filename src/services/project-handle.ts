@@ -1,7 +1,7 @@
 // A project is a folder: project.db plus cache/ (thumbnails, features) and models/. This module creates and
 // opens one; everything else receives the open handle.
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { getMeta, initMeta, openDatabase, schemaVersion, type Db } from '../db/index.js';
 import type { ProjectInfo } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
@@ -51,6 +51,22 @@ export function isProjectFolder(path: string): boolean {
   return existsSync(join(path, PROJECT_DB));
 }
 
+/**
+ * mkdir -p one level at a time: Node's recursive mkdir spins forever on some special filesystems (a path
+ * under /proc), which would hang the app on a bad path instead of refusing it.
+ */
+function makeFolders(path: string): void {
+  const missing: string[] = [];
+  let at = path;
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const dir of missing) mkdirSync(dir);
+}
+
 export function createProject(dir: string, name?: string): ProjectHandle {
   const path = resolve(dir);
   if (isProjectFolder(path)) throw new AppError('already-exists', `a project already exists at ${path}`);
@@ -61,7 +77,7 @@ export function createProject(dir: string, name?: string): ProjectHandle {
     }
   }
   try {
-    mkdirSync(path, { recursive: true });
+    makeFolders(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new AppError(
