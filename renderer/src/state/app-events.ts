@@ -11,7 +11,7 @@ import type {
 import { EventBus } from '../lib/event-bus.js';
 
 export type View =
-  'projects' | 'train' | 'review' | 'runs' | 'moved' | 'settings' | 'duplicates' | 'mislabelled' | 'budget';
+  'projects' | 'train' | 'review' | 'runs' | 'moved' | 'settings' | 'duplicates' | 'mislabelled' | 'budget' | 'map';
 
 export interface AppEvents {
   /** The services opened, created or closed a project (any window, or the command line's `serve`). */
