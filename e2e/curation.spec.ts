@@ -102,3 +102,15 @@ test('the map: a lasso around every point lists them all; a lasso around nothing
   ]);
   await expect(page.getByTestId('map-selected')).toHaveText('0 selected');
 });
+
+test('"more like this" from the detail view', async ({ page }) => {
+  await page.goto(server.url);
+  await page.getByTestId('nav-review').click();
+  await expect(page.getByTestId('grid')).toHaveAttribute('data-ready', 'true');
+  await page.locator('[data-testid="tile"][data-index="0"]').click();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('detail')).toBeVisible();
+  await page.getByTestId('more-like-this').click();
+  await expect(page.getByTestId('similar-hit').first()).toBeVisible();
+  expect(await page.getByTestId('similar-hit').count()).toBeGreaterThan(0);
+});
