@@ -29,6 +29,19 @@ function layer(files, forbidden, extra = []) {
 
 const SERVICES_FORBIDDEN = ['rpc', 'server', 'cli', 'electron', 'renderer'];
 
+// TEMPORARY: files owned by the engine and renderer work that still have a function over the limit. Each owner
+// splits its functions and deletes its line here; the list only shrinks.
+const MAX_LINES_TEMPORARY_IGNORES = [
+  'src/engine/host/engine-client.ts', // createForkedEngine
+  'src/engine/host/run-end-to-end.ts', // runEndToEnd
+  'src/engine/ssod/build-model.ts', // buildModel
+  'src/engine/ssod/index.ts', // trainOnRows
+  'src/engine/ssod/knn.ts', // kthSimilarityPruned
+  'src/engine/ssod/train.ts', // trainOne
+  'scripts/bench/engine.ts', // main
+  'scripts/bench/ui-project.ts', // createUiProject
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -77,6 +90,13 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  // Every function one screen: named steps that read top-down. Blank lines and comments do not count. Tests are
+  // left out: a describe block is a list of cases, not a function of steps.
+  {
+    files: ['src/**/*.ts', 'electron/**/*.ts', 'renderer/**/*.ts', 'renderer/**/*.svelte', 'scripts/**/*.{ts,js,mjs}'],
+    ignores: ['**/*.test.ts', ...MAX_LINES_TEMPORARY_IGNORES],
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
   },
   layer(['src/shared/**'], ['db', 'engine', 'scan', 'services', 'rpc', 'server', 'cli', 'electron', 'renderer']),
   layer(['src/db/**'], ['engine', 'scan', 'services', 'rpc', 'server', 'cli', 'electron', 'renderer']),

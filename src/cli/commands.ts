@@ -2,66 +2,14 @@
 // parses its text arguments (a number is a number) and leaves every rule about them to the Api's one schema,
 // whose refusals come back named by the option the user typed (argument-names.ts).
 import { resolve } from 'node:path';
-import type { ParseArgsConfig } from 'node:util';
 import type { Action, ExportOptions, ImageQuery, Role, ScanSummary, TrainOptions } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import { writeRocPlot } from '../services/index.js';
-import type { CommandContext } from './context.js';
+import type { CommandSpec } from './context.js';
 import { CURATION_COMMANDS, listQuality } from './curation-commands.js';
+import { num, openProject, ownInt, printJson, printJsonLines, str } from './options.js';
 import { serve } from './serve.js';
 import { formatEval, formatStatus, formatImageLine, formatHistoryLine, formatDiff, formatRun } from './format.js';
-
-export interface CommandSpec {
-  name: string;
-  usage: string;
-  summary: string;
-  positionals: string[];
-  options: NonNullable<ParseArgsConfig['options']>;
-  /** How this command names the Api arguments it passes by position, e.g. { 'runs.setCurrent[0]': '--use' }. */
-  arguments?: Record<string, string>;
-  run(ctx: CommandContext): Promise<number>;
-}
-
-const str = (ctx: CommandContext, key: string): string | undefined => {
-  const v = ctx.values[key];
-  return typeof v === 'string' ? v : undefined;
-};
-
-/** An option's text as a number (`int` only words the message for text that is no number at all); whether it
- * must be whole and in what range is the Api's rule, not the CLI's. */
-function num(ctx: CommandContext, key: string, int = false): number | undefined {
-  const raw = str(ctx, key);
-  if (raw === undefined) return undefined;
-  const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v)) {
-    throw new AppError('invalid-argument', `--${key} must be a${int ? 'n integer' : ' number'}, got '${raw}'`);
-  }
-  return v;
-}
-
-/** For the CLI's own options (list's --limit, serve's --port), which no Api call checks. */
-function ownInt(ctx: CommandContext, key: string, range: { min: number; max?: number }): number | undefined {
-  const v = num(ctx, key, true);
-  if (v === undefined) return undefined;
-  if (!Number.isInteger(v) || v < range.min || (range.max !== undefined && v > range.max)) {
-    throw new AppError('invalid-argument', `--${key} must be in [${range.min}, ${range.max ?? '∞'}], got ${v}`);
-  }
-  return v;
-}
-
-function printJson(ctx: CommandContext, value: unknown): void {
-  ctx.io.out(JSON.stringify(value, null, 2));
-}
-
-function printJsonLines(ctx: CommandContext, values: unknown[]): void {
-  for (const v of values) ctx.io.out(JSON.stringify(v));
-}
-
-async function openProject(ctx: CommandContext, index = 0) {
-  const dir = ctx.positionals[index];
-  if (!dir) throw new AppError('invalid-argument', 'missing project folder');
-  return ctx.api.projects.open(resolve(dir));
-}
 
 function scanText(s: ScanSummary): string {
   const errors = Object.entries(s.errors)

@@ -1,5 +1,6 @@
 // What a command gets: its parsed arguments, the typed client of the Api (the same dispatcher and validation
 // as the renderer's IPC and HTTP calls), where to print, and how to wait for a job.
+import type { ParseArgsConfig } from 'node:util';
 import type { Api } from '../shared/api.js';
 import type { JobRef, JobResult } from '../shared/dto.js';
 import type { Services } from '../services/index.js';
@@ -22,4 +23,16 @@ export interface CommandContext {
   services: Services;
   io: CliIo;
   runJob: RunJob;
+}
+
+/** One `ssod` command: its usage line, its arguments, and what it does with the client. */
+export interface CommandSpec {
+  name: string;
+  usage: string;
+  summary: string;
+  positionals: string[];
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** How this command names the Api arguments it passes by position, e.g. { 'runs.setCurrent[0]': '--use' }. */
+  arguments?: Record<string, string>;
+  run(ctx: CommandContext): Promise<number>;
 }

@@ -2,26 +2,12 @@
 // `--quality KIND` filter of `ssod list`, which delegates here). Each opens the project, calls the `curation`
 // namespace of the Api and prints text, or with --json what docs and the README promise.
 import { resolve } from 'node:path';
-import type { ParseArgsConfig } from 'node:util';
 import type { QualityFlag } from '../shared/curation-dto.js';
 import { AppError } from '../shared/errors.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandSpec } from './context.js';
+import { openProject, printJsonLines, str } from './options.js';
 
-/** The shape of commands.ts's CommandSpec, restated so that module can list these without an import cycle. */
-interface CurationCommand {
-  name: string;
-  usage: string;
-  summary: string;
-  positionals: string[];
-  options: NonNullable<ParseArgsConfig['options']>;
-  arguments?: Record<string, string>;
-  run(ctx: CommandContext): Promise<number>;
-}
-
-const str = (ctx: CommandContext, key: string): string | undefined => {
-  const v = ctx.values[key];
-  return typeof v === 'string' ? v : undefined;
-};
+type CurationCommand = CommandSpec;
 
 function int(ctx: CommandContext, key: string): number | undefined {
   const raw = str(ctx, key);
@@ -32,15 +18,8 @@ function int(ctx: CommandContext, key: string): number | undefined {
   return v;
 }
 
-function lines(ctx: CommandContext, values: unknown[]): void {
-  for (const v of values) ctx.io.out(JSON.stringify(v));
-}
-
-async function open(ctx: CommandContext): Promise<void> {
-  const dir = ctx.positionals[0];
-  if (!dir) throw new AppError('invalid-argument', 'missing project folder');
-  await ctx.api.projects.open(resolve(dir));
-}
+const lines = printJsonLines;
+const open = openProject;
 
 async function dups(ctx: CommandContext): Promise<number> {
   await open(ctx);

@@ -40,7 +40,17 @@ const IMAGE_ID_KEYS = new Set(['imageId', 'imageIds']);
 // So which image a model flags, predicts or moves is pinned by count only.
 const MODEL_KEYS = new Set(['predicted', 'flagged', 'flaggedA', 'flaggedB']);
 const MODEL_LISTS = new Set(['largestChanges', 'newlyFlagged', 'newlyCleared']);
-const ENGINE_KEYS = new Set(['metrics', 'scorers', 'thresholds', 'scores', 'perScorer', 'roc', 'backendSkipped']);
+const ENGINE_KEYS = new Set([
+  'metrics',
+  'scorers',
+  'thresholds',
+  'scores',
+  'calibrated',
+  'calibratedThresholds',
+  'perScorer',
+  'roc',
+  'backendSkipped',
+]);
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 /** Masks what differs between machines and runs: the temp folder, clock times, durations, float noise. */

@@ -8,8 +8,8 @@ import type { Api } from '../shared/api.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import { createServices, type ServicesOptions } from '../services/index.js';
 import { argumentName } from './argument-names.js';
-import { COMMANDS, type CommandSpec } from './commands.js';
-import type { CliIo, RunJob } from './context.js';
+import { COMMANDS } from './commands.js';
+import type { CliIo, CommandSpec, RunJob } from './context.js';
 import { createProgressBar } from './progress-bar.js';
 
 export type { CliIo } from './context.js';

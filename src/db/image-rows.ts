@@ -5,7 +5,8 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './connection.js';
 import { parseJson } from './json.js';
 
-interface JoinedRow {
+/** One image joined with its source, its run result and its standing decision, as SQLite returns it. */
+export interface JoinedRow {
   id: number;
   source_id: number;
   role: Role;
@@ -56,12 +57,7 @@ function toRow(r: JoinedRow): ImageRow {
           at: r.d_at ?? '',
         };
   return {
-    id: r.id,
-    sourceId: r.source_id,
-    role: r.role,
-    relPath: r.rel_path,
-    path: join(r.source_path, r.rel_path),
-    class: r.class,
+    ...imageIdentity(r),
     status: r.status,
     errorCode: r.error_code,
     errorMessage: r.error_message,
@@ -74,6 +70,22 @@ function toRow(r: JoinedRow): ImageRow {
     calibrated: parseJson<Record<string, number>>(r.calibrated_json, {}),
     flagged: r.flagged === null ? null : r.flagged === 1,
     decision,
+  };
+}
+
+type IdentityColumns = Pick<JoinedRow, 'id' | 'source_id' | 'role' | 'rel_path' | 'source_path' | 'class'>;
+
+/** Which image a row is and where it lives: the fields every image DTO starts with. */
+export function imageIdentity(
+  r: IdentityColumns,
+): Pick<ImageRow, 'id' | 'sourceId' | 'role' | 'relPath' | 'path' | 'class'> {
+  return {
+    id: r.id,
+    sourceId: r.source_id,
+    role: r.role,
+    relPath: r.rel_path,
+    path: join(r.source_path, r.rel_path),
+    class: r.class,
   };
 }
 

@@ -1,9 +1,8 @@
 // Scanned files: incremental upserts, move/rename identity by sha256, missing marks, counts.
-import { join } from 'node:path';
 import type { ClassCount, ErrorCode, ImageRow, ImageStatus, Role } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import type { Db } from './connection.js';
-import { imageRowById, imageRowsByIds } from './image-rows.js';
+import { imageIdentity, imageRowById, imageRowsByIds, type JoinedRow } from './image-rows.js';
 import { nowIso } from './json.js';
 
 /** One file as the scanner saw it. */
@@ -35,17 +34,10 @@ export interface KnownFile {
 }
 
 /** What training and scoring need of an image, without the per-run joins of ImageRow. */
-export interface ImageBrief {
-  id: number;
-  sourceId: number;
-  role: Role;
-  relPath: string;
-  path: string;
-  class: string | null;
-  sha256: string | null;
-  width: number | null;
-  height: number | null;
-}
+export type ImageBrief = Pick<
+  ImageRow,
+  'id' | 'sourceId' | 'role' | 'relPath' | 'path' | 'class' | 'sha256' | 'width' | 'height'
+>;
 
 interface KnownRow {
   id: number;
@@ -234,29 +226,12 @@ export function* iterateImages(
     SELECT i.id, i.source_id, s.role, i.rel_path, s.path AS source_path, i.class, i.sha256, i.width, i.height
     FROM images i JOIN sources s ON s.id = i.source_id
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY i.id`);
-  type Row = {
-    id: number;
-    source_id: number;
-    role: Role;
-    rel_path: string;
-    source_path: string;
-    class: string | null;
-    sha256: string | null;
-    width: number | null;
-    height: number | null;
-  };
+  type Row = Pick<
+    JoinedRow,
+    'id' | 'source_id' | 'role' | 'rel_path' | 'source_path' | 'class' | 'sha256' | 'width' | 'height'
+  >;
   for (const r of stmt.iterate(params) as IterableIterator<Row>) {
-    yield {
-      id: r.id,
-      sourceId: r.source_id,
-      role: r.role,
-      relPath: r.rel_path,
-      path: join(r.source_path, r.rel_path),
-      class: r.class,
-      sha256: r.sha256,
-      width: r.width,
-      height: r.height,
-    };
+    yield { ...imageIdentity(r), sha256: r.sha256, width: r.width, height: r.height };
   }
 }
 

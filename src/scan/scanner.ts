@@ -93,157 +93,112 @@ function classOf(role: Role, relPath: string): string | null {
   return slash > 0 ? relPath.slice(0, slash) : null;
 }
 
+/** What the steps of one scan share: the options as given, resolved once. */
+interface ScanRun {
+  role: Role;
+  known: ScanOptions['known'];
+  signal: AbortSignal | undefined;
+  counters: ScanCounters;
+  limits: ProbeLimits;
+  thumbDir: string;
+  onSkip: ScanOptions['onSkip'];
+  /** Content hashes being decoded right now, so two files with the same bytes decode once. */
+  decoding: Map<string, Promise<ScanFailure | null>>;
+}
+
+type FileEntry = WalkEntry & { type: 'file' };
+
+const cancelled = (): AppError => new AppError('cancelled', 'scan cancelled');
+
 /**
  * Scans `root` and yields one FileRecord per file (and per unusable folder), in completion order.
  * Throws AppError('cancelled') when the signal aborts; records yielded before that stay valid.
  */
 export async function* scanFolder(root: string, options: ScanOptions): AsyncGenerator<FileRecord> {
-  const { role, known, signal } = options;
-  const counters = options.counters ?? createCounters();
-  const limits = options.limits ?? DEFAULT_LIMITS;
+  const { root: absRoot, realRoot } = await resolveRoot(root);
+  const run: ScanRun = {
+    role: options.role,
+    known: options.known,
+    signal: options.signal,
+    counters: options.counters ?? createCounters(),
+    limits: options.limits ?? DEFAULT_LIMITS,
+    thumbDir: await prepareThumbDir(options.thumbDir, realRoot),
+    onSkip: options.onSkip,
+    decoding: new Map(),
+  };
+  const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs ?? 200);
+  if (!options.skipCount) await countFirst(absRoot, run.signal, progress);
+  progress.startScanning();
   // Twice the cores: while one probe waits on the disk another decodes. Each holds one file in memory.
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism() * 2);
-  const interval = options.progressIntervalMs ?? 200;
-  const { root: absRoot, realRoot } = await resolveRoot(root);
-
-  const thumbDir = resolve(options.thumbDir);
-  await mkdir(thumbDir, { recursive: true });
-  if (isInside(realRoot, await realpath(thumbDir)))
-    throw new AppError('invalid-argument', `the thumbnail folder must not be inside the scanned folder: ${thumbDir}`);
-
-  const decoding = new Map<string, Promise<ScanFailure | null>>();
-  const cancelled = (): AppError => new AppError('cancelled', 'scan cancelled');
-  let total = 0;
-  let done = 0;
-  let lastReport = -Infinity;
-  let scanStart = 0;
-  const report = (phase: ScanProgress['phase'], force = false): void => {
-    if (!options.onProgress) return;
-    const now = performance.now();
-    if (!force && now - lastReport < interval) return;
-    lastReport = now;
-    const seconds = (now - scanStart) / 1000;
-    const rate = phase === 'counting' || seconds <= 0 ? 0 : done / seconds;
-    total = Math.max(total, done);
-    const etaSeconds = phase === 'done' ? 0 : rate > 0 ? (total - done) / rate : null;
-    options.onProgress({ phase, done, total, rate, etaSeconds });
-  };
-
-  if (!options.skipCount) {
-    report('counting', true);
-    try {
-      total = await countFiles(absRoot, signal);
-    } catch (error) {
-      if (signal?.aborted) throw cancelled();
-      throw error;
-    }
+  for await (const record of boundedScan(absRoot, run, concurrency)) {
+    countRecord(run.counters, record);
+    progress.fileDone();
+    yield record;
+    progress.report('scanning');
   }
-  scanStart = performance.now();
-  report('scanning', true);
+  progress.report('done', true);
+}
 
-  /** Records that need no file opened: decided from the walk alone, synchronously. */
-  const decide = (entry: WalkEntry): FileRecord | null | 'probe' => {
-    const { relPath, absPath } = entry;
-    const className = classOf(role, relPath);
-    switch (entry.type) {
-      case 'skipped':
-        counters.skipped += 1;
-        options.onSkip?.({ relPath, absPath, reason: entry.reason, target: entry.target });
-        return null;
-      case 'error':
-        return {
-          relPath,
-          absPath,
-          size: entry.stat?.size ?? 0,
-          mtimeMs: entry.stat?.mtimeMs ?? 0,
-          kind: 'error',
-          className,
-          errorCode: entry.code,
-          errorMessage: entry.message,
-          isDirectory: entry.isDirectory,
-          ...(entry.relPathBase64 ? { relPathBase64: entry.relPathBase64 } : {}),
-        };
-      case 'special':
-        return {
-          relPath,
-          absPath,
-          size: 0,
-          mtimeMs: entry.stat.mtimeMs,
-          kind: 'error',
-          className,
-          errorCode: 'not-an-image',
-          errorMessage: `${entry.special}: not a regular file, never opened`,
-        };
-      case 'file':
-        break;
-    }
-    const { size, mtimeMs } = entry.stat;
-    const prior = known(relPath);
-    if (prior && prior.size === size && prior.mtimeMs === mtimeMs)
-      return { relPath, absPath, size, mtimeMs, kind: 'unchanged', className };
-    if (size === 0)
-      return {
-        relPath,
-        absPath,
-        size,
-        mtimeMs,
-        kind: 'error',
-        className,
-        errorCode: 'zero-byte',
-        errorMessage: 'the file is empty',
-      };
-    return 'probe';
-  };
+async function prepareThumbDir(thumbDir: string, realRoot: string): Promise<string> {
+  const abs = resolve(thumbDir);
+  await mkdir(abs, { recursive: true });
+  if (isInside(realRoot, await realpath(abs)))
+    throw new AppError('invalid-argument', `the thumbnail folder must not be inside the scanned folder: ${abs}`);
+  return abs;
+}
 
-  const probe = async (entry: WalkEntry & { type: 'file' }): Promise<FileRecord> => {
-    const { relPath, absPath } = entry;
-    const className = classOf(role, relPath);
-    const { size, mtimeMs } = entry.stat;
-    counters.opened += 1;
-    try {
-      const p = await probeFile(entry.openPath, {
-        thumbDir,
-        limits,
-        decoding,
-        onDecode: () => {
-          counters.decoded += 1;
-        },
-      });
-      return {
-        relPath,
-        absPath,
-        size: p.size,
-        mtimeMs: p.mtimeMs,
-        kind: 'ok',
-        className,
-        sha256: p.sha256,
-        width: p.width,
-        height: p.height,
-        format: p.format,
-      };
-    } catch (error) {
-      if (!(error instanceof ScanFailure)) throw error;
-      return {
-        relPath,
-        absPath,
-        size,
-        mtimeMs,
-        kind: 'error',
-        className,
-        errorCode: error.code,
-        errorMessage: error.message,
-      };
-    }
-  };
+/** A fast counting walk first, so progress has a total from the start. */
+async function countFirst(absRoot: string, signal: AbortSignal | undefined, progress: ProgressReporter): Promise<void> {
+  progress.report('counting', true);
+  try {
+    progress.total = await countFiles(absRoot, signal);
+  } catch (error) {
+    if (signal?.aborted) throw cancelled();
+    throw error;
+  }
+}
 
-  const count = (r: FileRecord): void => {
-    counters.files += 1;
-    if (r.kind === 'unchanged') counters.unchanged += 1;
-    else if (r.kind === 'ok') counters.ok += 1;
-    else if (r.errorCode) counters.errors[r.errorCode] = (counters.errors[r.errorCode] ?? 0) + 1;
-  };
+/** Progress at most every `interval` ms (the first and last report always go out), with rate and ETA. */
+class ProgressReporter {
+  total = 0;
+  private done = 0;
+  private lastReport = -Infinity;
+  private scanStart = 0;
 
-  // Bounded in-flight work: at most `concurrency` probes (each holds one file's bytes), so memory stays flat.
+  constructor(
+    private readonly onProgress: ((p: ScanProgress) => void) | undefined,
+    private readonly interval: number,
+  ) {}
+
+  startScanning(): void {
+    this.scanStart = performance.now();
+    this.report('scanning', true);
+  }
+
+  fileDone(): void {
+    this.done += 1;
+  }
+
+  report(phase: ScanProgress['phase'], force = false): void {
+    if (!this.onProgress) return;
+    const now = performance.now();
+    if (!force && now - this.lastReport < this.interval) return;
+    this.lastReport = now;
+    const seconds = (now - this.scanStart) / 1000;
+    const rate = phase === 'counting' || seconds <= 0 ? 0 : this.done / seconds;
+    this.total = Math.max(this.total, this.done);
+    const etaSeconds = phase === 'done' ? 0 : rate > 0 ? (this.total - this.done) / rate : null;
+    this.onProgress({ phase, done: this.done, total: this.total, rate, etaSeconds });
+  }
+}
+
+/**
+ * Bounded in-flight work: at most `concurrency` probes (each holds one file's bytes), so memory stays flat.
+ * Records decided from the walk alone skip the pool: a warm rescan is a walk plus a lookup per file.
+ */
+async function* boundedScan(absRoot: string, run: ScanRun, concurrency: number): AsyncGenerator<FileRecord> {
+  const { signal } = run;
   const entries = walk(absRoot, signal ? { signal } : {});
   const inflight = new Map<number, Promise<{ id: number; record: FileRecord }>>();
   let nextId = 0;
@@ -251,49 +206,147 @@ export async function* scanFolder(root: string, options: ScanOptions): AsyncGene
   try {
     for (;;) {
       while (!walkDone && inflight.size < concurrency) {
-        if (signal?.aborted) throw cancelled();
-        let next: IteratorResult<WalkEntry>;
-        try {
-          next = await entries.next();
-        } catch (error) {
-          if (signal?.aborted) throw cancelled();
-          throw error;
-        }
+        const next = await nextEntry(entries, signal);
         if (next.done) {
           walkDone = true;
           break;
         }
-        const decided = decide(next.value);
+        const decided = decideFromWalk(next.value, run);
         if (decided === 'probe') {
           const id = nextId++;
-          const entry = next.value as WalkEntry & { type: 'file' };
           inflight.set(
             id,
-            probe(entry).then((record) => ({ id, record })),
+            probeEntry(next.value as FileEntry, run).then((record) => ({ id, record })),
           );
-        } else if (decided) {
-          // Unchanged files and walk errors skip the pool: a warm rescan is a walk plus a lookup per file.
-          count(decided);
-          done += 1;
-          yield decided;
-          report('scanning');
-        }
+        } else if (decided) yield decided;
       }
       if (inflight.size === 0) break;
       const { id, record } = await Promise.race(inflight.values());
       inflight.delete(id);
       if (signal?.aborted) throw cancelled();
-      count(record);
-      done += 1;
       yield record;
-      report('scanning');
     }
-    report('done', true);
   } finally {
     // Let in-flight probes settle (they never reject for expected failures) so no thumbnail write outlives us.
     await Promise.allSettled(inflight.values());
     await entries.return(undefined);
   }
+}
+
+async function nextEntry(
+  entries: AsyncGenerator<WalkEntry>,
+  signal: AbortSignal | undefined,
+): Promise<IteratorResult<WalkEntry>> {
+  if (signal?.aborted) throw cancelled();
+  try {
+    return await entries.next();
+  } catch (error) {
+    if (signal?.aborted) throw cancelled();
+    throw error;
+  }
+}
+
+/** Records that need no file opened, decided from the walk alone (synchronously); 'probe' for the rest. */
+function decideFromWalk(entry: WalkEntry, run: ScanRun): FileRecord | null | 'probe' {
+  const { relPath, absPath } = entry;
+  const className = classOf(run.role, relPath);
+  switch (entry.type) {
+    case 'skipped':
+      run.counters.skipped += 1;
+      run.onSkip?.({ relPath, absPath, reason: entry.reason, target: entry.target });
+      return null;
+    case 'error':
+      return {
+        relPath,
+        absPath,
+        size: entry.stat?.size ?? 0,
+        mtimeMs: entry.stat?.mtimeMs ?? 0,
+        kind: 'error',
+        className,
+        errorCode: entry.code,
+        errorMessage: entry.message,
+        isDirectory: entry.isDirectory,
+        ...(entry.relPathBase64 ? { relPathBase64: entry.relPathBase64 } : {}),
+      };
+    case 'special':
+      return {
+        relPath,
+        absPath,
+        size: 0,
+        mtimeMs: entry.stat.mtimeMs,
+        kind: 'error',
+        className,
+        errorCode: 'not-an-image',
+        errorMessage: `${entry.special}: not a regular file, never opened`,
+      };
+    case 'file':
+      return decideFile(entry, run.known(relPath), className);
+  }
+}
+
+function decideFile(
+  entry: FileEntry,
+  prior: { size: number; mtimeMs: number } | undefined,
+  className: string | null,
+): FileRecord | 'probe' {
+  const { relPath, absPath } = entry;
+  const { size, mtimeMs } = entry.stat;
+  if (prior && prior.size === size && prior.mtimeMs === mtimeMs)
+    return { relPath, absPath, size, mtimeMs, kind: 'unchanged', className };
+  if (size === 0) {
+    const errorMessage = 'the file is empty';
+    return { relPath, absPath, size, mtimeMs, kind: 'error', className, errorCode: 'zero-byte', errorMessage };
+  }
+  return 'probe';
+}
+
+/** Opens, hashes and decodes one file (probe.ts); an expected failure is a record with its reason code. */
+async function probeEntry(entry: FileEntry, run: ScanRun): Promise<FileRecord> {
+  const { relPath, absPath } = entry;
+  const className = classOf(run.role, relPath);
+  const { size, mtimeMs } = entry.stat;
+  run.counters.opened += 1;
+  try {
+    const p = await probeFile(entry.openPath, {
+      thumbDir: run.thumbDir,
+      limits: run.limits,
+      decoding: run.decoding,
+      onDecode: () => {
+        run.counters.decoded += 1;
+      },
+    });
+    return {
+      relPath,
+      absPath,
+      size: p.size,
+      mtimeMs: p.mtimeMs,
+      kind: 'ok',
+      className,
+      sha256: p.sha256,
+      width: p.width,
+      height: p.height,
+      format: p.format,
+    };
+  } catch (error) {
+    if (!(error instanceof ScanFailure)) throw error;
+    return {
+      relPath,
+      absPath,
+      size,
+      mtimeMs,
+      kind: 'error',
+      className,
+      errorCode: error.code,
+      errorMessage: error.message,
+    };
+  }
+}
+
+function countRecord(counters: ScanCounters, r: FileRecord): void {
+  counters.files += 1;
+  if (r.kind === 'unchanged') counters.unchanged += 1;
+  else if (r.kind === 'ok') counters.ok += 1;
+  else if (r.errorCode) counters.errors[r.errorCode] = (counters.errors[r.errorCode] ?? 0) + 1;
 }
 
 /**

@@ -127,6 +127,29 @@ interface DeferredLink {
   linkPath: Buffer;
 }
 
+/** What one walk remembers: folders walked (by device and inode), files reached through links, links deferred. */
+interface WalkState {
+  realRoot: string;
+  visitedDirs: Set<string>;
+  linkedFiles: Set<string>;
+  deferred: DeferredLink[];
+  signal: AbortSignal | undefined;
+}
+
+interface Subdir {
+  buf: Buffer;
+  rel: string;
+  abs: string;
+}
+
+/** One folder being read: where it is, and the subfolders found in it (walked after its files). */
+interface Folder {
+  buf: Buffer;
+  rel: string;
+  abs: string;
+  subdirs: Subdir[];
+}
+
 /**
  * Lazily yields every entry under `root`. Memory stays flat: files are yielded as they are read; only the names of
  * a folder's subfolders and the deferred symlinks are held.
@@ -134,174 +157,180 @@ interface DeferredLink {
 export async function* walk(rootPath: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry> {
   const { root, realRoot } = await resolveRoot(rootPath);
   const rootStat = await stat(realRoot);
-  const visitedDirs = new Set<string>([`${rootStat.dev}:${rootStat.ino}`]);
-  const linkedFiles = new Set<string>();
-  const deferred: DeferredLink[] = [];
-  const { signal } = options;
+  const state: WalkState = {
+    realRoot,
+    visitedDirs: new Set<string>([`${rootStat.dev}:${rootStat.ino}`]),
+    linkedFiles: new Set<string>(),
+    deferred: [],
+    signal: options.signal,
+  };
+  yield* walkDir(state, Buffer.from(realRoot), '', root);
+  // Links last, so real paths always win. Following a linked folder may defer further links: loop until empty.
+  while (state.deferred.length > 0) {
+    state.signal?.throwIfAborted();
+    yield* followLink(state, state.deferred.shift()!);
+  }
+}
 
-  const folderError = (relPath: string, absPath: string, f: { code: ErrorCode; message: string }): WalkEntry => ({
+function folderError(relPath: string, absPath: string, f: { code: ErrorCode; message: string }): WalkEntry {
+  return { type: 'error', relPath, absPath, code: f.code, message: f.message, isDirectory: true, stat: null };
+}
+
+async function* walkDir(state: WalkState, dirBuf: Buffer, relDir: string, absDir: string): AsyncGenerator<WalkEntry> {
+  let dir;
+  try {
+    dir = await opendir(dirBuf, { encoding: 'buffer' as BufferEncoding, bufferSize: 64 });
+  } catch (error) {
+    yield folderError(relDir, absDir, fsFailure(error, 'cannot open folder'));
+    return;
+  }
+  const folder: Folder = { buf: dirBuf, rel: relDir, abs: absDir, subdirs: [] };
+  // lstat in parallel batches: one await per batch instead of one thread-pool round trip per entry (the warm
+  // rescan of an unchanged folder is nothing but this walk).
+  let batch: Buffer[] = [];
+  try {
+    for await (const dirent of dir) {
+      state.signal?.throwIfAborted();
+      batch.push(dirent.name as unknown as Buffer);
+      if (batch.length >= STAT_BATCH) {
+        yield* statAndClassify(state, folder, batch);
+        batch = [];
+      }
+    }
+    yield* statAndClassify(state, folder, batch);
+  } catch (error) {
+    if (state.signal?.aborted) throw error;
+    // readdir failed part-way (EIO, folder removed): report the folder, keep what was already yielded.
+    yield folderError(relDir, absDir, fsFailure(error, 'cannot read folder'));
+  }
+  // for-await closes the Dir handle on completion or error.
+  yield* walkSubdirs(state, folder.subdirs);
+}
+
+async function* statAndClassify(state: WalkState, folder: Folder, names: Buffer[]): AsyncGenerator<WalkEntry> {
+  const stats = await Promise.all(
+    names.map((nameBuf) =>
+      lstat(Buffer.concat([folder.buf, SEP, nameBuf])).then(
+        (st) => ({ st, error: null }),
+        (error: unknown) => ({ st: null, error }),
+      ),
+    ),
+  );
+  for (let i = 0; i < names.length; i += 1) {
+    state.signal?.throwIfAborted();
+    const entry = classify(state, folder, names[i]!, stats[i]!.st, stats[i]!.error);
+    if (entry) yield entry;
+  }
+}
+
+/** A folder's entry as a WalkEntry, or null for a subfolder or a symlink (walked later, in that order). */
+function classify(
+  state: WalkState,
+  folder: Folder,
+  nameBuf: Buffer,
+  st: Stats | null,
+  error: unknown,
+): WalkEntry | null {
+  const childBuf = Buffer.concat([folder.buf, SEP, nameBuf]);
+  const validName = isUtf8(nameBuf);
+  const name = validName ? nameBuf.toString('utf8') : escapeName(nameBuf);
+  const relPath = joinRel(folder.rel, name);
+  const absPath = folder.abs + sep + name;
+  if (!st) {
+    const f = fsFailure(error, 'cannot stat');
+    return { type: 'error', relPath, absPath, code: f.code, message: f.message, isDirectory: false, stat: null };
+  }
+  if (!validName) return invalidNameEntry(folder.rel, nameBuf, relPath, absPath, st);
+  if (st.isSymbolicLink()) state.deferred.push({ relPath, absPath, linkPath: childBuf });
+  else if (st.isDirectory()) folder.subdirs.push({ buf: childBuf, rel: relPath, abs: absPath });
+  else if (st.isFile())
+    return { type: 'file', relPath, absPath, openPath: absPath, stat: fileStat(st), viaLink: false };
+  else return { type: 'special', relPath, absPath, special: specialKind(st), stat: fileStat(st) };
+  return null;
+}
+
+function invalidNameEntry(relDir: string, nameBuf: Buffer, relPath: string, absPath: string, st: Stats): WalkEntry {
+  const relBytes = relDir === '' ? nameBuf : Buffer.concat([Buffer.from(`${relDir}/`), nameBuf]);
+  return {
     type: 'error',
     relPath,
     absPath,
-    code: f.code,
-    message: f.message,
-    isDirectory: true,
-    stat: null,
-  });
+    code: 'invalid-utf8-name',
+    message: st.isDirectory()
+      ? 'folder name is not valid UTF-8; its contents were not scanned'
+      : 'file name is not valid UTF-8',
+    isDirectory: st.isDirectory(),
+    stat: fileStat(st),
+    relPathBase64: relBytes.toString('base64'),
+  };
+}
 
-  async function* walkDir(dirBuf: Buffer, relDir: string, absDir: string): AsyncGenerator<WalkEntry> {
-    const subdirs: { buf: Buffer; rel: string; abs: string }[] = [];
-    let dir;
+async function* walkSubdirs(state: WalkState, subdirs: Subdir[]): AsyncGenerator<WalkEntry> {
+  for (const sub of subdirs) {
+    state.signal?.throwIfAborted();
+    let st: Stats;
     try {
-      dir = await opendir(dirBuf, { encoding: 'buffer' as BufferEncoding, bufferSize: 64 });
+      st = await stat(sub.buf);
     } catch (error) {
-      yield folderError(relDir, absDir, fsFailure(error, 'cannot open folder'));
+      yield folderError(sub.rel, sub.abs, fsFailure(error, 'cannot stat folder'));
+      continue;
+    }
+    const key = `${st.dev}:${st.ino}`;
+    if (state.visitedDirs.has(key)) continue; // bind mounts and the like: never twice
+    state.visitedDirs.add(key);
+    yield* walkDir(state, sub.buf, sub.rel, sub.abs);
+  }
+}
+
+/** A deferred symlink: skipped with its reason, or walked (a folder) or yielded (a file) once. */
+async function* followLink(state: WalkState, link: DeferredLink): AsyncGenerator<WalkEntry> {
+  const { relPath, absPath } = link;
+  const skip = (reason: SkipReason, target: string | null): WalkEntry => ({
+    type: 'skipped',
+    relPath,
+    absPath,
+    reason,
+    target,
+  });
+  let target: string;
+  try {
+    target = await realpath(link.linkPath);
+  } catch (error) {
+    yield skip((error as NodeJS.ErrnoException).code === 'ELOOP' ? 'symlink-loop' : 'broken-symlink', null);
+    return;
+  }
+  if (!isInside(state.realRoot, target)) {
+    yield skip('symlink-outside-root', target);
+    return;
+  }
+  let st: Stats;
+  let parent: Stats;
+  try {
+    st = await stat(target);
+    parent = await stat(resolve(target, '..'));
+  } catch {
+    yield skip('broken-symlink', target);
+    return;
+  }
+  if (st.isDirectory()) {
+    const key = `${st.dev}:${st.ino}`;
+    if (state.visitedDirs.has(key)) {
+      yield skip('symlink-already-walked', target);
       return;
     }
-    // lstat in parallel batches: one await per batch instead of one thread-pool round trip per entry (the warm
-    // rescan of an unchanged folder is nothing but this walk).
-    let batch: Buffer[] = [];
-    const flush = async function* (this: void): AsyncGenerator<WalkEntry> {
-      const names = batch;
-      batch = [];
-      const stats = await Promise.all(
-        names.map((nameBuf) =>
-          lstat(Buffer.concat([dirBuf, SEP, nameBuf])).then(
-            (st) => ({ st, error: null }),
-            (error: unknown) => ({ st: null, error }),
-          ),
-        ),
-      );
-      for (let i = 0; i < names.length; i += 1) {
-        signal?.throwIfAborted();
-        yield* classify(names[i]!, stats[i]!.st, stats[i]!.error);
-      }
-    };
-    const classify = function* (this: void, nameBuf: Buffer, st: Stats | null, error: unknown): Generator<WalkEntry> {
-      const childBuf = Buffer.concat([dirBuf, SEP, nameBuf]);
-      const validName = isUtf8(nameBuf);
-      const name = validName ? nameBuf.toString('utf8') : escapeName(nameBuf);
-      const relPath = joinRel(relDir, name);
-      const absPath = absDir + sep + name;
-      if (!st) {
-        const f = fsFailure(error, 'cannot stat');
-        yield { type: 'error', relPath, absPath, code: f.code, message: f.message, isDirectory: false, stat: null };
-        return;
-      }
-      if (!validName) {
-        const relBytes = relDir === '' ? nameBuf : Buffer.concat([Buffer.from(`${relDir}/`), nameBuf]);
-        yield {
-          type: 'error',
-          relPath,
-          absPath,
-          code: 'invalid-utf8-name',
-          message: st.isDirectory()
-            ? 'folder name is not valid UTF-8; its contents were not scanned'
-            : 'file name is not valid UTF-8',
-          isDirectory: st.isDirectory(),
-          stat: fileStat(st),
-          relPathBase64: relBytes.toString('base64'),
-        };
-        return;
-      }
-      if (st.isSymbolicLink()) deferred.push({ relPath, absPath, linkPath: childBuf });
-      else if (st.isDirectory()) subdirs.push({ buf: childBuf, rel: relPath, abs: absPath });
-      else if (st.isFile())
-        yield { type: 'file', relPath, absPath, openPath: absPath, stat: fileStat(st), viaLink: false };
-      else yield { type: 'special', relPath, absPath, special: specialKind(st), stat: fileStat(st) };
-    };
-    try {
-      for await (const dirent of dir) {
-        signal?.throwIfAborted();
-        batch.push(dirent.name as unknown as Buffer);
-        if (batch.length >= STAT_BATCH) yield* flush();
-      }
-      yield* flush();
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      // readdir failed part-way (EIO, folder removed): report the folder, keep what was already yielded.
-      yield folderError(relDir, absDir, fsFailure(error, 'cannot read folder'));
-    }
-    // for-await closes the Dir handle on completion or error.
-    for (const sub of subdirs) {
-      signal?.throwIfAborted();
-      let st: Stats;
-      try {
-        st = await stat(sub.buf);
-      } catch (error) {
-        const f = fsFailure(error, 'cannot stat folder');
-        yield {
-          type: 'error',
-          relPath: sub.rel,
-          absPath: sub.abs,
-          code: f.code,
-          message: f.message,
-          isDirectory: true,
-          stat: null,
-        };
-        continue;
-      }
-      const key = `${st.dev}:${st.ino}`;
-      if (visitedDirs.has(key)) continue; // bind mounts and the like: never twice
-      visitedDirs.add(key);
-      yield* walkDir(sub.buf, sub.rel, sub.abs);
-    }
+    state.visitedDirs.add(key);
+    yield* walkDir(state, Buffer.from(target), relPath, absPath);
+    return;
   }
-
-  yield* walkDir(Buffer.from(realRoot), '', root);
-
-  // Links last, so real paths always win. Following a linked folder may defer further links: loop until empty.
-  while (deferred.length > 0) {
-    signal?.throwIfAborted();
-    const link = deferred.shift()!;
-    const { relPath, absPath } = link;
-    let target: string;
-    try {
-      target = await realpath(link.linkPath);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      yield {
-        type: 'skipped',
-        relPath,
-        absPath,
-        reason: code === 'ELOOP' ? 'symlink-loop' : 'broken-symlink',
-        target: null,
-      };
-      continue;
-    }
-    if (!isInside(realRoot, target)) {
-      yield { type: 'skipped', relPath, absPath, reason: 'symlink-outside-root', target };
-      continue;
-    }
-    let st: Stats;
-    let parent: Stats;
-    try {
-      st = await stat(target);
-      parent = await stat(resolve(target, '..'));
-    } catch {
-      yield { type: 'skipped', relPath, absPath, reason: 'broken-symlink', target };
-      continue;
-    }
-    if (st.isDirectory()) {
-      const key = `${st.dev}:${st.ino}`;
-      if (visitedDirs.has(key)) {
-        yield { type: 'skipped', relPath, absPath, reason: 'symlink-already-walked', target };
-        continue;
-      }
-      visitedDirs.add(key);
-      yield* walkDir(Buffer.from(target), relPath, absPath);
-      continue;
-    }
-    // A linked file was already yielded when its folder was walked, or by an earlier link to it.
-    const fileKey = `${st.dev}:${st.ino}`;
-    if (visitedDirs.has(`${parent.dev}:${parent.ino}`) || linkedFiles.has(fileKey)) {
-      yield { type: 'skipped', relPath, absPath, reason: 'symlink-already-walked', target };
-      continue;
-    }
-    linkedFiles.add(fileKey);
-    if (st.isFile()) yield { type: 'file', relPath, absPath, openPath: target, stat: fileStat(st), viaLink: true };
-    else yield { type: 'special', relPath, absPath, special: specialKind(st), stat: fileStat(st) };
+  // A linked file was already yielded when its folder was walked, or by an earlier link to it.
+  const fileKey = `${st.dev}:${st.ino}`;
+  if (state.visitedDirs.has(`${parent.dev}:${parent.ino}`) || state.linkedFiles.has(fileKey)) {
+    yield skip('symlink-already-walked', target);
+    return;
   }
+  state.linkedFiles.add(fileKey);
+  if (st.isFile()) yield { type: 'file', relPath, absPath, openPath: target, stat: fileStat(st), viaLink: true };
+  else yield { type: 'special', relPath, absPath, special: specialKind(st), stat: fileStat(st) };
 }
 
 /** Fast count of regular files (no symlinks followed), for progress totals before the real scan. */

@@ -139,7 +139,7 @@ const MORE: { service: ServiceName; method: string; args: unknown[]; message: st
     service: 'jobs',
     method: 'train',
     args: [{ mode: 'fast' }],
-    message: 'jobs.train[0].mode: must be heads or end-to-end',
+    message: 'jobs.train[0].mode: must be heads, end-to-end or adapt',
   },
 ];
 

@@ -2,7 +2,8 @@
 // the engine pool, the recent-projects list and the app data folder. One instance per app process.
 import { AppError } from '../shared/errors.js';
 import type { EnginePool } from './engine-pool.js';
-import type { EventBus } from './event-bus.js';
+import type { ApiEvents } from '../shared/api.js';
+import type { EventBus } from '../shared/event-bus.js';
 import type { JobRunner } from './job-runner.js';
 import type { ProjectHandle } from './project-handle.js';
 import type { RecentProjects } from './recent-projects.js';
@@ -11,7 +12,7 @@ export class ServiceContext {
   project: ProjectHandle | null = null;
 
   constructor(
-    readonly bus: EventBus,
+    readonly bus: EventBus<ApiEvents>,
     readonly jobs: JobRunner,
     readonly engines: EnginePool,
     readonly recent: RecentProjects,

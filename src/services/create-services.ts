@@ -1,11 +1,11 @@
 // The services: `Api` (src/shared/api.ts) implemented on the store, the scanner and the engine, one module per
 // API namespace. One instance per app process (Electron main, `ssod serve`, each CLI command); every transport
 // reaches the same object through the dispatcher, which validates arguments first (src/rpc/dispatcher.ts).
-import type { Api, ImageVariant } from '../shared/api.js';
+import type { Api, ApiEvents, ImageVariant } from '../shared/api.js';
 import { appDataDir } from './app-paths.js';
 import { ServiceContext } from './context.js';
 import { EnginePool, defaultEngineFactory, type EngineFactory } from './engine-pool.js';
-import { EventBus } from './event-bus.js';
+import { EventBus } from '../shared/event-bus.js';
 import { createExportService } from './exports-service.js';
 import { imageBytes, type ImageBytes } from './image-bytes.js';
 import { createImageService } from './images-service.js';
@@ -29,14 +29,14 @@ export interface ServicesOptions {
 
 export interface Services {
   api: Api;
-  bus: EventBus;
+  bus: EventBus<ApiEvents>;
   images(variant: ImageVariant, id: number): Promise<ImageBytes>;
   close(): Promise<void>;
 }
 
 export function createServices(options: ServicesOptions = {}): Services {
   const dataDir = options.dataDir ?? appDataDir();
-  const bus = new EventBus();
+  const bus = new EventBus<ApiEvents>();
   const engines = new EnginePool(options.engineFactory ?? defaultEngineFactory());
   const ctx = new ServiceContext(bus, new JobRunner(bus), engines, new RecentProjects(dataDir), dataDir);
   const api: Api = {

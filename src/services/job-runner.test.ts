@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../shared/errors.js';
-import { EventBus } from './event-bus.js';
+import type { ApiEvents } from '../shared/api.js';
+import { EventBus } from '../shared/event-bus.js';
 import { JobRunner, throwIfCancelled } from './job-runner.js';
 
 describe('JobRunner', () => {
   it('runs one job, reports progress and resolves wait with the result', async () => {
-    const bus = new EventBus();
+    const bus = new EventBus<ApiEvents>();
     const phases: string[] = [];
     bus.on('job.progress', (p) => phases.push(`${p.phase}:${p.done}/${p.total}`));
     const runner = new JobRunner(bus);
@@ -21,7 +22,7 @@ describe('JobRunner', () => {
   });
 
   it('refuses a second job while one runs', async () => {
-    const runner = new JobRunner(new EventBus());
+    const runner = new JobRunner(new EventBus<ApiEvents>());
     let release = (): void => {};
     const gate = new Promise<void>((r) => (release = r));
     const ref = runner.start('train', () => gate);
@@ -31,7 +32,7 @@ describe('JobRunner', () => {
   });
 
   it('cancels cooperatively', async () => {
-    const runner = new JobRunner(new EventBus());
+    const runner = new JobRunner(new EventBus<ApiEvents>());
     const ref = runner.start('train', async (ctx) => {
       for (;;) {
         throwIfCancelled(ctx.signal);
@@ -43,7 +44,7 @@ describe('JobRunner', () => {
   });
 
   it('turns a thrown error into a failed outcome', async () => {
-    const bus = new EventBus();
+    const bus = new EventBus<ApiEvents>();
     const finished: string[] = [];
     bus.on('job.finished', (r) => finished.push(r.outcome));
     const runner = new JobRunner(bus);

@@ -2,15 +2,11 @@
 // cancelled cooperatively, and its outcome is both an event and a promise (`wait`) so the UI and the CLI
 // share the same path.
 import { randomUUID } from 'node:crypto';
-import type { JobKind, JobProgress, JobResult } from '../shared/dto.js';
+import type { JobContext, JobKind, JobProgress, JobResult } from '../shared/dto.js';
 import { AppError, isAppError, serializeError } from '../shared/errors.js';
 import { RateMeter } from '../shared/eta.js';
-import type { EventBus } from './event-bus.js';
-
-export interface JobContext {
-  signal: AbortSignal;
-  progress(p: { phase: string; done: number; total: number; loss?: number; message?: string }): void;
-}
+import type { ApiEvents } from '../shared/api.js';
+import type { EventBus } from '../shared/event-bus.js';
 
 export type JobBody = (ctx: JobContext) => Promise<unknown>;
 
@@ -28,7 +24,7 @@ export class JobRunner {
   private running: RunningJob | null = null;
   private readonly finished = new Map<string, JobResult>();
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(private readonly bus: EventBus<ApiEvents>) {}
 
   start(kind: JobKind, body: JobBody): { id: string; kind: JobKind } {
     if (this.running) {

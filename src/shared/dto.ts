@@ -320,17 +320,30 @@ export interface JobRef {
   kind: JobKind;
 }
 
-export interface JobProgress {
-  jobId: string;
-  kind: JobKind;
+/** How far a piece of work is: what the engine process reports, and what a job shows (JobProgress). */
+export interface Progress {
   phase: string;
   done: number;
   total: number;
-  /** Items per second over the current phase. */
+  /** Items per second over the current phase (0 until measurable). */
   rate: number;
   etaSeconds: number | null;
   loss?: number;
   message?: string;
+}
+
+/** A report from inside the work: rate and ETA are added by whoever times it. */
+export type ProgressStep = Omit<Progress, 'rate' | 'etaSeconds'>;
+
+/** What a job body gets, in the services and in the engine process alike: cancel, and where to report. */
+export interface JobContext {
+  signal: AbortSignal;
+  progress(p: ProgressStep): void;
+}
+
+export interface JobProgress extends Progress {
+  jobId: string;
+  kind: JobKind;
 }
 
 export type JobOutcome = 'done' | 'failed' | 'cancelled';

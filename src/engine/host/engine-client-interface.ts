@@ -11,14 +11,14 @@ import type {
   EndToEndResult,
   ExtractRequest,
   ExtractResult,
-  JobProgress,
+  EngineProgress,
   ScoreRequest,
   ShaScore,
   TrainRequest,
   TrainResult,
 } from './protocol.js';
 
-export type ProgressListener = (p: JobProgress) => void;
+export type ProgressListener = (p: EngineProgress) => void;
 
 export interface EngineClient {
   status(): Promise<EngineStatus>;

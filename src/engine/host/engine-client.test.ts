@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { isAppError } from '../../shared/errors.js';
 import { BACKEND_ORDER } from '../backends/select-backend.js';
 import { createForkedEngine, type EngineClient } from './engine-client.js';
-import type { ImageItem, JobProgress } from './protocol.js';
+import type { ImageItem, EngineProgress } from './protocol.js';
 
 const depsModule = fileURLToPath(new URL('./fixtures/fake-deps.ts', import.meta.url));
 let dir: string;
@@ -45,7 +45,7 @@ describe('engine process', () => {
   it('extracts into the cache, reports corrupt images per item, skips cached ones, trains and scores', async () => {
     const items = await Promise.all(Array.from({ length: 11 }, (_, i) => image(`ok-${i}.txt`, String(i + 1))));
     const bad = await image('bad.txt', 'CORRUPT');
-    const progress: JobProgress[] = [];
+    const progress: EngineProgress[] = [];
     const first = await engine.extract({ items: [...items, bad], backbone: { spec: 'fake' }, cacheDir }, (p) =>
       progress.push(p),
     );

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { AppError, serializeError } from '../../shared/errors.js';
 import type { BackendName } from '../types.js';
 import { loadEngineDeps } from './engine-deps.js';
-import type { JobContext } from './job-context.js';
+import type { EngineJobContext } from './job-context.js';
 import { runExtract } from './run-extract.js';
 import { runScore, runTrain } from './run-heads.js';
 import type { EngineOptions, EngineStatus, FromEngine, JobRequest } from './protocol.js';
@@ -35,7 +35,7 @@ function channel(): { send(msg: FromEngine): void; onMessage(fn: (msg: unknown) 
 }
 
 /** Runs one job; rarely used job kinds are imported on first use. */
-async function dispatch(job: JobRequest, ctx: JobContext): Promise<unknown> {
+async function dispatch(job: JobRequest, ctx: EngineJobContext): Promise<unknown> {
   switch (job.kind) {
     case 'extract':
       return runExtract(job, ctx);
@@ -62,14 +62,14 @@ async function main(): Promise<void> {
   const deps = await loadEngineDeps(options.depsModule);
   const backendReady = deps.selectBackend(options.backend as BackendName | undefined);
   backendReady.catch(() => undefined); // reported through status/jobs, never as an unhandled rejection
-  const pool: JobContext['pool'] = {};
+  const pool: EngineJobContext['pool'] = {};
   let current: { id: number; kind: JobRequest['kind']; phase: string; abort: AbortController } | undefined;
 
   const runJob = async (id: number, job: JobRequest, abort: AbortController): Promise<unknown> => {
     const backend = await backendReady;
     if (abort.signal.aborted) throw new AppError('cancelled', 'job cancelled');
     const meter = new ProgressMeter();
-    const ctx: JobContext = {
+    const ctx: EngineJobContext = {
       deps,
       backend,
       options,

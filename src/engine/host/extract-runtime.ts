@@ -8,7 +8,7 @@ import { onnxChoice, planExtraction } from '../backends/runtime-chain.js';
 import type { Prepared, PrepareOptions } from '../onnx/prepare.js';
 import type { OnnxBackendName } from '../types.js';
 import type { WorkerInit } from './extract-pool.js';
-import type { JobContext } from './job-context.js';
+import type { EngineJobContext } from './job-context.js';
 
 export interface RuntimePlan {
   /** Set when the ONNX path is ready to start. */
@@ -23,7 +23,7 @@ export interface RuntimePlan {
 
 const reported = new Set<string>();
 
-function reportOnce(ctx: JobContext, reason: string): void {
+function reportOnce(ctx: EngineJobContext, reason: string): void {
   if (reported.has(reason)) return;
   reported.add(reason);
   const message = `ONNX Runtime not used for extraction: ${reason}; falling back to ${ctx.backend.name}`;
@@ -55,7 +55,7 @@ async function prepareOnce(options: PrepareOptions): Promise<Prepared | string> 
   return prepared;
 }
 
-export async function onnxWorkerInit(base: WorkerInit, workers: number, ctx: JobContext): Promise<RuntimePlan> {
+export async function onnxWorkerInit(base: WorkerInit, workers: number, ctx: EngineJobContext): Promise<RuntimePlan> {
   const report = (reason: string): void => reportOnce(ctx, reason);
   const plan = planExtraction(ctx.backend, ctx.options.backend, onnxConvertible(base.backbone.spec, base.depsModule));
   if (plan.onnx === null) return plan.reason !== undefined ? { reason: plan.reason, report } : { report };

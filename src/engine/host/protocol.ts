@@ -3,6 +3,7 @@
 // One job at a time: a second job while one runs is refused with AppError('busy'); `status` and `cancel` are
 // answered at any time.
 
+import type { Progress } from '../../shared/dto.js';
 import type { SerializedError } from '../../shared/errors.js';
 import type { RelativeCrop } from '../backbones/crop.js';
 import type { AdaptConfig, AdaptResult } from '../adapt/index.js';
@@ -253,16 +254,9 @@ export interface EngineStatus {
   memory: { rssBytes: number; maxRssBytes: number };
 }
 
-export interface JobProgress {
+/** Progress of one engine job, by its request id (the services turn it into the API's JobProgress). */
+export interface EngineProgress extends Progress {
   jobId: number;
-  phase: string;
-  done: number;
-  total: number;
-  /** Items per second in this phase so far (0 until measurable). */
-  rate: number;
-  etaSeconds: number | null;
-  loss?: number;
-  message?: string;
 }
 
 // ---- caller -> engine
@@ -274,7 +268,7 @@ export type ToEngine =
 
 export type FromEngine =
   | { type: 'ready'; pid: number }
-  | { type: 'progress'; progress: JobProgress }
+  | { type: 'progress'; progress: EngineProgress }
   | { type: 'done'; id: number; result: unknown }
   | { type: 'failed'; id: number; error: SerializedError };
 

@@ -13,8 +13,8 @@ import { mobilenetPreprocess } from '../backbones/mobilenet-v2.js';
 import { openFeatureCache, readCacheLayout } from '../features/feature-cache.js';
 import type { BackendChoice } from '../types.js';
 import { loadEngineDeps } from './engine-deps.js';
-import type { JobContext } from './job-context.js';
-import type { AdaptRequest, JobProgress } from './protocol.js';
+import type { EngineJobContext } from './job-context.js';
+import type { AdaptRequest, EngineProgress } from './protocol.js';
 import { runAdaptFeatures, runTrainAdapt } from './run-adapt.js';
 import { runTrain } from './run-heads.js';
 
@@ -22,13 +22,13 @@ const N = 64;
 const BASE_KEY = 'test-block12';
 let dir: string;
 let backend: BackendChoice;
-let deps: JobContext['deps'];
+let deps: EngineJobContext['deps'];
 let shas: string[];
 let labels: number[];
 
 const sha = (i: number): string => createHash('sha256').update(`image ${i}`).digest('hex');
 
-function context(signal = new AbortController().signal, progress: JobProgress[] = []): JobContext {
+function context(signal = new AbortController().signal, progress: EngineProgress[] = []): EngineJobContext {
   return {
     deps,
     backend,
@@ -79,7 +79,7 @@ afterAll(async () => {
 
 describe('train-adapt job', () => {
   it('saves the adapted top, caches adapted features, and the train job trains heads on them', async () => {
-    const progress: JobProgress[] = [];
+    const progress: EngineProgress[] = [];
     const modelOut = join(dir, 'adapted.json');
     const r = await runTrainAdapt(request(modelOut), context(undefined, progress));
     expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);

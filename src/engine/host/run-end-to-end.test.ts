@@ -11,8 +11,8 @@ import { buildSmallCnn, smallCnnBackbone } from '../backbones/small-cnn.js';
 import { decodeForBackbone } from '../backbones/preprocess.js';
 import type { BackendChoice } from '../types.js';
 import { loadEngineDeps } from './engine-deps.js';
-import type { JobContext } from './job-context.js';
-import type { EndToEndRequest, EngineOptions, JobProgress } from './protocol.js';
+import type { EngineJobContext } from './job-context.js';
+import type { EndToEndRequest, EngineOptions, EngineProgress } from './protocol.js';
 import { runEndToEnd } from './run-end-to-end.js';
 
 const SIZE = 16;
@@ -37,9 +37,9 @@ async function png(path: string, kind: 0 | 1 | 'ood', seed: number): Promise<voi
     .toFile(path);
 }
 
-function context(backend: BackendChoice, options: EngineOptions, progress: JobProgress[] = []): JobContext {
+function context(backend: BackendChoice, options: EngineOptions, progress: EngineProgress[] = []): EngineJobContext {
   return {
-    deps: undefined as unknown as JobContext['deps'], // set in beforeAll
+    deps: undefined as unknown as EngineJobContext['deps'], // set in beforeAll
     backend,
     options,
     workers: 1,
@@ -49,7 +49,7 @@ function context(backend: BackendChoice, options: EngineOptions, progress: JobPr
   };
 }
 
-let deps: JobContext['deps'];
+let deps: EngineJobContext['deps'];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ssod-e2e-job-'));
@@ -90,7 +90,7 @@ function request(over: Partial<EndToEndRequest> = {}): EndToEndRequest {
 
 describe('train-end-to-end job', () => {
   it('fine-tunes small-cnn on cpu (loss falls) and saves a backbone the tfjs: loader reads', async () => {
-    const progress: JobProgress[] = [];
+    const progress: EngineProgress[] = [];
     const ctx = { ...context(cpu, { backend: 'cpu' }, progress), deps };
     const result = await runEndToEnd(request(), ctx);
     expect(result.trained).toBe(13);
@@ -131,7 +131,7 @@ describe('train-end-to-end job', () => {
 
   it('refuses wasm, unforced cpu and the folded mobilenet_v2 with clear messages', async () => {
     const wasm: BackendChoice = { name: 'wasm', skipped: {}, trainsConvolutions: false };
-    const refusal = async (req: EndToEndRequest, ctx: JobContext): Promise<string> => {
+    const refusal = async (req: EndToEndRequest, ctx: EngineJobContext): Promise<string> => {
       try {
         await runEndToEnd(req, ctx);
       } catch (e) {
@@ -149,7 +149,7 @@ describe('train-end-to-end job', () => {
 
   it('stops at the next step when cancelled', async () => {
     const abort = new AbortController();
-    const ctx: JobContext = {
+    const ctx: EngineJobContext = {
       ...context(cpu, { backend: 'cpu' }),
       deps,
       signal: abort.signal,

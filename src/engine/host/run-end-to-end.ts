@@ -17,7 +17,7 @@ import {
 import { parseTfjsSpec } from '../backbones/tfjs-model.js';
 import { readTfjsModel } from '../backbones/tfjs-model-files.js';
 import { throwIfCancelled } from './cancel.js';
-import type { JobContext } from './job-context.js';
+import type { EngineJobContext } from './job-context.js';
 import type { EndToEndRequest, EndToEndResult, ExtractFailure } from './protocol.js';
 
 const DEFAULT_EPOCHS = 10;
@@ -143,7 +143,7 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-export async function runEndToEnd(req: EndToEndRequest, ctx: JobContext): Promise<EndToEndResult> {
+export async function runEndToEnd(req: EndToEndRequest, ctx: EngineJobContext): Promise<EndToEndResult> {
   const t0 = performance.now();
   checkRequest(req);
   // The engine was started with --backend NAME: selectBackend fails rather than fall back, so name matches.

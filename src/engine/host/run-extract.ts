@@ -11,7 +11,7 @@ import type { BackendChoice } from '../types.js';
 import { throwIfCancelled } from './cancel.js';
 import { ExtractPool, type BatchResult, type WorkerInit } from './extract-pool.js';
 import { onnxWorkerInit, type RuntimePlan } from './extract-runtime.js';
-import type { JobContext } from './job-context.js';
+import type { EngineJobContext } from './job-context.js';
 import type { CropBox, ExtractFailure, ExtractRequest, ExtractResult, ImageItem } from './protocol.js';
 
 const DEFAULT_BATCH = 8;
@@ -44,11 +44,16 @@ function checkRequest(req: ExtractRequest): void {
 }
 
 /** Native TensorFlow parallelises inside one op: extra workers would only compete. */
-function workerCount(ctx: JobContext): number {
+function workerCount(ctx: EngineJobContext): number {
   return ctx.backend.name === 'tensorflow' || ctx.backend.name === 'tensorflow-gpu' ? 1 : ctx.workers;
 }
 
-async function startPool(init: WorkerInit, count: number, req: ExtractRequest, ctx: JobContext): Promise<ExtractPool> {
+async function startPool(
+  init: WorkerInit,
+  count: number,
+  req: ExtractRequest,
+  ctx: EngineJobContext,
+): Promise<ExtractPool> {
   const existing = ctx.pool.current;
   if (existing && existing.signature === ExtractPool.signatureOf(init) && existing.size === count) return existing;
   ctx.pool.current = undefined;
@@ -68,7 +73,7 @@ async function startPool(init: WorkerInit, count: number, req: ExtractRequest, c
 /** The pool on the fastest runtime that starts, and the choice to record (with why faster ones were skipped). */
 async function ensurePool(
   req: ExtractRequest,
-  ctx: JobContext,
+  ctx: EngineJobContext,
 ): Promise<{ pool: ExtractPool; backend: BackendChoice }> {
   const base: WorkerInit = {
     backend: ctx.backend.name,
@@ -99,7 +104,7 @@ function addTiming(total: { waitMs: number; inferMs: number; encodeMs: number },
   total.encodeMs += r.timing.encodeMs;
 }
 
-export async function runExtract(req: ExtractRequest, ctx: JobContext): Promise<ExtractResult> {
+export async function runExtract(req: ExtractRequest, ctx: EngineJobContext): Promise<ExtractResult> {
   checkRequest(req);
   const t0 = performance.now();
   const { pool, backend } = await ensurePool(req, ctx);

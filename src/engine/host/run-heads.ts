@@ -4,7 +4,7 @@ import { AppError } from '../../shared/errors.js';
 import { openFeatureCache, readCacheLayout, type FeatureCache } from '../features/feature-cache.js';
 import type { FeatureStore, ImageScore } from '../types.js';
 import { throwIfCancelled } from './cancel.js';
-import type { JobContext } from './job-context.js';
+import type { EngineJobContext } from './job-context.js';
 import { loadModel, saveModel } from './model-file.js';
 import type { ScoreRequest, ScoreResult, ShaScore, TrainRequest, TrainResult } from './protocol.js';
 
@@ -42,7 +42,7 @@ function withShas(scores: ImageScore[], shas: readonly string[]): ShaScore[] {
   return scores.map((s) => ({ ...s, sha256: shas[s.row] ?? '' }));
 }
 
-export async function runTrain(req: TrainRequest, ctx: JobContext): Promise<TrainResult> {
+export async function runTrain(req: TrainRequest, ctx: EngineJobContext): Promise<TrainResult> {
   const t0 = performance.now();
   if (!Array.isArray(req.train) || req.train.length === 0) {
     throw new AppError('invalid-argument', 'train: at least one training image is needed');
@@ -87,7 +87,7 @@ export async function runTrain(req: TrainRequest, ctx: JobContext): Promise<Trai
   }
 }
 
-export async function runScore(req: ScoreRequest, ctx: JobContext): Promise<ScoreResult> {
+export async function runScore(req: ScoreRequest, ctx: EngineJobContext): Promise<ScoreResult> {
   const t0 = performance.now();
   const { backboneKey, model } = await loadModel(req.modelPath);
   const cache = await openForKey(req.cacheDir, req.backboneKey ?? backboneKey);

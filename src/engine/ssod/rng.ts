@@ -1,16 +1,7 @@
 // Seeded randomness: every shuffle, split and initial weight comes from here, so a seed reproduces a run.
 
-/** mulberry32: small, fast, good enough for shuffles and initialisers. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The generator itself is the one in src/shared/random.ts (mulberry32), shared with the services and the renderer.
+export { createRng } from '../../shared/random.js';
 
 export function shuffleInPlace<T>(xs: T[], rng: () => number): T[] {
   for (let i = xs.length - 1; i > 0; i--) {

@@ -1,6 +1,7 @@
 // A fake `Api` for transport and perimeter tests: every method of the contract records its call and answers
 // from `responses` (or null). Lets tests assert "zero calls" after hostile traffic.
 import { SERVICE_NAMES, type Api, type ApiEvents, type EventName } from '../../shared/api.js';
+import { EventBus } from '../../shared/event-bus.js';
 import { API_ARGS } from '../../shared/validate.js';
 import type { ApiEventSource } from '../events.js';
 
@@ -33,23 +34,6 @@ export function createFakeApi(responses: FakeResponses = {}): FakeApi {
     }
     api[service] = methods;
   }
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const events: FakeApi['events'] = {
-    on(name, handler) {
-      const set = listeners.get(name) ?? new Set();
-      listeners.set(name, set);
-      const h = handler as (payload: unknown) => void;
-      set.add(h);
-      return () => set.delete(h);
-    },
-    emit(name, payload) {
-      for (const h of listeners.get(name) ?? []) h(payload);
-    },
-    listenerCount() {
-      let n = 0;
-      for (const set of listeners.values()) n += set.size;
-      return n;
-    },
-  };
+  const events: FakeApi['events'] = new EventBus<ApiEvents>();
   return { api: api as unknown as Api, calls, events };
 }

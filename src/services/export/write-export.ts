@@ -183,128 +183,135 @@ export async function writeExport(input: WriteExportInput): Promise<ExportResult
   try {
     const names = assignNames(input.entries);
     const placed = input.format === 'imagefolder';
-    let bytes = 0;
-    let done = 0;
-    const total = input.entries.length;
-    if (placed) {
-      const dirs = new Set([...names.values()].map((n) => dirname(n)));
-      for (const d of dirs) await mkdir(join(staging, 'images', d), { recursive: true });
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        for (;;) {
-          const i = next++;
-          if (i >= total) return;
-          if (input.signal?.aborted) throw new AppError('cancelled', 'cancelled');
-          const e = input.entries[i]!;
-          await input.beforeFile?.(i);
-          const dest = join(staging, 'images', names.get(e.imageId)!);
-          if (input.mode === 'copy') await copyFile(e.srcPath, dest);
-          else if (input.mode === 'hardlink') await link(e.srcPath, dest);
-          else await symlink(e.srcPath, dest);
-          bytes += e.size;
-          done++;
-          input.onProgress?.(done, total);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, Math.max(1, total)) }, worker));
-    } else {
-      for (const e of input.entries) bytes += e.size;
-      input.onProgress?.(total, total);
-    }
-
-    const rows = input.entries.map((e) => ({
-      path: placed ? `images/${names.get(e.imageId)!}` : e.srcPath,
-      source_path: e.srcPath,
-      class: e.className,
-      original_class: e.originalClass,
-      sha256: e.sha256,
-      decision: e.decision,
-      reviewer: e.reviewer,
-      time: e.decidedAt,
-      note: e.note,
-      run_id: e.runId,
-      scores: e.scores,
-      calibrated: e.calibrated ?? {},
-      image_id: e.imageId,
-      role: e.role,
-    }));
-    const scorerNames = [...new Set(rows.flatMap((r) => Object.keys(r.scores)))].sort();
-    const calibratedNames = [...new Set(rows.flatMap((r) => Object.keys(r.calibrated)))].sort();
-    const header = [
-      'path',
-      'class',
-      'original_class',
-      'sha256',
-      'decision',
-      'reviewer',
-      'time',
-      'note',
-      'run_id',
-      ...scorerNames.map((s) => `score_${s}`),
-      ...calibratedNames.map((s) => `calibrated_${s}`),
-      'source_path',
-    ];
-    const csv = [header.join(',')];
-    for (const r of rows) {
-      csv.push(
-        [
-          r.path,
-          r.class,
-          r.original_class,
-          r.sha256,
-          r.decision,
-          r.reviewer,
-          r.time,
-          r.note,
-          r.run_id,
-          ...scorerNames.map((s) => r.scores[s]),
-          ...calibratedNames.map((s) => r.calibrated[s]),
-          r.source_path,
-        ]
-          .map(csvCell)
-          .join(','),
-      );
-    }
-    const files: Record<string, string> = {
-      'manifest.csv': csv.join('\n') + '\n',
-    };
-    if (input.format !== 'csv') {
-      files['manifest.json'] = JSON.stringify(
-        { ...input.projectInfo, format: input.format, mode: input.mode, images: rows },
-        null,
-        1,
-      );
-    }
+    const bytes = placed ? await placeImages(input, staging, names) : countBytes(input);
+    const rows = manifestRows(input.entries, placed ? names : null);
+    const files = manifestFiles(input, rows);
     for (const [name, text] of Object.entries(files)) await writeFile(join(staging, name), text);
-
-    const log = await open(join(staging, 'decisions.jsonl'), 'w');
-    try {
-      for await (const line of input.decisionsJsonl()) await log.write(line + '\n');
-    } finally {
-      await log.close();
-    }
-
-    // BagIt-style checksum manifest over every file: images carry the sha256 recorded at scan time (no second
-    // read of every image), so `ssod verify` also reveals a source file that changed after its scan.
-    const sums: string[] = [];
-    if (placed) {
-      for (const e of input.entries) sums.push(`${e.sha256}  images/${names.get(e.imageId)!}`);
-    }
-    for (const name of [...Object.keys(files), 'decisions.jsonl']) {
-      sums.push(`${await sha256File(join(staging, name))}  ${name}`);
-    }
-    await writeFile(join(staging, MANIFEST_SHA256), sums.join('\n') + '\n');
-    await writeFile(join(staging, 'bagit.txt'), 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n');
-
+    await writeDecisionLog(input, staging);
+    await writeChecksums(staging, placed ? input.entries : [], names, [...Object.keys(files), 'decisions.jsonl']);
     if (input.signal?.aborted) throw new AppError('cancelled', 'cancelled');
     // An empty OUT folder may exist (the user made it); rename cannot replace it on every platform.
     await rmdir(out).catch(() => undefined);
     await rename(staging, out);
-    return { out, images: total, bytes, format: input.format, mode: input.mode };
+    return { out, images: input.entries.length, bytes, format: input.format, mode: input.mode };
   } catch (error) {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     throw wrapIo(error, 'exporting');
   }
+}
+
+/** Copies, hardlinks or symlinks every image into `images/<class>/` of the staging folder, a few at a time. */
+async function placeImages(input: WriteExportInput, staging: string, names: Map<number, string>): Promise<number> {
+  const total = input.entries.length;
+  const dirs = new Set([...names.values()].map((n) => dirname(n)));
+  for (const d of dirs) await mkdir(join(staging, 'images', d), { recursive: true });
+  let bytes = 0;
+  let done = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= total) return;
+      if (input.signal?.aborted) throw new AppError('cancelled', 'cancelled');
+      const e = input.entries[i]!;
+      await input.beforeFile?.(i);
+      const dest = join(staging, 'images', names.get(e.imageId)!);
+      if (input.mode === 'copy') await copyFile(e.srcPath, dest);
+      else if (input.mode === 'hardlink') await link(e.srcPath, dest);
+      else await symlink(e.srcPath, dest);
+      bytes += e.size;
+      done++;
+      input.onProgress?.(done, total);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, Math.max(1, total)) }, worker));
+  return bytes;
+}
+
+/** Manifest-only formats place nothing: the bytes are what the manifest points at. */
+function countBytes(input: WriteExportInput): number {
+  let bytes = 0;
+  for (const e of input.entries) bytes += e.size;
+  input.onProgress?.(input.entries.length, input.entries.length);
+  return bytes;
+}
+
+type ManifestRow = ReturnType<typeof manifestRows>[number];
+
+/** One row per image; `names` (imagefolder) points the row at its placed copy, else at its source file. */
+function manifestRows(entries: ExportEntry[], names: Map<number, string> | null) {
+  return entries.map((e) => ({
+    path: names ? `images/${names.get(e.imageId)!}` : e.srcPath,
+    source_path: e.srcPath,
+    class: e.className,
+    original_class: e.originalClass,
+    sha256: e.sha256,
+    decision: e.decision,
+    reviewer: e.reviewer,
+    time: e.decidedAt,
+    note: e.note,
+    run_id: e.runId,
+    scores: e.scores,
+    calibrated: e.calibrated ?? {},
+    image_id: e.imageId,
+    role: e.role,
+  }));
+}
+
+/** manifest.csv always; manifest.json too unless the format is csv. */
+function manifestFiles(input: WriteExportInput, rows: ManifestRow[]): Record<string, string> {
+  const files: Record<string, string> = { 'manifest.csv': manifestCsv(rows) };
+  if (input.format !== 'csv') {
+    files['manifest.json'] = JSON.stringify(
+      { ...input.projectInfo, format: input.format, mode: input.mode, images: rows },
+      null,
+      1,
+    );
+  }
+  return files;
+}
+
+function manifestCsv(rows: ManifestRow[]): string {
+  const scorerNames = [...new Set(rows.flatMap((r) => Object.keys(r.scores)))].sort();
+  const calibratedNames = [...new Set(rows.flatMap((r) => Object.keys(r.calibrated)))].sort();
+  const header = [
+    ...['path', 'class', 'original_class', 'sha256', 'decision', 'reviewer', 'time', 'note', 'run_id'],
+    ...scorerNames.map((s) => `score_${s}`),
+    ...calibratedNames.map((s) => `calibrated_${s}`),
+    'source_path',
+  ];
+  const csv = [header.join(',')];
+  for (const r of rows) {
+    const cells: (string | number | null | undefined)[] = [r.path, r.class, r.original_class, r.sha256];
+    cells.push(r.decision, r.reviewer, r.time, r.note, r.run_id);
+    cells.push(...scorerNames.map((s) => r.scores[s]), ...calibratedNames.map((s) => r.calibrated[s]), r.source_path);
+    csv.push(cells.map(csvCell).join(','));
+  }
+  return csv.join('\n') + '\n';
+}
+
+async function writeDecisionLog(input: WriteExportInput, staging: string): Promise<void> {
+  const log = await open(join(staging, 'decisions.jsonl'), 'w');
+  try {
+    for await (const line of input.decisionsJsonl()) await log.write(line + '\n');
+  } finally {
+    await log.close();
+  }
+}
+
+/** BagIt-style checksum manifest over every file: images carry the sha256 recorded at scan time (no second read
+ * of every image), so `ssod verify` also reveals a source file that changed after its scan. */
+async function writeChecksums(
+  staging: string,
+  placedEntries: ExportEntry[],
+  names: Map<number, string>,
+  files: string[],
+): Promise<void> {
+  const sums: string[] = [];
+  for (const e of placedEntries) sums.push(`${e.sha256}  images/${names.get(e.imageId)!}`);
+  for (const name of files) sums.push(`${await sha256File(join(staging, name))}  ${name}`);
+  await writeFile(join(staging, MANIFEST_SHA256), sums.join('\n') + '\n');
+  await writeFile(join(staging, 'bagit.txt'), 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n');
 }
 
 export interface VerifyOutcome {

@@ -9,7 +9,7 @@ import { idAccuracy, oodReport, rocCurve, thresholdAtPassRate } from '../../engi
 import { scanFolder } from '../../scan/index.js';
 import type { EvalReport, RocCurve } from '../../shared/dto.js';
 import { AppError } from '../../shared/errors.js';
-import type { JobContext } from '../job-runner.js';
+import type { JobContext } from '../../shared/dto.js';
 import type { ProjectHandle } from '../project-handle.js';
 import { requireRun, type ScoringRun } from '../pipeline/current-run.js';
 import { scoreImages } from '../pipeline/score-images.js';

@@ -11,7 +11,7 @@ import {
   recordExport,
 } from '../../db/index.js';
 import type { ExportOptions, ExportResult, ImageRow } from '../../shared/dto.js';
-import type { JobContext } from '../job-runner.js';
+import type { JobContext } from '../../shared/dto.js';
 import type { ProjectHandle } from '../project-handle.js';
 import { writeExport, type ExportEntry } from '../export/write-export.js';
 

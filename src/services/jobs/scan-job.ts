@@ -18,7 +18,7 @@ import {
 import { createCounters, scanFolderBatches, type FileRecord } from '../../scan/index.js';
 import type { ScanSummary, SourceInfo } from '../../shared/dto.js';
 import { AppError } from '../../shared/errors.js';
-import type { JobContext } from '../job-runner.js';
+import type { JobContext } from '../../shared/dto.js';
 import type { ProjectHandle } from '../project-handle.js';
 
 export interface ScanJobOptions {

@@ -2,7 +2,7 @@
 // out-of-fold scores: rescoring them with a model that saw them would make them look better than they are.
 import { iterateImages, scoresByImage, writeResults } from '../../db/index.js';
 import type { EngineClient } from '../../engine/host/engine-client-interface.js';
-import type { JobContext } from '../job-runner.js';
+import type { JobContext } from '../../shared/dto.js';
 import type { ProjectHandle } from '../project-handle.js';
 import { groupBySha } from '../pipeline/by-content-hash.js';
 import { requireRun } from '../pipeline/current-run.js';

@@ -13,10 +13,10 @@ import {
   type ImageBrief,
 } from '../../db/index.js';
 import type { EngineClient } from '../../engine/host/engine-client-interface.js';
-import type { ExtractResult, JobProgress, TrainRequest, TrainResult } from '../../engine/host/protocol.js';
+import type { ExtractResult, EngineProgress, TrainRequest, TrainResult } from '../../engine/host/protocol.js';
 import type { RunSummary, TrainOptions } from '../../shared/dto.js';
 import { AppError } from '../../shared/errors.js';
-import type { JobContext } from '../job-runner.js';
+import type { JobContext } from '../../shared/dto.js';
 import type { ProjectHandle } from '../project-handle.js';
 import { groupBySha, uniqueBySha } from '../pipeline/by-content-hash.js';
 import { DEFAULT_BACKBONE, backboneRequest, extractFeatures } from '../pipeline/extract-features.js';
@@ -185,7 +185,7 @@ async function trainHeads(
   const { options, set } = plan;
   const previous = currentRun(project.db);
   const carried = retrainWidening(options.crops, previous && { id: previous.id, metrics: previous.metrics });
-  const progress = (p: JobProgress): void =>
+  const progress = (p: EngineProgress): void =>
     ctx.progress({ phase: p.phase, done: p.done, total: p.total, loss: p.loss, message: p.message });
   let result = carried.kind === 'upfront' ? undefined : await engine.train(request, progress, ctx.signal);
   let widened: WidenedMetrics | undefined;

@@ -5,7 +5,7 @@ import type { ImageBrief } from '../../db/index.js';
 import type { EngineClient } from '../../engine/host/engine-client-interface.js';
 import type { BackboneRequest, ExtractResult } from '../../engine/host/protocol.js';
 import type { TrainOptions } from '../../shared/dto.js';
-import type { JobContext } from '../job-runner.js';
+import type { JobContext } from '../../shared/dto.js';
 import type { ProjectHandle } from '../project-handle.js';
 import { uniqueBySha } from './by-content-hash.js';
 

@@ -4,7 +4,7 @@ import type { ImageBrief } from '../../db/index.js';
 import type { EngineClient } from '../../engine/host/engine-client-interface.js';
 import type { ShaScore } from '../../engine/host/protocol.js';
 import type { FeatureLayout } from '../../engine/types.js';
-import type { JobContext } from '../job-runner.js';
+import type { JobContext } from '../../shared/dto.js';
 import type { ProjectHandle } from '../project-handle.js';
 import { runTrainOptions, type ScoringRun } from './current-run.js';
 import { adaptedFeaturesFor } from './adapt-step.js';

@@ -7,7 +7,7 @@ import type { EngineClient } from '../../engine/host/engine-client-interface.js'
 import type { EndToEndResult } from '../../engine/host/protocol.js';
 import type { LossPoint, TrainOptions } from '../../shared/dto.js';
 import { AppError } from '../../shared/errors.js';
-import type { JobContext } from '../job-runner.js';
+import type { JobContext } from '../../shared/dto.js';
 import type { ProjectHandle } from '../project-handle.js';
 import type { TrainingSet } from './training-set.js';
 

@@ -9,7 +9,7 @@ import type { BackboneRequest, CropBox, ImageItem, TrainRequest, TrainResult } f
 import { createRng } from '../../shared/random.js';
 import { OOD_LABEL } from '../../engine/types.js';
 import { AppError } from '../../shared/errors.js';
-import type { JobContext } from '../job-runner.js';
+import type { JobContext } from '../../shared/dto.js';
 
 /** Crops per image when widening is automatic. */
 export const DEFAULT_CROPS = 2;
