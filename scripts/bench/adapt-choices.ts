@@ -85,10 +85,44 @@ const CHOICES: [string, Partial<AdaptConfig>][] = [
   ['adapt, defaults', {}],
   ['adapt, no crops', { cropShare: 0 }],
   ['adapt, no cluster balancing', { backgroundClusters: 0 }],
-  ['adapt, output out_relu (Conv_1 trains)', { output: 'out_relu', trainableFrom: 'block_16' }],
-  ['adapt, output block_16_project_BN', { output: 'block_16_project_BN', trainableFrom: 'block_16' }],
-  ['adapt, block 13 up trains', { trainableFrom: 'block_13' }],
+  ['adapt, output block_16_project_BN', { output: 'block_16_project_BN' }],
+  ['adapt, alpha 0 (CE only: fine-tuning without SSOD)', { alpha: 0 }],
 ];
+
+/** OOD score of pooled adapted features: 1 - the largest cosine to a class mean of the training images' pooled
+ * features (a distance on the adapted features, as the heads pipeline's density scorers use). */
+async function cosineScores(
+  store: ReturnType<typeof adaptedFeatureStore>,
+  train: { row: number; label: number }[],
+  rows: number[][],
+): Promise<number[][]> {
+  const c = store.layout.pooledC;
+  const norm = (v: Float32Array, at: number): number => Math.hypot(...v.subarray(at * c, (at + 1) * c)) || 1;
+  const pooled = await store.pooled(train.map((t) => t.row));
+  const means = new Float64Array(ID_CLASSES * c);
+  train.forEach((t, i) => {
+    const n = norm(pooled, i);
+    for (let j = 0; j < c; j++) means[t.label * c + j]! += pooled[i * c + j]! / n;
+  });
+  const mn = Array.from({ length: ID_CLASSES }, (_, k) => Math.hypot(...means.subarray(k * c, (k + 1) * c)) || 1);
+  const out: number[][] = [];
+  for (const part of rows) {
+    const p = await store.pooled(part);
+    out.push(
+      part.map((_, i) => {
+        const n = norm(p, i);
+        let best = -1;
+        for (let k = 0; k < ID_CLASSES; k++) {
+          let dot = 0;
+          for (let j = 0; j < c; j++) dot += (p[i * c + j]! / n) * means[k * c + j]!;
+          best = Math.max(best, dot / mn[k]!);
+        }
+        return 1 - best;
+      }),
+    );
+  }
+  return out;
+}
 
 export async function compareChoices(): Promise<void> {
   const data = await buildData();
@@ -107,6 +141,7 @@ export async function compareChoices(): Promise<void> {
       return { mean: s.map((x) => 1 - x.pId), min: s.map((x) => 1 - x.pIdMin) };
     };
     const [id, near, far] = [await score(data.val), await score(data.near), await score(data.far)];
+    const [cid, cnear, cfar] = await cosineScores(adapted, data.train, [data.val, data.near, data.far]);
     console.log(
       JSON.stringify({
         bench: 'adapt-choice',
@@ -115,6 +150,8 @@ export async function compareChoices(): Promise<void> {
         valAurocFar: auroc(id.mean, far.mean),
         valAurocNearMin: auroc(id.min, near.min),
         valAurocFarMin: auroc(id.min, far.min),
+        cosineAurocNear: auroc(cid!, cnear!),
+        cosineAurocFar: auroc(cid!, cfar!),
         valAccuracy: r.valAccuracy,
         valAccuracyBefore: r.valAccuracyBefore,
         gamma: r.sampling.map((s) => s.gamma),

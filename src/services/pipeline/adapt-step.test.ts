@@ -29,13 +29,18 @@ describe('decideMode', () => {
     expect(decideMode({ mode: 'heads' }, undefined, extract, 100)).toMatchObject({ mode: 'heads', adapt: 'none' });
   });
 
-  it('chooses by the budget when no mode is given, and says why', () => {
+  it('says why an automatic run does not adapt, and fits an asked-for adaptation to the budget', () => {
     const small = decideMode({}, undefined, extract, 500);
-    expect(small).toMatchObject({ mode: 'adapt', adapt: 'train', budgetSeconds: DEFAULT_ADAPT_BUDGET_SECONDS });
-    expect(small.reason).toMatch(/within the budget/);
+    expect(small).toMatchObject({ mode: 'heads', adapt: 'none', budgetSeconds: DEFAULT_ADAPT_BUDGET_SECONDS });
+    expect(small.reason).toMatch(/would fit the budget.*held-out OOD/);
     const tight = decideMode({ budget: 5 }, undefined, extract, 500);
     expect(tight).toMatchObject({ mode: 'heads', adapt: 'none' });
     expect(tight.reason).toMatch(/over the budget of 5 s/);
+    expect(decideMode({ mode: 'adapt' }, undefined, extract, 500).epochs).toBe(6);
+    const short = decideMode({ mode: 'adapt', budget: 60 }, undefined, extract, 1000);
+    expect(short.epochs).toBeLessThan(6);
+    expect(short.epochs).toBeGreaterThanOrEqual(1);
+    expect(short.estimatedSeconds).toBeLessThanOrEqual(estimateAdaptSeconds(1000, 96, 6));
     expect(estimateAdaptSeconds(10_000, 224)).toBeGreaterThan(estimateAdaptSeconds(10_000, 96));
   });
 
@@ -44,8 +49,8 @@ describe('decideMode', () => {
     expect(decideMode({}, previous, extract, 500)).toMatchObject({ adapt: 'reuse', reuse: record });
     expect(decideMode({ mode: 'adapt' }, previous, extract, 500)).toMatchObject({ adapt: 'train' });
     // Features of another base (another input size) cannot be fed to that top.
-    expect(decideMode({}, previous, { ...extract, backboneKey: 'other' }, 500).adapt).toBe('train');
+    expect(decideMode({}, previous, { ...extract, backboneKey: 'other' }, 500).adapt).toBe('none');
     // A rejected adaptation is not reused.
-    expect(decideMode({}, { metrics: { adapt: { rejected: record } } }, extract, 500).adapt).toBe('train');
+    expect(decideMode({}, { metrics: { adapt: { rejected: record } } }, extract, 500).adapt).toBe('none');
   });
 });
