@@ -14,6 +14,7 @@ import { BLUE, RED, colourPng, colourSet, pixelEngineFactory } from './testing/c
 let dir: string;
 let services: Services;
 let rows: ImageRow[];
+const NEAR = { minCosine: 0.93, maxHashDistance: 24 };
 const idOf = (path: string): number => rows.find((r) => `${r.role}/${r.relPath}` === path)!.id;
 
 beforeAll(async () => {
@@ -72,7 +73,9 @@ describe('curation through the services', () => {
     const ref = await services.api.jobs.train({ epochs: 12, folds: 2, seed: 7, backbone: 'pixel' });
     expect((await services.api.jobs.wait(ref.id)).outcome).toBe('done');
     rows = (await services.api.images.list({ limit: 1000, sortBy: 'path' })).rows;
-    const report = await services.api.curation.duplicates();
+    // The pixel double's 12 statistics move more under a resize + JPEG than a real backbone's features do, so the
+    // near check runs at looser thresholds here (the defaults are measured in docs/decisions.md).
+    const report = await services.api.curation.duplicates(NEAR);
     const conflict = report.groups.find((g) => g.images.some((i) => i.path.endsWith('copy-of-r0.png')))!;
     expect(conflict.kind).toBe('exact');
     expect(conflict.relations[0]).toBe('conflicting-labels');
@@ -88,7 +91,7 @@ describe('curation through the services', () => {
   });
 
   it('rejects the copies of a group with reason "duplicate", keeping the suggested image', async () => {
-    const report = await services.api.curation.duplicates();
+    const report = await services.api.curation.duplicates(NEAR);
     const near = report.groups.find((g) => g.kind === 'near')!;
     const events = await services.api.curation.resolveDuplicates([near.id]);
     expect(events.map((e) => e.imageId)).toEqual([idOf('train/blue/b1.png')]);
