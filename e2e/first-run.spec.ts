@@ -87,9 +87,11 @@ test('start page → demo → Review with flagged images, a decision with the na
   await page.keyboard.press('k');
   await expect(page.locator('[data-testid="tile"][data-index="1"]')).toHaveAttribute('data-decision', 'keep');
 
-  const events = JSON.parse(
-    ssod(['history', join(home, 'projects', 'demo'), '--json'], 60_000, home),
-  ) as HistoryEvent[];
+  // `ssod history --json` prints one event per line.
+  const events = ssod(['history', join(home, 'projects', 'demo'), '--json'], 60_000, home)
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as HistoryEvent);
   const mine = events.filter((e) => e.imageId === id);
   expect(mine.map((e) => e.action)).toContain('reject');
   for (const e of events) expect(e.reviewer).toBe('Ana Newcomer');
