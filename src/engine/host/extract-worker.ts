@@ -14,8 +14,11 @@ import type { BatchResult, StageTiming, WorkerInit, WorkerReply, WorkerRequest }
 import type { CropBox, ImageItem } from './protocol.js';
 
 const init = workerData as WorkerInit;
-/** Forward-pass batch sizes timed at start on the ONNX path (larger ones lose cache locality at 224). */
-const BATCH_CANDIDATES = [1, 2, 4, 8] as const;
+/** Forward-pass batch sizes timed at start on the ONNX path: at 224 batches over 8 lose cache locality (the
+ * expanded activations of a batch outgrow the caches); small inputs can gain up to 16. */
+function batchCandidates(size: number): number[] {
+  return size <= 160 ? [1, 2, 4, 8, 16] : [1, 2, 4, 8];
+}
 
 /** Crops always decode with the real preprocessing (a test double's decoder knows nothing of crops); it is loaded
  * on the first crop only. */
@@ -42,7 +45,7 @@ async function loadWorkerBackbone(deps: EngineDeps): Promise<Loaded> {
   if (init.onnx !== undefined && init.choice !== undefined) {
     const onnx = await import('../onnx/onnx-backbone.js');
     const backbone = await onnx.loadOnnxBackbone(init.onnx);
-    const timings = await onnx.timeBatches(backbone, BATCH_CANDIDATES);
+    const timings = await onnx.timeBatches(backbone, batchCandidates(backbone.preprocess.size));
     const half: Loaded['half'] = (pixels, n) => backbone.extractHalf(pixels, n);
     return { backbone, half, backend: init.choice, inferBatch: onnx.pickBatch(timings), timings };
   }

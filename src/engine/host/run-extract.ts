@@ -130,7 +130,8 @@ export async function runExtract(req: ExtractRequest, ctx: EngineJobContext): Pr
   try {
     await pool.run(
       todo,
-      req.batchSize ?? DEFAULT_BATCH,
+      // A message batch holds at least one forward pass of the size the workers measured best.
+      req.batchSize ?? Math.max(DEFAULT_BATCH, info.inferBatch),
       (r) => {
         const w0 = performance.now();
         addTiming(timing, r);
