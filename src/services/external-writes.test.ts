@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addSource, appendDecisions, openDatabase, touchScan, type Db } from '../db/index.js';
-import { addScannedSource, scannedFile } from '../db/testing.js';
+import { addScannedSource, finishedRun, scannedFile } from '../db/testing.js';
 import type { ApiEvents, EventName } from '../shared/api.js';
 import { watchExternalWrites, type EventSink } from './external-writes.js';
 
@@ -72,6 +72,18 @@ describe('watchExternalWrites', () => {
     expect(watch.check()).toBe(true);
     expect(sink.got.map((g) => g.name)).toEqual(['job.finished']);
     expect(sink.got[0]!.payload).toMatchObject({ kind: 'scan', outcome: 'done' });
+    watch.stop();
+  });
+
+  it('announces a run trained by another process (ssod train) as the new current run', () => {
+    const { app, cli } = twoConnections();
+    const sink = recorder();
+    const watch = watchExternalWrites(app, sink, 60_000);
+    const id = finishedRun(cli, []);
+    expect(watch.check()).toBe(true);
+    expect(sink.got.map((g) => g.name)).toEqual(['run.done']);
+    expect(sink.got[0]!.payload).toMatchObject({ id, isCurrent: true });
+    expect(sink.got[0]!.payload).not.toHaveProperty('modelPath');
     watch.stop();
   });
 
