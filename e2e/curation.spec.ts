@@ -74,6 +74,22 @@ test('the budget panel updates when the number of reviews changes', async ({ pag
   expect(Number(await page.getByTestId('budget-threshold').textContent())).toBeLessThanOrEqual(Number(t5));
   await input.fill('100000');
   await expect(page.getByTestId('budget-problem')).toContainText('larger than');
+  // An audit sample below the threshold; three decisions give an estimate of what the threshold misses.
+  await input.fill('5');
+  await page.getByTestId('budget-audit').click();
+  const items = page.getByTestId('audit-item');
+  await expect(items.first()).toBeVisible();
+  const drawn = await items.count();
+  await items.first().getByRole('button', { name: 'OOD (reject)' }).click();
+  if (await page.getByTestId('reviewer-dialog').isVisible()) {
+    await page.getByTestId('reviewer-input').fill('e2e-curator');
+    await page.getByTestId('reviewer-input').press('Enter');
+  }
+  await expect(items).toHaveCount(drawn - 1);
+  await items.first().getByRole('button', { name: 'Belongs (keep)' }).click();
+  await items.first().getByRole('button', { name: 'Belongs (keep)' }).click();
+  await expect(items).toHaveCount(drawn - 3);
+  await expect(page.getByTestId('budget-result')).toContainText('from 3 audit decisions');
 });
 
 test('the map: a lasso around every point lists them all; a lasso around nothing lists none', async ({ page }) => {

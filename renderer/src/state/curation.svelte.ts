@@ -91,13 +91,35 @@ class CurationState {
     this.budget = r;
   }
 
+  /** The audit sample drawn in this session, still to be decided here. */
+  audit = $state<number[]>([]);
+
   async drawAudit(size: number): Promise<void> {
     try {
       const ids = await backend().api.curation.drawAudit(this.reviews, size);
-      toasts.push('info', `${ids.length} images drawn for the audit: review them (Review, filter "audit")`);
+      this.audit = [...this.audit, ...ids.filter((id) => !this.audit.includes(id))];
+      toasts.push('info', `${ids.length} images drawn for the audit: decide each below`);
       await this.loadBudget(this.reviews);
     } catch (error) {
       handleError(error, 'could not draw an audit sample');
+    }
+  }
+
+  /** An audit decision: OOD (reject) or in-distribution (keep); the budget's estimate follows. */
+  async decideAudit(imageId: number, ood: boolean): Promise<void> {
+    const reviewer = await settings.ensureReviewer();
+    if (!reviewer) return;
+    try {
+      await backend().api.review.decide({
+        imageIds: [imageId],
+        action: ood ? 'reject' : 'keep',
+        reviewer,
+        note: 'audit sample',
+      });
+      this.audit = this.audit.filter((id) => id !== imageId);
+      await this.loadBudget(this.reviews);
+    } catch (error) {
+      handleError(error, 'could not record the audit decision');
     }
   }
 
