@@ -80,13 +80,16 @@ async function buildData(): Promise<Data> {
   return data;
 }
 
+// Crops on (0.5) throughout except where named: the measured table in docs/ssod.md was taken that way, before
+// crops were turned off by default on its evidence.
+const CROPS: Partial<AdaptConfig> = { cropShare: 0.5 };
 const CHOICES: [string, Partial<AdaptConfig>][] = [
   ['pretrained top (no joint epochs)', { epochs: 0 }],
-  ['adapt, defaults', {}],
+  ['adapt, crops + 8 balanced clusters', CROPS],
   ['adapt, no crops', { cropShare: 0 }],
-  ['adapt, no cluster balancing', { backgroundClusters: 0 }],
-  ['adapt, output block_16_project_BN', { output: 'block_16_project_BN' }],
-  ['adapt, alpha 0 (CE only: fine-tuning without SSOD)', { alpha: 0 }],
+  ['adapt, no cluster balancing', { ...CROPS, backgroundClusters: 0 }],
+  ['adapt, output block_16_project_BN', { ...CROPS, output: 'block_16_project_BN' }],
+  ['adapt, alpha 0 (CE only: fine-tuning without SSOD)', { ...CROPS, alpha: 0 }],
 ];
 
 /** OOD score of pooled adapted features: 1 - the largest cosine to a class mean of the training images' pooled

@@ -75,7 +75,8 @@ function warnAbout(ctx: EpochContext, r: SamplingReport): void {
   if (alike)
     ctx.warnings.push(
       `the sampled background positions are all alike (spread ratio ${r.spreadRatio?.toFixed(3) ?? '-'}, ` +
-        `largest cluster ${((r.dominantClusterShare ?? 1) * 100).toFixed(0)}%): random crops and cluster balancing are on`,
+        `largest cluster ${((r.dominantClusterShare ?? 1) * 100).toFixed(0)}%): background clusters are balanced ` +
+        `(${ctx.config.backgroundClusters}), random crops ${ctx.config.cropShare > 0 ? 'on' : 'off (cropShare)'}`,
     );
 }
 

@@ -21,7 +21,7 @@ const tempDir = (): string => {
   dirs.push(d);
   return d;
 };
-const FAST = { epochs: 2, warmupEpochs: 1, batchSize: 32, backgroundClusters: 4 };
+const FAST = { epochs: 2, warmupEpochs: 1, batchSize: 32, backgroundClusters: 4, cropShare: 0.5 };
 
 beforeAll(async () => {
   await selectBackend('wasm');
