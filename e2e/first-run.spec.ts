@@ -60,6 +60,14 @@ test('start page → demo → Review with flagged images, a decision with the na
   await expect(page.getByTestId('tour')).toHaveAttribute('data-step', '1');
   await page.screenshot({ path: `${SHOTS}/demo-review-tour.png` });
 
+  // Every view heard the demo finish: counts, engine and the current run, still without a reload.
+  await page.getByTestId('nav-train').click();
+  await expect(page.getByTestId('scan-counts')).toContainText('296 images ok');
+  await expect(page.getByTestId('engine-info')).not.toContainText('—');
+  await expect(page.getByTestId('current-run')).toContainText('#1');
+  await page.getByTestId('nav-review').click();
+  await expect(grid).toHaveAttribute('data-ready', 'true');
+
   // The tour: next, the heatmap of one image, then skip the rest.
   await page.getByTestId('tour-next').click();
   await page.getByTestId('tour-action').click();

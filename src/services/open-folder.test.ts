@@ -17,7 +17,10 @@ function scratch(): { root: string; projects: string } {
   return { root, projects: join(root, 'app', 'projects') };
 }
 
-const png = () => sharp({ create: { width: 4, height: 4, channels: 3, background: '#888' } }).png().toBuffer();
+const png = () =>
+  sharp({ create: { width: 4, height: 4, channels: 3, background: '#888' } })
+    .png()
+    .toBuffer();
 
 function refusal(fn: () => unknown): { code: string; message: string } {
   try {
