@@ -103,6 +103,7 @@ test('each view and dialog: no critical axe violations, every control reachable 
     await page.getByTestId(`nav-${view}`).click();
     await expect(page.getByTestId(`nav-${view}`)).toHaveAttribute('aria-current', 'page');
     await expect(page.locator('main > *').first()).toBeVisible();
+    await page.screenshot({ path: `test-results/screens/view-${view}.png` });
     await check(page, `the ${view} view`);
   }
 

@@ -610,7 +610,20 @@ export class FakeApi implements Api {
         ),
       ),
     score: () => Promise.resolve(this.startJob('score', 10, () => null)),
-    evalFolders: () => Promise.resolve(this.startJob('eval', 10, () => null)),
+    // The folder's images count as OOD against the training images, as the services do.
+    evalFolders: () =>
+      Promise.resolve(
+        this.startJob('eval', 10, () => ({
+          idCount: this.rows.filter((r) => r.role === 'train').length,
+          oodCount: 20,
+          perScorer: Object.fromEntries(
+            SCORERS.map((s, i) => [s, { auroc: 0.95 - i * 0.05, fpr95: 0.1 + i * 0.1, auprIn: 0.9, auprOut: 0.85 }]),
+          ),
+          idAccuracy: null,
+          suggestedThreshold: null,
+          roc: SCORERS.map((s) => ({ scorer: s, fpr: [0, 0.1, 1], tpr: [0, 0.7, 1] })),
+        })),
+      ),
     export: (o) =>
       Promise.resolve(
         this.startJob('export', 10, () => ({
