@@ -86,7 +86,7 @@ export function candidatePairs(neighbours: readonly Neighbour[][], minCosine: nu
 const INDEX_SLACK = 0.02;
 
 /** Near-duplicate candidates among the unit-length rows of `m`: the index proposes, the exact cosine decides. */
-export function nearCandidates(m: Matrix, minCosine: number, k = 6, options: GraphOptions = {}): CandidatePair[] {
+export function nearCandidates(m: Matrix, minCosine: number, k = 8, options: GraphOptions = {}): CandidatePair[] {
   const proposed = candidatePairs(allNeighbours(m, k, options), minCosine - INDEX_SLACK);
   const out: CandidatePair[] = [];
   for (const p of proposed) {

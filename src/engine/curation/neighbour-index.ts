@@ -141,9 +141,10 @@ export class UsearchIndex implements NeighbourIndex {
       dimensions: cols,
       metric: 'cos',
       quantization: options.quantization ?? 'i8',
-      // bench:curation at 100,000 x 960: a search breadth of 24 lost 6% of the planted copies; 48 found all.
-      connectivity: options.connectivity ?? 16,
-      expansion_add: options.expansionAdd ?? 40,
+      // bench:curation at 100,000 x 960: 12 / 48 / 48 found 995-1,000 of 1,000 planted copies in 65.6-72.6 s;
+      // 16 / 40 / 48 took 141 s at the same load; a search breadth of 24 lost 6% (docs/benchmarks.md).
+      connectivity: options.connectivity ?? 12,
+      expansion_add: options.expansionAdd ?? 48,
       expansion_search: options.expansionSearch ?? 48,
       multi: false,
     });
