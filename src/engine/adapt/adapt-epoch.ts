@@ -8,7 +8,7 @@ import type { GroupAdam } from './adam-groups.js';
 import { forEachChunk, frozenForward, mapShape, readMaps } from './adapt-data.js';
 import type { HeadVariables } from './adapt-heads.js';
 import { adaptLoss, classTargets, correctCount, type LossTargets } from './adapt-loss.js';
-import type { AdaptInput } from './train-adapt.js';
+import type { AdaptInput } from './adapt-types.js';
 import { writeCheckpoint } from './checkpoint.js';
 import type { AdaptConfig } from './config.js';
 import type { DifferentiableTop } from './differentiable-top.js';

@@ -8,7 +8,7 @@ import { AppError } from '../../shared/errors.js';
 import { writeDurably } from '../durable-write.js';
 import type { FoldedGraph, FoldedUnit, PreprocessSpec } from '../types.js';
 import type { HeadWeights } from './adapt-heads.js';
-import type { AdaptResult } from './train-adapt.js';
+import type { AdaptResult } from './adapt-types.js';
 
 const FORMAT = 'ssod-adapted-top/1';
 

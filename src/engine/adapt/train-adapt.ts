@@ -5,74 +5,19 @@ import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../shared/errors.js';
 import { foldedMobileNetV2Graph } from '../backbones/folded-graph.js';
 import { createRng, deriveSeed } from '../ssod/rng.js';
-import {
-  OOD_LABEL,
-  type FeatureLayout,
-  type FeatureStore,
-  type FoldedGraph,
-  type LossRecord,
-  type TrainItem,
-} from '../types.js';
+import { OOD_LABEL, type FeatureLayout, type FoldedGraph } from '../types.js';
 import { GroupAdam } from './adam-groups.js';
 import { forEachChunk, splitValidation } from './adapt-data.js';
-import { HeadVariables, initialHeads, type HeadWeights } from './adapt-heads.js';
+import { HeadVariables, initialHeads } from './adapt-heads.js';
 import { fingerprintOf, readCheckpoint } from './checkpoint.js';
 import { resolveAdaptConfig, type AdaptConfig } from './config.js';
 import { DifferentiableTop } from './differentiable-top.js';
 import { runEpoch, valAccuracyOf, type EpochContext } from './adapt-epoch.js';
-import type { SamplingReport } from './sampler.js';
 import { joinTop, splitTop, truncateTop, type TopSplit } from './top-split.js';
 import { warmUp } from './warm-up.js';
+import type { AdaptInput, AdaptResult } from './adapt-types.js';
 
-export interface AdaptProgress {
-  phase: 'prepare' | 'warm-up' | 'sample' | 'train' | 'validate' | 'checkpoint';
-  epoch: number;
-  epochs: number;
-  done: number;
-  total: number;
-  loss?: number;
-  /** Seconds left for the whole run, from the epochs timed so far. */
-  etaSeconds?: number;
-}
-
-export interface AdaptInput {
-  /** Cached block-12 maps (the backbone's sampling map). */
-  features: FeatureStore;
-  classes: string[];
-  /** label = class index or OOD_LABEL (a reviewer's rejection: all its positions are OOD, no CE). */
-  train: TrainItem[];
-  config?: Partial<AdaptConfig>;
-  /** The folded top to start from (default: the bundled MobileNetV2 above block_12_add). */
-  top?: FoldedGraph;
-  /** Where the per-epoch checkpoint lives; a run with the same data and config resumes from it. */
-  checkpointDir?: string;
-  onProgress?: (p: AdaptProgress) => void;
-  signal?: AbortSignal;
-}
-
-export interface AdaptResult {
-  format: 'ssod-adapt/1';
-  /** The whole top with the trained weights (frozen blocks unchanged): block-12 map -> adapted map. */
-  top: FoldedGraph;
-  heads: HeadWeights;
-  classes: string[];
-  config: AdaptConfig;
-  /** Layout of the block-12 maps it reads and of the adapted features it gives (pooled = mean of the map). */
-  inputLayout: FeatureLayout;
-  layout: FeatureLayout;
-  epochsRun: number;
-  bestEpoch: number;
-  stopReason: 'epochs' | 'early-stop';
-  resumedFromEpoch?: number;
-  lossCurve: LossRecord[];
-  sampling: SamplingReport[];
-  valAccuracy?: number;
-  /** The same with the pretrained top (after warm-up): adapting should not lose ID accuracy. */
-  valAccuracyBefore?: number;
-  warnings: string[];
-  seconds: number;
-  secondsPerEpoch: number[];
-}
+export type { AdaptInput, AdaptProgress, AdaptResult } from './adapt-types.js';
 
 function validateInput(input: AdaptInput, top: FoldedGraph): void {
   const { classes, train, features } = input;
