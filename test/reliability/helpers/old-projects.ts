@@ -82,6 +82,31 @@ const DATA_AT: Record<number, (db: Raw) => void> = {
       `INSERT INTO exports (out, options, counts, images, bytes, at) VALUES ('/tmp/out', '{}', '{}', 40, 40000, ?)`,
     ).run('2023-06-01T00:00:00.000Z');
   },
+  3: (db) => {
+    const t = '2023-07-01T00:00:00.000Z';
+    db.prepare(
+      `INSERT INTO content_stats (sha256, dhash_hi, dhash_lo, phash_hi, phash_lo, brightness, contrast, sharpness,
+         colourfulness) VALUES (?, 1, 2, 3, 4, 0.5, 0.2, 10, 0)`,
+    ).run((1).toString(16).padStart(64, '0'));
+    db.prepare(`INSERT INTO curation_results (run_id, kind, at) VALUES (1, 'duplicates', ?)`).run(t);
+    db.prepare(
+      `INSERT INTO duplicate_groups (id, run_id, position, kind, similarity, keeper_image_id, keeper_reason)
+       VALUES (1, 1, 0, 'exact', 1, 5, 'largest')`,
+    ).run();
+    for (const image of [5, 7])
+      db.prepare('INSERT INTO duplicate_members (group_id, image_id) VALUES (1, ?)').run(image);
+    db.prepare(
+      `INSERT INTO label_issues (run_id, image_id, rank, label, suggested, suggested_prob, score, is_issue)
+       VALUES (1, 9, 0, 'cat', 'dog', 0.9, 0.95, 1)`,
+    ).run();
+    db.prepare(`INSERT INTO map_points (run_id, method, image_id, x, y) VALUES (1, 'pca', 1, 0.1, 0.2)`).run();
+    db.prepare(`INSERT INTO audit_samples (run_id, image_id, threshold, drawn_at) VALUES (1, 50, 7.5, ?)`).run(t);
+    db.prepare(`INSERT INTO review_reasons (event_id, reason) VALUES (1, 'duplicate')`).run();
+  },
+  4: (db) => {
+    db.prepare(`UPDATE run_images SET calibrated = '{"ssod":0.5}' WHERE run_id = 1 AND image_id = 1`).run();
+    db.prepare(`UPDATE runs SET calibrated_thresholds = '{"ssod":0.95}' WHERE id = 1`).run();
+  },
 };
 
 /** Builds the schema step by step up to `version`, adding each version's rows as it goes. */
