@@ -83,13 +83,21 @@ export const QUALITY_FLAGS = ['dark', 'bright', 'low-contrast', 'blurry', 'tiny'
 export type QualityFlag = (typeof QUALITY_FLAGS)[number];
 
 export interface QualityThresholdsDto {
+  /** Mean luma below this is too dark. */
   darkBelow: number;
+  /** Mean luma above this is too bright. */
   brightAbove: number;
+  /** Luma standard deviation below this is low contrast. */
   contrastBelow: number;
+  /** Laplacian variance below this is blurry (measured on the thumbnail). */
   blurBelow: number;
+  /** Shorter side below this many pixels is tiny. */
   tinyBelow: number;
+  /** Long side over short side above this is an extreme aspect ratio. */
   aspectAbove: number;
+  /** Colourfulness below this counts as grey ... */
   greyBelow: number;
+  /** ... and is flagged only when at least this share of the set is colour. */
   greyFlagWhenColourShare: number;
 }
 
@@ -109,19 +117,31 @@ export interface QualityReport {
   images: QualityImageDto[];
 }
 
-export interface BudgetReport {
-  runId: number;
-  scorer: string;
+/** What a review budget of N images finds and misses (src/engine/curation/review-budget.ts). */
+export interface BudgetPlan {
   reviews: number;
   threshold: number;
+  /** Unreviewed images at or above the threshold (more than `reviews` only when scores tie). */
   flagged: number;
+  /** Expected OOD images among the flagged; null before any decision exists. */
   expectedOod: number | null;
+  /** Unreviewed (or audited) images below the threshold. */
   belowThreshold: number;
+  /** Audit decisions the estimate below rests on. */
   auditDecided: number;
+  /** OOD prevalence below the threshold, [low, estimate, high]; null without audit decisions. */
+  prevalence: [number, number, number] | null;
+  /** OOD images estimated to remain below the threshold, [low, high]; null without audit decisions. */
+  estimatedMissed: [number, number] | null;
+  /** Share of all OOD images the threshold misses, [low, high] (found + expected + missed); null as above. */
+  missRate: [number, number] | null;
+  /** Expected OOD found after r reviews, from 0 to every unreviewed image. */
+  curve: { reviews: number; expectedOod: number }[];
+}
+
+export interface BudgetReport extends BudgetPlan {
+  runId: number;
+  scorer: string;
   /** Audit images not decided yet. */
   auditPending: number;
-  prevalence: [number, number, number] | null;
-  estimatedMissed: [number, number] | null;
-  missRate: [number, number] | null;
-  curve: { reviews: number; expectedOod: number }[];
 }

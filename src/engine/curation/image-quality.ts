@@ -4,6 +4,7 @@
 // image and stored; flags are a cheap function of statistics and thresholds, so a changed threshold re-flags
 // without decoding anything.
 import { checkPixels, luma, type Pixels } from './perceptual-hash.js';
+import { QUALITY_FLAGS, type QualityFlag, type QualityThresholdsDto } from '../../shared/curation-dto.js';
 
 export interface QualityStats {
   /** Mean luma, 0-255. */
@@ -19,27 +20,10 @@ export interface QualityStats {
   height: number;
 }
 
-export const QUALITY_KINDS = ['dark', 'bright', 'low-contrast', 'blurry', 'tiny', 'aspect', 'grey'] as const;
-export type QualityKind = (typeof QUALITY_KINDS)[number];
-
-export interface QualityThresholds {
-  /** Mean luma below this is too dark. */
-  darkBelow: number;
-  /** Mean luma above this is too bright. */
-  brightAbove: number;
-  /** Luma standard deviation below this is low contrast. */
-  contrastBelow: number;
-  /** Laplacian variance below this is blurry (measured on the thumbnail). */
-  blurBelow: number;
-  /** Shorter side below this many pixels is tiny. */
-  tinyBelow: number;
-  /** Long side over short side above this is an extreme aspect ratio. */
-  aspectAbove: number;
-  /** Colourfulness below this counts as grey ... */
-  greyBelow: number;
-  /** ... and is flagged only when at least this share of the set is colour. */
-  greyFlagWhenColourShare: number;
-}
+// The flag names and thresholds are part of the API (src/shared/curation-dto.ts); the engine computes them.
+export const QUALITY_KINDS = QUALITY_FLAGS;
+export type QualityKind = QualityFlag;
+export type QualityThresholds = QualityThresholdsDto;
 
 export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
   darkBelow: 30,

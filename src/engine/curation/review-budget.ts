@@ -6,6 +6,7 @@
 // estimated from a random sample of unflagged images: a score-stratified audit sample, whose decisions give the
 // prevalence below the threshold with a Wilson interval on the stratified estimate.
 import { AppError } from '../../shared/errors.js';
+import type { BudgetPlan } from '../../shared/curation-dto.js';
 import { createRng, shuffleInPlace } from '../ssod/rng.js';
 
 export interface BudgetImage {
@@ -27,26 +28,7 @@ export interface BudgetOptions {
 
 export const DEFAULT_BUDGET_OPTIONS: BudgetOptions = { strata: 5, confidence: 0.95, curvePoints: 100 };
 
-export interface BudgetPlan {
-  reviews: number;
-  threshold: number;
-  /** Unreviewed images at or above the threshold (more than `reviews` only when scores tie). */
-  flagged: number;
-  /** Expected OOD images among the flagged; null before any decision exists. */
-  expectedOod: number | null;
-  /** Unreviewed (or audited) images below the threshold. */
-  belowThreshold: number;
-  /** Audit decisions the estimate below rests on. */
-  auditDecided: number;
-  /** OOD prevalence below the threshold, [low, estimate, high]; null without audit decisions. */
-  prevalence: [number, number, number] | null;
-  /** OOD images estimated to remain below the threshold, [low, high]; null without audit decisions. */
-  estimatedMissed: [number, number] | null;
-  /** Share of all OOD images the threshold misses, [low, high] (found + expected + missed); null as above. */
-  missRate: [number, number] | null;
-  /** Expected OOD found after r reviews, from 0 to every unreviewed image. */
-  curve: { reviews: number; expectedOod: number }[];
-}
+export type { BudgetPlan };
 
 /** Pool-adjacent-violators: the non-decreasing fit of y on x, as blocks (mean x of the block, fitted value). */
 export function isotonic(points: readonly { x: number; y: number }[]): { x: number; p: number }[] {
