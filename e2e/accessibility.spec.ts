@@ -3,8 +3,7 @@
 // control must be reachable by keyboard alone.
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { rmSync } from 'node:fs';
-import { freshProfile, makeProject, serve, type Project, type Served } from './fixture.js';
+import { freshProfile, makeProject, serve, type Project, type Served, tearDown } from './fixture.js';
 
 let project: Project;
 let home: string;
@@ -17,13 +16,7 @@ test.beforeAll(async () => {
   server = await serve(project.dir, home);
 });
 
-test.afterAll(async () => {
-  await server?.stop();
-  if (!process.env.SSOD_E2E_KEEP) {
-    if (project) rmSync(project.root, { recursive: true, force: true });
-    if (home) rmSync(home, { recursive: true, force: true });
-  }
-});
+test.afterAll(() => tearDown(server, project?.root, home));
 
 async function noCriticalViolations(page: Page, where: string): Promise<void> {
   const result = await new AxeBuilder({ page }).analyze();

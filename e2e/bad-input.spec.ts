@@ -2,9 +2,9 @@
 // path that is a file, a folder that does not exist, a folder with no images, a project folder that cannot be
 // written, and the demo started twice at once.
 import { test, expect, type Page } from '@playwright/test';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshProfile, serve, type Served } from './fixture.js';
+import { freshProfile, serve, type Served, tearDown } from './fixture.js';
 
 let home: string;
 let server: Served;
@@ -18,10 +18,7 @@ test.beforeAll(async () => {
   server = await serve(null, home);
 });
 
-test.afterAll(async () => {
-  await server?.stop();
-  if (home && !process.env.SSOD_E2E_KEEP) rmSync(home, { recursive: true, force: true });
-});
+test.afterAll(() => tearDown(server, home));
 
 async function openFolder(page: Page, path: string): Promise<void> {
   await page.getByTestId('nav-projects').click();

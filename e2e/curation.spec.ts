@@ -2,9 +2,9 @@
 // labels) and into the inbox (a leak) shows as a duplicate group; one key keeps the suggested copy and rejects
 // the rest, recorded in the audit trail as a duplicate; the budget panel follows the number of reviews.
 import { test, expect } from '@playwright/test';
-import { copyFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshProfile, makeProject, serve, ssod, type Project, type Served } from './fixture.js';
+import { freshProfile, makeProject, serve, ssod, type Project, type Served, tearDown } from './fixture.js';
 
 let project: Project;
 let server: Served;
@@ -25,11 +25,7 @@ test.beforeAll(async () => {
   server = await serve(project.dir, home);
 });
 
-test.afterAll(async () => {
-  await server?.stop();
-  if (project) rmSync(project.root, { recursive: true, force: true });
-  if (home) rmSync(home, { recursive: true, force: true });
-});
+test.afterAll(() => tearDown(server, project?.root, home));
 
 test('duplicates: one key keeps the suggested copy and rejects the rest as duplicates', async ({ page }) => {
   await page.goto(server.url);

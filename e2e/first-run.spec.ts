@@ -2,9 +2,8 @@
 // built and opened without a reload, the tour, and the reviewer's name asked for at the first decision and
 // found in the project's audit trail.
 import { test, expect } from '@playwright/test';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshProfile, serve, ssod, type Served } from './fixture.js';
+import { freshProfile, serve, ssod, type Served, tearDown } from './fixture.js';
 
 interface HistoryEvent {
   imageId: number;
@@ -21,10 +20,7 @@ test.beforeAll(async () => {
   server = await serve(null, home);
 });
 
-test.afterAll(async () => {
-  await server?.stop();
-  if (home && !process.env.SSOD_E2E_KEEP) rmSync(home, { recursive: true, force: true });
-});
+test.afterAll(() => tearDown(server, home));
 
 test('start page → demo → Review with flagged images, a decision with the name asked at that moment', async ({
   page,

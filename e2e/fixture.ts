@@ -1,6 +1,6 @@
 // A small generated project and a running `ssod serve` for it, all through the real CLI.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -79,6 +79,13 @@ export interface Served {
   url: string;
   process: ChildProcess;
   stop(): Promise<void>;
+}
+
+/** A spec's teardown: stop its server, then remove its folders (kept with SSOD_E2E_KEEP=1 for a post-mortem). */
+export async function tearDown(server: Served | undefined, ...folders: (string | undefined)[]): Promise<void> {
+  await server?.stop();
+  if (process.env.SSOD_E2E_KEEP) return;
+  for (const folder of folders) if (folder) rmSync(folder, { recursive: true, force: true });
 }
 
 /** A profile nobody has used: no projects, no settings, no recent list (the app's data folder is empty). */

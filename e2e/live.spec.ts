@@ -1,8 +1,7 @@
 // Views stay live: a decision written through the command line while the app is open reaches the grid and the
 // counts without a reload; a job started in one tab is still shown after the tab is closed and reopened.
 import { test, expect } from '@playwright/test';
-import { rmSync } from 'node:fs';
-import { freshProfile, makeProject, serve, ssod, type Project, type Served } from './fixture.js';
+import { freshProfile, makeProject, serve, ssod, type Project, type Served, tearDown } from './fixture.js';
 
 let project: Project;
 let home: string;
@@ -15,13 +14,7 @@ test.beforeAll(async () => {
   server = await serve(project.dir, home);
 });
 
-test.afterAll(async () => {
-  await server?.stop();
-  if (!process.env.SSOD_E2E_KEEP) {
-    if (project) rmSync(project.root, { recursive: true, force: true });
-    if (home) rmSync(home, { recursive: true, force: true });
-  }
-});
+test.afterAll(() => tearDown(server, project?.root, home));
 
 test('a decision written by the CLI while the app is open shows in the grid', async ({ page }) => {
   await page.goto(server.url);

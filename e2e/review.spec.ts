@@ -2,9 +2,9 @@
 // decision is then read back from the project's audit trail through the CLI. Then the curate loop: retrain
 // from the UI, "what moved", export from the UI, and the export checked on disk.
 import { test, expect, type Page } from '@playwright/test';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshProfile, makeProject, serve, ssod, type Project, type Served } from './fixture.js';
+import { freshProfile, makeProject, serve, ssod, type Project, type Served, tearDown } from './fixture.js';
 
 interface HistoryEvent {
   imageId: number;
@@ -32,11 +32,7 @@ test.beforeAll(async () => {
   server = await serve(project.dir, home);
 });
 
-test.afterAll(async () => {
-  await server?.stop();
-  if (project && !process.env.SSOD_E2E_KEEP) rmSync(project.root, { recursive: true, force: true });
-  if (home && !process.env.SSOD_E2E_KEEP) rmSync(home, { recursive: true, force: true });
-});
+test.afterAll(() => tearDown(server, project?.root, home));
 
 const tile = (page: Page, index: number) => page.locator(`[data-testid="tile"][data-index="${index}"]`);
 
