@@ -1,59 +1,12 @@
-// Feature extraction for the quality benchmark: nsfwjs's bundled MobileNetV2 (Keras Layers model), rebuilt at a
-// smaller input size, reading several layers in one forward pass. The app's own backbone module
-// (src/engine/backbones) does this with BatchNormalization folded; the benchmark only needs the same maps, once,
-// cached on disk under the cache dir, so it stays independent of that module's progress.
-import { createRequire } from 'node:module';
+// Feature extraction for the quality benchmark: the maps of nsfwjs's bundled models (loaded by nsfwjs-layers.ts) for
+// a set of grey images, cached on disk under the cache dir so each set is extracted once.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { LayerOut } from './nsfwjs-layers.js';
 
-const require = createRequire(import.meta.url);
-
-export interface LayerOut {
-  name: string;
-  h: number;
-  w: number;
-  c: number;
-}
-
-export async function loadMobileNetV2(
-  size: number,
-  layers: string[],
-): Promise<{ model: tf.LayersModel; outs: LayerOut[] }> {
-  // The package's exports map hides its model files: resolve the package, then read them by absolute path.
-  const root = join(dirname(require.resolve('nsfwjs')), '../..');
-  const dir = join(root, 'dist/models/mobilenet_v2') + '/';
-  const json = require(dir + 'model.min.js') as {
-    modelTopology: { model_config: { config: unknown } };
-    weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
-  };
-  const shard = require(dir + 'group1-shard1of1.min.js') as string;
-  const topology = structuredClone(json.modelTopology);
-  // The saved model is fixed at 224: its convolutions work at any size, so rebuild it with another input.
-  const config = topology.model_config.config as {
-    layers: { name: string; config: { batch_input_shape?: (number | null)[] } }[];
-    output_layers: unknown[];
-  };
-  config.layers[0]!.config.batch_input_shape = [null, size, size, 3];
-  // Drop the nsfw classifier on top (its Dense weights depend on the 224 map size).
-  const cut = config.layers.findIndex((l) => l.name === 'out_relu');
-  config.layers = config.layers.slice(0, cut + 1);
-  config.output_layers = [['out_relu', 0, 0]];
-  const buf = Buffer.from(shard, 'base64');
-  const full = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: topology,
-      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-      // weights of dropped layers stay in the buffer; the loader skips names it does not need
-      weightData: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
-    }),
-    { strict: false },
-  );
-  const outputs = layers.map((n) => full.getLayer(n).output as tf.SymbolicTensor);
-  const model = tf.model({ inputs: full.inputs, outputs });
-  const outs = outputs.map((o, i) => ({ name: layers[i]!, h: o.shape[1]!, w: o.shape[2]!, c: o.shape[3]! }));
-  return { model, outs };
-}
+// The benchmarks that read cached sets also load the model from here.
+export { loadMobileNetV2, type LayerOut } from './nsfwjs-layers.js';
 
 export interface ExtractedSet {
   n: number;
