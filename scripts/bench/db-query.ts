@@ -21,6 +21,7 @@ import {
   type RunImageResult,
   type ScannedFile,
 } from '../../src/db/index.js';
+import { createRng } from '../../src/shared/random.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const SCORER_COUNT = Number(process.argv[3] ?? 3);
@@ -29,15 +30,8 @@ const BATCH = 10_000;
 const CLASSES = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8'];
 const RARE = 'rare'; // 0.2 % of images: the worst case for "walk the score index and filter"
 
-// Deterministic pseudo-random numbers (mulberry32) so every run measures the same data.
-let seed = 12345;
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Deterministic pseudo-random numbers so every run measures the same data.
+const rand = createRng(12345);
 
 function ms(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;

@@ -24,6 +24,7 @@ import {
   type ScannedFile,
 } from '../../src/db/index.js';
 import { createServices, type Services } from '../../src/services/index.js';
+import { createRng } from '../../src/shared/random.js';
 
 export const BENCH_SCORERS = ['ssod', 'msp', 'maxlogit', 'energy', 'knn', 'mahalanobis'] as const;
 export const BENCH_CLASSES = ['boot', 'coat', 'dress', 'shirt', 'sneaker', 'trouser'] as const;
@@ -40,18 +41,6 @@ export interface UiProject {
   /** Milliseconds spent generating rows, run and decisions (not counted in any UI figure). */
   generateMs: number;
   dispose(): Promise<void>;
-}
-
-// Deterministic pseudo-random numbers (mulberry32) so every run measures the same data.
-function mulberry32(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Scores as the scorers would give them: one latent "OOD-ness" plus scorer-specific noise and scale. */
@@ -98,7 +87,8 @@ export async function createUiProject(count: number): Promise<UiProject> {
     let decisions = 0;
     let firstId = 0;
     try {
-      const rand = mulberry32(12345);
+      // Seeded so every run measures the same data.
+      const rand = createRng(12345);
       const train = addSource(db, join(sourceDir, 'train'), 'train');
       const inbox = addSource(db, join(sourceDir, 'inbox'), 'inbox');
       const trainGen = beginScan(db, train.id);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeApi, type FakeApi } from '../../src/rpc/testing/fake-api.js';
 import { startServer, type RunningServer } from '../../src/server/http-server.js';
 import { rawRequest, type RawResponse } from '../../src/server/testing/raw-request.js';
+import { createRng } from '../../src/shared/random.js';
 
 const CASES = Number(process.env.SSOD_PERIMETER_CASES ?? 10_000);
 const CONCURRENCY = 8;
@@ -25,18 +26,6 @@ interface Case {
   control?: boolean;
   /** For 200-with-error replies: the body must be { ok: false }. */
   expectErrorReply?: boolean;
-}
-
-function rng(seed: number): () => number {
-  // mulberry32: small, seeded, good enough to pick cases reproducibly.
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 let dir: string;
@@ -70,7 +59,7 @@ afterAll(async () => {
 });
 
 function generate(n: number, port: number, token: string): Case[] {
-  const rand = rng(20250101);
+  const rand = createRng(20250101);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const host = `127.0.0.1:${port}`;
   const origin = `http://${host}`;

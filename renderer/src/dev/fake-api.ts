@@ -25,6 +25,7 @@ import type {
   SourceInfo,
 } from '../../../src/shared/dto.js';
 import { AppError } from '../../../src/shared/errors.js';
+import { createRng } from '../../../src/shared/random.js';
 
 export const FAKE_CLASSES = [
   'T-shirt_top',
@@ -39,18 +40,6 @@ export const FAKE_CLASSES = [
   'Ankle boot',
 ];
 const SCORERS = ['ssod', 'msp', 'energy', 'knn'];
-
-/** Deterministic PRNG so generated projects are identical run to run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FakeOptions {
   images?: number;
@@ -122,7 +111,7 @@ export class FakeApi implements Api {
 
   /** Fill the project with generated rows and one finished run (what the demo would leave). */
   populate(path = '/tmp/fake-project'): ProjectInfo {
-    const rand = mulberry32(this.seed);
+    const rand = createRng(this.seed);
     this.project = { path, name: 'Fake project', schemaVersion: 1, createdAt: new Date(0).toISOString() };
     this.sourcesList = [
       {
@@ -354,7 +343,7 @@ export class FakeApi implements Api {
     get: (id: number): Promise<ImageDetail> => {
       const row = this.rows[id - 1];
       if (!row) return Promise.reject(new AppError('not-found', `no image ${id}`));
-      const rand = mulberry32(id);
+      const rand = createRng(id);
       const values = Array.from({ length: 49 }, () => 0.3 + rand() * 0.7);
       const percentiles: Record<string, number> = {};
       for (const s of SCORERS) {

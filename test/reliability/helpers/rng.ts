@@ -1,4 +1,5 @@
 // Seeded randomness: every random kill moment, mutation and choice can be replayed from the printed seed.
+import { createRng } from '../../../src/shared/random.js';
 
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -8,16 +9,9 @@ export interface Rng {
   pick<T>(items: readonly T[]): T;
 }
 
-/** mulberry32: small, fast and good enough for test schedules. */
+/** The app's one seeded generator (src/shared/random.ts) with the helpers test schedules need. */
 export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = createRng(seed);
   return {
     next,
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
