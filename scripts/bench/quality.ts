@@ -3,13 +3,14 @@
 // `ssod train` trains (default config, 5 folds), lets the run choose its default `ssod` estimate on the validation
 // split (the test split is never seen by any choice), and reports every scorer on both splits.
 //   npm run bench:quality -- [--sets fashion,emoji,digits] [--work /tmp/ssod-bench] [--per-class 500] [--json FILE]
-//     [--backbone mobilenet_v2|inception] [--size N] [--mode heads|adapt|both]
+//     [--backbone mobilenet_v2|inception] [--size N] [--mode heads|adapt|both] [--adapt-config JSON]
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { idAccuracy, oodReport } from '../../src/engine/metrics/index.js';
 import { adaptedFeatureStore, trainAdapt } from '../../src/engine/adapt/index.js';
+import type { AdaptConfig } from '../../src/engine/adapt/config.js';
 import { createMemoryStore, defaultHeadsConfig, trainHeads, type DefaultChoice } from '../../src/engine/ssod/index.js';
 import type { FeatureStore, TrainItem } from '../../src/engine/types.js';
 import type { ImageScore } from '../../src/engine/types.js';
@@ -32,6 +33,8 @@ const modes = opt('--mode', 'heads') === 'both' ? (['heads', 'adapt'] as const) 
 const backbone = opt('--backbone', 'mobilenet_v2') === 'inception' ? INCEPTION_V3 : MOBILENET_V2;
 // InceptionV3's 8x8 map needs input 160; MobileNetV2's block 12 is 8x8 at 128.
 const SIZE = Number(opt('--size', backbone === INCEPTION_V3 ? '160' : '128'));
+/** Overrides of the adapt run's configuration, e.g. --adapt-config '{"alpha":0.1}' (an ablation, chosen on validation). */
+const adaptOverrides = JSON.parse(opt('--adapt-config', '{}')) as Partial<AdaptConfig>;
 
 function storeOf(set: BenchSet): { store: ReturnType<typeof createMemoryStore>; ranges: Record<string, number[]> } {
   const first = set.splits[0]!;
@@ -76,6 +79,7 @@ async function adaptStore(set: BenchSet, store: FeatureStore, train: TrainItem[]
     features: store,
     classes: set.classes,
     train,
+    config: adaptOverrides,
     // One line per finished phase of an epoch: the per-batch events would flood the log.
     onProgress: (p) => {
       if (p.done === p.total)

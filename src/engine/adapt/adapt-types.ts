@@ -53,4 +53,7 @@ export interface AdaptResult {
   warnings: string[];
   seconds: number;
   secondsPerEpoch: number[];
+  /** Feature rows of the ID images held out for early stopping: the top never trained on them, so they are the
+   * ID side of an honest comparison between adapted and pretrained features. */
+  heldOutRows: number[];
 }

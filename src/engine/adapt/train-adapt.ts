@@ -209,6 +209,7 @@ function finish(ctx: EpochContext, t0: number, stopReason: AdaptResult['stopReas
     warnings: [...new Set(ctx.warnings)],
     seconds: (performance.now() - t0) / 1000,
     secondsPerEpoch: ctx.epochSeconds,
+    heldOutRows: ctx.val.map((t) => t.row),
   };
 }
 

@@ -28,7 +28,14 @@ import {
   type FineTunedBackbone,
 } from '../pipeline/train-end-to-end.js';
 import { buildTrainingSet, type TrainingSet } from '../pipeline/training-set.js';
-import { adaptMetrics, decideMode, runAdaptStep } from '../pipeline/adapt-step.js';
+import {
+  adaptMetrics,
+  decideMode,
+  runAdaptStep,
+  type AdaptOutcome,
+  type ModeDecision,
+} from '../pipeline/adapt-step.js';
+import { validateModes } from '../pipeline/mode-choice.js';
 import {
   decideWidening,
   retrainWidening,
@@ -79,14 +86,14 @@ export async function runTraining(
     extract,
     plan.set.train.length,
     engine.trainAdapt !== undefined,
+    plan.set.train.filter((t) => t.label === -1).length,
   );
   if (decision.mode === 'adapt') plan.options = { ...options, mode: 'adapt', crops: 0 };
   const run = recordRun(project, plan, extract);
   try {
     const input = trainInput(project, plan, extract, run.id);
-    const adapted = await runAdaptStep(project, engine, decision, extract, input.request, run.id, ctx);
     const started = performance.now();
-    const heads = await trainHeads(project, engine, plan, input.request, ctx);
+    const { adapted, heads } = await modeAndHeads(project, engine, plan, decision, extract, input.request, run.id, ctx);
     heads.result.metrics.adapt = adaptMetrics(adapted);
     return storeRun(project, run.id, { plan, extract: adapted.extract, input, heads, started }, ctx);
   } catch (error) {
@@ -94,6 +101,30 @@ export async function runTraining(
     failRun(project.db, run.id, (error as Error).message, cancelled ? 'cancelled' : 'failed');
     throw error;
   }
+}
+
+/** The adapt step the decision asks for, then the heads; or both modes trained and the one that validates better
+ * kept (pipeline/mode-choice.ts). Heads on adapted features never widen with image crops. */
+async function modeAndHeads(
+  project: ProjectHandle,
+  engine: EngineClient,
+  plan: TrainPlan,
+  decision: ModeDecision,
+  extract: ExtractResult,
+  request: Omit<TrainRequest, 'kind'>,
+  runId: number,
+  ctx: JobContext,
+): Promise<{ adapted: AdaptOutcome; heads: HeadsOutcome }> {
+  if (decision.adapt === 'validate') {
+    const noCrops: TrainPlan = { ...plan, options: { ...plan.options, crops: 0 } };
+    const v = await validateModes({
+      ...{ project, engine, decision, extract, request, runId, ctx },
+      trainHeads: (r) => trainHeads(project, engine, r.backboneKey === extract.backboneKey ? plan : noCrops, r, ctx),
+    });
+    return { adapted: v.outcome, heads: v.heads };
+  }
+  const adapted = await runAdaptStep(project, engine, decision, extract, request, runId, ctx);
+  return { adapted, heads: await trainHeads(project, engine, plan, request, ctx) };
 }
 
 async function planTraining(

@@ -32,7 +32,13 @@ describe('decideMode', () => {
   it('says why an automatic run does not adapt, and fits an asked-for adaptation to the budget', () => {
     const small = decideMode({}, undefined, extract, 500);
     expect(small).toMatchObject({ mode: 'heads', adapt: 'none', budgetSeconds: DEFAULT_ADAPT_BUDGET_SECONDS });
-    expect(small.reason).toMatch(/would fit the budget.*held-out OOD/);
+    expect(small.reason).toMatch(/fits the budget.*0 reviewed OOD.*10 needed/);
+    // With enough reviewed OOD to validate on, both modes are trained and compete.
+    const validate = decideMode({}, undefined, extract, 500, true, 12);
+    expect(validate).toMatchObject({ mode: 'heads', adapt: 'validate', epochs: 6 });
+    expect(validate.reason).toMatch(/12 reviewed OOD/);
+    expect(decideMode({ budget: 5 }, undefined, extract, 500, true, 12).adapt).toBe('none');
+    expect(decideMode({ mode: 'heads' }, undefined, extract, 500, true, 12).adapt).toBe('none');
     const tight = decideMode({ budget: 5 }, undefined, extract, 500);
     expect(tight).toMatchObject({ mode: 'heads', adapt: 'none' });
     expect(tight.reason).toMatch(/over the budget of 5 s/);

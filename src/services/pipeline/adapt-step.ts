@@ -24,6 +24,9 @@ const SECONDS_PER_IMAGE_EPOCH: [number, number][] = [
   [160, 0.065],
   [224, 0.078],
 ];
+/** Reviewed OOD images an automatic run needs before it trains both modes and lets them compete: fewer give an
+ * AUROC too noisy to choose by (the same bar as the default scorer's choice). */
+export const MIN_REVIEWED_OOD_FOR_MODE = 10;
 /** Held-out ID accuracy adapting may lose before the run warns. */
 const MAX_ACCURACY_LOSS = 0.05;
 
@@ -37,13 +40,14 @@ export interface AdaptRecord {
   inputSize: number;
   seconds: number;
   trainedInRun?: number;
-  summary?: AdaptJobResult['summary'];
+  summary?: Omit<AdaptJobResult['summary'], 'heldOutRows'>;
 }
 
 export interface ModeDecision {
   mode: 'heads' | 'adapt';
-  /** 'train' = adapt now; 'reuse' = the current run's adapted top; 'none' = heads on pretrained features. */
-  adapt: 'train' | 'reuse' | 'none';
+  /** 'train' = adapt now; 'reuse' = the current run's adapted top; 'none' = heads on pretrained features;
+   * 'validate' = train both and keep the one that separates reviewed OOD from held-out ID better (mode-choice.ts). */
+  adapt: 'train' | 'reuse' | 'none' | 'validate';
   reason: string;
   budgetSeconds: number;
   estimatedSeconds?: number;
@@ -84,6 +88,7 @@ export function decideMode(
   extract: Pick<ExtractResult, 'backboneKey' | 'preprocess' | 'layout'>,
   trainImages: number,
   engineAdapts = true,
+  reviewedOod = 0,
 ): ModeDecision {
   const budgetSeconds = options.budget ?? DEFAULT_ADAPT_BUDGET_SECONDS;
   const base = { budgetSeconds };
@@ -134,16 +139,27 @@ export function decideMode(
       estimatedSeconds,
       reason: `adapting ${trainImages} images would take about ${Math.round(estimatedSeconds)} s, over the budget of ${budgetSeconds} s (--budget)`,
     };
+  const fits = `adapting ${trainImages} images fits the budget (about ${Math.round(estimatedSeconds)} s of ${budgetSeconds} s)`;
+  if (reviewedOod >= MIN_REVIEWED_OOD_FOR_MODE)
+    return {
+      ...base,
+      mode: 'heads',
+      adapt: 'validate',
+      epochs: AUTO_EPOCHS,
+      estimatedSeconds,
+      reason: `${fits}: both modes are trained and the one that separates the ${reviewedOod} reviewed OOD images from held-out ID images better is kept`,
+    };
   // Measured (docs/ssod.md, "Adapt mode: measured"): adapting raised held-out ID accuracy but lowered OOD AUROC on
-  // held-out data, and ID data alone cannot tell; so an automatic run adapts only when asked.
+  // held-out data, and ID data alone cannot tell which way it goes; without reviewed OOD there is nothing to
+  // validate on, so heads mode stays.
   return {
     ...base,
     mode: 'heads',
     adapt: 'none',
     estimatedSeconds,
     reason:
-      `adapting ${trainImages} images would fit the budget (about ${Math.round(estimatedSeconds)} s of ${budgetSeconds} s), ` +
-      'but adapt mode has not beaten the pretrained features on held-out OOD images: heads mode (--mode adapt to adapt)',
+      `${fits}, but only ${reviewedOod} reviewed OOD image(s) to validate it on (${MIN_REVIEWED_OOD_FOR_MODE} needed), and on ` +
+      'held-out benchmark data adapting lowered OOD separation: heads mode (--mode adapt to adapt anyway)',
   };
 }
 
@@ -154,6 +170,8 @@ export interface AdaptOutcome {
   record?: AdaptRecord;
   /** Said in the run when the adapted top classifies held-out images worse than the pretrained one. */
   warning?: string;
+  /** When both modes were trained and compared (mode-choice.ts): the figures and what each step cost. */
+  validation?: Record<string, unknown>;
 }
 
 function engineAdapt(engine: EngineClient): Required<Pick<EngineClient, 'trainAdapt' | 'adaptFeatures'>> {
@@ -176,24 +194,40 @@ async function reuseAdapted(
   return out.adaptedKey;
 }
 
-async function trainAdapted(
+/** Label of a reviewer-rejected image in a train request (the engine's OOD_LABEL). */
+const REVIEWED_OOD_LABEL = -1;
+
+export interface AdaptedTop {
+  key: string;
+  record: AdaptRecord;
+  result: AdaptJobResult;
+  /** Content hashes of the ID images the top held out (never trained on). */
+  heldOut: string[];
+}
+
+/** Trains the top. `withoutReviewedOod` keeps reviewer-rejected images out of it, so they can validate it. */
+export async function trainAdapted(
   project: ProjectHandle,
   engine: EngineClient,
   extract: ExtractResult,
   request: Omit<TrainRequest, 'kind'>,
   runId: number,
   ctx: JobContext,
-  epochs?: number,
-): Promise<{ key: string; record: AdaptRecord; result: AdaptJobResult }> {
+  options: { epochs?: number; withoutReviewedOod?: boolean } = {},
+): Promise<AdaptedTop> {
+  const { epochs, withoutReviewedOod = false } = options;
   const progress = (p: EngineProgress): void =>
     ctx.progress({ phase: p.phase, done: p.done, total: p.total, loss: p.loss, message: p.message });
   const seed = request.config?.seed;
+  const train = request.train
+    .filter((t) => t.source === undefined && !(withoutReviewedOod && t.label === REVIEWED_OOD_LABEL))
+    .map((t) => ({ sha256: t.sha256, label: t.label }));
   const result = await engineAdapt(engine).trainAdapt(
     {
       cacheDir: project.featuresDir,
       backboneKey: extract.backboneKey,
       classes: request.classes,
-      train: request.train.filter((t) => t.source === undefined).map((t) => ({ sha256: t.sha256, label: t.label })),
+      train,
       score: request.score,
       config: {
         ...(seed !== undefined ? { seed } : {}),
@@ -209,6 +243,8 @@ async function trainAdapted(
     progress,
     ctx.signal,
   );
+  // The hold-out list is for this run's comparison only; the stored record stays small.
+  const { heldOutRows = [], ...summary } = result.summary;
   const record: AdaptRecord = {
     modelPath: result.modelPath,
     sha256: result.sha256,
@@ -217,9 +253,10 @@ async function trainAdapted(
     inputSize: extract.preprocess.size,
     seconds: result.seconds,
     trainedInRun: runId,
-    summary: result.summary,
+    summary,
   };
-  return { key: result.adaptedKey, record, result };
+  const heldOut = heldOutRows.flatMap((r) => (train[r] ? [train[r].sha256] : []));
+  return { key: result.adaptedKey, record, result, heldOut };
 }
 
 /** Runs the decided adapt step; the heads request then reads the adapted features (`request` is updated). */
@@ -241,7 +278,10 @@ export async function runAdaptStep(
     const layout = record.summary?.layout ?? extract.layout;
     return { extract: { ...extract, backboneKey: key, layout }, decision, record };
   }
-  const { key, record, result } = await trainAdapted(project, engine, extract, request, runId, ctx, decision.epochs);
+  const { key, record, result } = await trainAdapted(project, engine, extract, request, runId, ctx, {
+    ...(decision.epochs !== undefined ? { epochs: decision.epochs } : {}),
+    withoutReviewedOod: decision.adapt === 'validate',
+  });
   const { valAccuracy, valAccuracyBefore } = result.summary;
   const lost =
     valAccuracy !== undefined && valAccuracyBefore !== undefined && valAccuracy < valAccuracyBefore - MAX_ACCURACY_LOSS;
@@ -260,7 +300,7 @@ export async function runAdaptStep(
 
 /** What the run's metrics say about the mode (metrics.adapt). */
 export function adaptMetrics(outcome: AdaptOutcome): Record<string, unknown> {
-  const { decision, record, warning } = outcome;
+  const { decision, record, warning, validation } = outcome;
   const warnings = [...(record?.summary?.warnings ?? []), ...(warning ? [warning] : [])];
   return {
     mode: decision.mode,
@@ -270,6 +310,7 @@ export function adaptMetrics(outcome: AdaptOutcome): Record<string, unknown> {
     ...(decision.estimatedSeconds !== undefined ? { estimatedSeconds: decision.estimatedSeconds } : {}),
     ...(record ? { record, seconds: decision.adapt === 'train' ? record.seconds : 0 } : {}),
     ...(warnings.length ? { warnings } : {}),
+    ...(validation ? { validation } : {}),
   };
 }
 
