@@ -100,11 +100,55 @@ const BAD: BadInputs = {
     },
     budget: { args: [0], message: 'curation.budget[0]: must be in [1, 100000000], got 0' },
     drawAudit: { args: [10], message: 'curation.drawAudit[1]: expected a finite number, got undefined' },
+    select: {
+      args: [{ lasso: { method: 'pca', polygon: [[0, 0], [1]] } }],
+      message: 'curation.select[0].lasso.polygon[1]: must be [x, y]',
+    },
+  },
+  labeling: {
+    classes: { args: [1], message: 'labeling.classes: at most 0 arguments' },
+    createClass: { args: ['  '], message: 'labeling.createClass[0]: must be 1–1000 characters' },
+    suggestions: {
+      args: [{ order: 'random' }],
+      message: 'labeling.suggestions[0].order: must be informative, confidence, uncertain or path',
+    },
+    label: { args: [{ imageIds: [1], key: 10 }], message: 'labeling.label[0].key: must be in [1, 9], got 10' },
+    accept: { args: [{ imageIds: [], extra: 1 }], message: "labeling.accept[0]: unknown field 'extra'" },
+    previewBulk: {
+      args: [{ minConfidence: 1.5 }],
+      message: 'labeling.previewBulk[0].minConfidence: must be in [0, 1], got 1.5',
+    },
+    bulkAccept: {
+      args: [{ imageIds: [2] }],
+      message: 'labeling.bulkAccept[0].minConfidence: bulk accept needs a confidence cut in [0, 1]',
+    },
+    undoBatch: { args: ['last'], message: 'labeling.undoBatch[0]: expected a finite number, got string' },
+    batches: { args: [0], message: 'labeling.batches[0]: must be in [1, 10000], got 0' },
+    calibration: { args: [1.5], message: 'labeling.calibration[0]: must be an integer, got 1.5' },
+    accuracy: { args: ['all'], message: 'labeling.accuracy: at most 0 arguments' },
   },
 };
 
 /** More refusals that used to live in three places with three rules; now the schema's, the same everywhere. */
 const MORE: { service: ServiceName; method: string; args: unknown[]; message: string }[] = [
+  {
+    service: 'labeling',
+    method: 'label',
+    args: [{ imageIds: [1], class: 'cat', key: 1 }],
+    message: 'labeling.label[0].class: give either the class name or its number key (1–9)',
+  },
+  {
+    service: 'labeling',
+    method: 'accept',
+    args: [{}],
+    message: 'labeling.accept[0].imageIds: give the images to label',
+  },
+  {
+    service: 'labeling',
+    method: 'label',
+    args: [{ imageIds: [1] }],
+    message: 'labeling.label[0].class: give either the class name or its number key (1–9)',
+  },
   {
     service: 'settings',
     method: 'set',

@@ -17,6 +17,7 @@ import { createReviewService } from './review-service.js';
 import { createRunService } from './runs-service.js';
 import { createSettingsService } from './settings-service.js';
 import { createCurationService } from './curation-service.js';
+import { createLabelingService } from './labeling-service.js';
 import { createSourceService } from './sources-service.js';
 
 export interface ServicesOptions {
@@ -49,6 +50,7 @@ export function createServices(options: ServicesOptions = {}): Services {
     exports: createExportService(),
     settings: createSettingsService(ctx),
     curation: createCurationService(ctx),
+    labeling: createLabelingService(ctx),
   };
   return { api, bus, images: (variant, id) => imageBytes(ctx.project, variant, id), close: () => closeAll(ctx) };
 }

@@ -6,6 +6,7 @@
 // starts a job and returns at once; progress and the outcome arrive as events, and `jobs.wait` resolves with the
 // outcome for callers that want to block (the CLI).
 import type { CurationService } from './curation-api.js';
+import type { LabelingService } from './labeling-api.js';
 import type {
   Action,
   DecisionInput,
@@ -116,6 +117,7 @@ export interface Api {
   exports: ExportService;
   settings: SettingsService;
   curation: CurationService;
+  labeling: LabelingService;
 }
 
 /** Events pushed from the services to every client. */
@@ -147,6 +149,7 @@ export const SERVICE_NAMES: readonly ServiceName[] = [
   'exports',
   'settings',
   'curation',
+  'labeling',
 ];
 
 /** Image bytes are fetched by opaque id, never by path. */

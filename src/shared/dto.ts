@@ -99,7 +99,14 @@ export interface ImageRow {
   relPath: string;
   /** Absolute path on disk (for display and CLI; the UI fetches pixels by id only). */
   path: string;
+  /** The image's class as training and export use it: its folder's, or the one a label or relabel gave it;
+   * null while an inbox image is unlabelled. */
   class: string | null;
+  /** Where `class` came from (null while unlabelled). */
+  classSource?: ClassSource | null;
+  /** The current run's calibrated suggestion (null without a run or a prediction). `predicted` stays the model's
+   * own arg-max. */
+  suggestion?: Suggestion | null;
   status: ImageStatus;
   errorCode: ErrorCode | null;
   errorMessage: string | null;
@@ -116,6 +123,23 @@ export interface ImageRow {
   decision: Decision | null;
 }
 
+/** Where an image's class came from: its train folder, a label given to an inbox image, or a reviewer's relabel
+ * of a train image (the labeling namespace, src/shared/labeling-api.ts). */
+export type ClassSource = 'folder' | 'label' | 'relabel';
+export const CLASS_SOURCES: readonly ClassSource[] = ['folder', 'label', 'relabel'];
+
+/** The current run's suggestion for one image. */
+export interface Suggestion {
+  runId: number;
+  class: string;
+  /** Calibrated probability that `class` is right (the run's calibration applied to the model's probability). */
+  confidence: number;
+  /** The model's own (uncalibrated) probability of `class`. */
+  rawProb: number;
+  /** Calibrated confidence of the best class minus that of the second best (low = the model hesitates). */
+  margin: number;
+}
+
 export type DecisionFilter = Action | 'none' | 'any';
 
 export interface ImageQuery {
@@ -126,7 +150,15 @@ export interface ImageQuery {
   errorCode?: ErrorCode;
   decision?: DecisionFilter;
   flagged?: boolean;
-  /** Scorer to sort by, or 'path'. Default: the current run's default scorer, descending. */
+  /** Only the images of a selection made with curation.select (e.g. a lasso on the map). */
+  selection?: number;
+  /** Only images with this image-quality flag, one of QUALITY_FLAGS (src/shared/curation-dto.ts, which imports
+   * this file: hence a string here; validate.ts allows only those names), as of the last quality computation. */
+  quality?: string;
+  /** true: images with a class (folder, label or relabel); false: without one and not rejected. */
+  labelled?: boolean;
+  /** Scorer to sort by, 'path', or 'informative' (what a label helps most first: the labeling namespace's order).
+   * Default: the current run's default scorer, descending. */
   sortBy?: string;
   order?: 'asc' | 'desc';
   /** When set, `flagged` filters and counts use this threshold on `sortBy` instead of the run's. */

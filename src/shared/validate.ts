@@ -11,8 +11,19 @@ import {
   type LabelIssueOptions,
   type MapOptions,
   type QualityThresholdsDto,
+  type SelectionInput,
+  type SimilarRef,
 } from './curation-dto.js';
 import { AppError } from './errors.js';
+import {
+  LABEL_METHODS,
+  SUGGESTION_ORDERS,
+  type AcceptInput,
+  type BulkAcceptInput,
+  type BulkAcceptOptions,
+  type LabelInput,
+  type SuggestionQuery,
+} from './labeling-dto.js';
 import {
   ACTIONS,
   ERROR_CODES,
@@ -181,6 +192,9 @@ export const imageQuery: Validator<ImageQuery> = object<ImageQuery>({
   errorCode: optional(oneOf(ERROR_CODES)),
   decision: optional(oneOf(DECISION_FILTERS)),
   flagged: optional(boolean),
+  selection: optional(id),
+  quality: optional(oneOf(QUALITY_FLAGS)),
+  labelled: optional(boolean),
   sortBy: optional(string(200)),
   order: optional(oneOf(['asc', 'desc'])),
   threshold: optional(number()),
@@ -243,6 +257,14 @@ const scorer = string(200);
 const jobId = string(200);
 
 const unit = number({ min: 0, max: 1 });
+/** A dropped image's bytes as base64: the renderer scales a dropped photo down first (the HTTP body limit). */
+const MAX_IMAGE_BASE64 = 16_000_000;
+/** A lasso corner in map coordinates. */
+const mapCorner: Validator<[number, number]> = (value, at) => {
+  const xy = array(number(), 2)(value, at);
+  if (xy.length !== 2) refuse(at, 'must be [x, y]');
+  return [xy[0]!, xy[1]!];
+};
 const nonNegative = number({ min: 0, max: 1e9 });
 const CURATION_ARGS: ApiSchema['curation'] = {
   duplicates: [
@@ -268,8 +290,31 @@ const CURATION_ARGS: ApiSchema['curation'] = {
   acceptSuggestions: [array(id, 100_000), optional(reviewerName)],
   map: [optional(object<MapOptions>({ method: optional(oneOf(['umap', 'pca'])), recompute: optional(boolean) }))],
   similar: [
-    object<{ imageId?: number; file?: string }>({ imageId: optional(id), file: optional(path) }),
+    refine(
+      object<SimilarRef>({ imageId: optional(id), file: optional(path), bytes: optional(string(MAX_IMAGE_BASE64)) }),
+      (r) =>
+        [r.imageId, r.file, r.bytes].filter((v) => v !== undefined).length === 1
+          ? null
+          : { field: 'imageId', problem: 'give exactly one of imageId, file or bytes' },
+    ),
     optional(integer({ min: 1, max: 10_000 })),
+  ],
+  select: [
+    refine(
+      object<SelectionInput>({
+        imageIds: optional(array(id, 10_000_000)),
+        lasso: optional(
+          object<NonNullable<SelectionInput['lasso']>>({
+            method: oneOf(['umap', 'pca']),
+            polygon: array(mapCorner, 100_000),
+          }),
+        ),
+      }),
+      (s) =>
+        (s.imageIds === undefined) === (s.lasso === undefined)
+          ? { field: 'imageIds', problem: 'give either imageIds or a lasso' }
+          : null,
+    ),
   ],
   quality: [optional(oneOf(QUALITY_FLAGS)), optional(integer({ min: 1, max: 10_000_000 }))],
   setQualityThresholds: [
@@ -286,6 +331,76 @@ const CURATION_ARGS: ApiSchema['curation'] = {
   ],
   budget: [integer({ min: 1, max: 100_000_000 })],
   drawAudit: [integer({ min: 1, max: 100_000_000 }), integer({ min: 1, max: 100_000 })],
+};
+
+const labelIds = array(id, 100_000);
+const bulkOptionsShape = {
+  minConfidence: unit,
+  imageIds: optional(labelIds),
+  classes: optional(array(text(1000), 10_000)),
+};
+// `object` leaves absent keys absent, so a required field is checked here.
+const needsCut = (o: BulkAcceptOptions) =>
+  o.minConfidence === undefined
+    ? { field: 'minConfidence', problem: 'bulk accept needs a confidence cut in [0, 1]' }
+    : null;
+const needsImages = (o: { imageIds?: number[] }) =>
+  o.imageIds === undefined ? { field: 'imageIds', problem: 'give the images to label' } : null;
+const LABELING_ARGS: ApiSchema['labeling'] = {
+  classes: [],
+  createClass: [text(1000)],
+  suggestions: [
+    optional(
+      object<SuggestionQuery>({
+        order: optional(oneOf(SUGGESTION_ORDERS)),
+        class: optional(text(1000)),
+        minConfidence: optional(unit),
+        includeFlagged: optional(boolean),
+        includeLabelled: optional(boolean),
+        offset: optional(integer({ min: 0 })),
+        limit: optional(integer({ min: 0, max: 100_000 })),
+      }),
+    ),
+  ],
+  label: [
+    refine(
+      object<LabelInput>({
+        imageIds: labelIds,
+        class: optional(text(1000)),
+        key: optional(integer({ min: 1, max: 9 })),
+        create: optional(boolean),
+        method: optional(oneOf(LABEL_METHODS)),
+        note: optional(string(MAX_TEXT)),
+        reviewer: optional(reviewerName),
+      }),
+      (l) =>
+        needsImages(l) ??
+        ((l.class === undefined) === (l.key === undefined)
+          ? { field: 'class', problem: 'give either the class name or its number key (1–9)' }
+          : null),
+    ),
+  ],
+  accept: [
+    refine(
+      object<AcceptInput>({ imageIds: labelIds, note: optional(string(MAX_TEXT)), reviewer: optional(reviewerName) }),
+      needsImages,
+    ),
+  ],
+  previewBulk: [refine(object<BulkAcceptOptions>(bulkOptionsShape), needsCut)],
+  bulkAccept: [
+    refine(
+      object<BulkAcceptInput>({
+        ...bulkOptionsShape,
+        note: optional(string(MAX_TEXT)),
+        reviewer: optional(reviewerName),
+      }),
+      needsCut,
+    ),
+  ],
+  undoBatch: [id, optional(reviewerName)],
+  batches: [optional(integer({ min: 1, max: 10_000 }))],
+  calibration: [optional(id)],
+  accuracy: [],
 };
 
 export const API_ARGS: ApiSchema = {
@@ -341,6 +456,7 @@ export const API_ARGS: ApiSchema = {
     set: [settingsPatch],
   },
   curation: CURATION_ARGS,
+  labeling: LABELING_ARGS,
 };
 
 /** Validates a whole argument list for `service.method`; refuses extra arguments. */
