@@ -6,7 +6,7 @@ import type { ServiceContext } from './context.js';
 export function createLabelingService(ctx: ServiceContext): LabelingService {
   const pending = (): never => {
     ctx.current();
-    throw new AppError('refused', 'labeling is being built');
+    throw new AppError('refused', 'labeling is not available in this version yet');
   };
   return {
     classes: async () => pending(),
