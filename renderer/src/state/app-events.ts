@@ -8,7 +8,7 @@ import type {
   ReviewEvent,
   RunSummary,
 } from '../../../src/shared/dto.js';
-import { EventBus } from '../lib/event-bus.js';
+import { EventBus } from '../../../src/shared/event-bus.js';
 
 export type View =
   'projects' | 'train' | 'review' | 'runs' | 'moved' | 'settings' | 'duplicates' | 'mislabelled' | 'budget' | 'map';
