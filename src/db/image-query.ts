@@ -48,6 +48,9 @@ function buildFilters(q: ImageListQuery, scorer: string, scoreAlias: string | nu
   image('i.class = @class', 'class', q.class);
   image('i.status = @status', 'status', q.status);
   image('i.error_code = @errorCode', 'errorCode', q.errorCode);
+  // Image sets of src/db/image-sets.ts (TEMP tables of this connection): a map lasso's selection, quality flags.
+  image('i.id IN (SELECT image_id FROM temp.image_selection WHERE selection_id = @selection)', 'selection', q.selection);
+  image('i.id IN (SELECT image_id FROM temp.quality_flags WHERE flag = @quality)', 'quality', q.quality);
   const decision = q.decision;
   if (decision !== undefined && decision !== 'none' && decision !== 'any' && !ACTIONS.includes(decision)) {
     throw new AppError('invalid-argument', `unknown decision filter ${String(decision)}`);

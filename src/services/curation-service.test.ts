@@ -1,7 +1,7 @@
 // The `curation` namespace end to end through the services, on the real engine process (the backbone is the
 // pixel-statistics double): planted copies, a conflicting label, a train/inbox leak, a mislabelled image, a dark
 // image; each part refuses to run before training, and its results are stored with the run.
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -146,6 +146,51 @@ describe('curation through the services, after review', () => {
     await expect(services.api.curation.setQualityThresholds({ darkBelow: 300 })).rejects.toMatchObject({
       code: 'invalid-argument',
     });
+  });
+
+  it('filters the grid by a lasso selection and by a quality flag; "more like this" for a file outside', async () => {
+    const { curation, images } = services.api;
+    const map = await curation.map({ method: 'pca' });
+    const xs = map.points.map((p) => p.x);
+    const mid = (Math.min(...xs) + Math.max(...xs)) / 2;
+    const left = map.points.filter((p) => p.x < mid).map((p) => p.imageId);
+    const sel = await curation.select({
+      lasso: {
+        method: 'pca',
+        polygon: [
+          [-1e9, -1e9],
+          [mid, -1e9],
+          [mid, 1e9],
+          [-1e9, 1e9],
+        ],
+      },
+    });
+    expect(sel.count).toBe(left.length);
+    const shown = (await images.list({ selection: sel.selectionId, limit: 1000 })).rows.map((r) => r.id);
+    expect(shown.sort()).toEqual([...left].sort());
+    await expect(
+      curation.select({
+        lasso: {
+          method: 'pca',
+          polygon: [
+            [1e8, 1e8],
+            [1e8 + 1, 1e8],
+            [1e8, 1e8 + 1],
+          ],
+        },
+      }),
+    ).rejects.toThrow(/holds no image/);
+    await curation.quality();
+    const dark = (await images.list({ quality: 'dark', limit: 100 })).rows.map((r) => r.relPath);
+    expect(dark).toEqual(['dark.png']);
+    const outside = join(dir, 'outside-red.png');
+    await colourPng(outside, RED, 4242);
+    const hits = await curation.similar({ file: outside }, 4);
+    expect(hits.filter((h) => h.class === 'red' || h.path.includes('red')).length).toBeGreaterThanOrEqual(3);
+    const notImage = join(dir, 'notes.txt');
+    await writeFile(notImage, 'not an image');
+    await expect(curation.similar({ file: notImage })).rejects.toThrow(/not an image/);
+    await expect(curation.similar({ bytes: Buffer.from('nope').toString('base64') })).rejects.toThrow(/not an image/);
   });
 
   it('plans a review budget and refuses one larger than the unreviewed images', async () => {

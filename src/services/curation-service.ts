@@ -11,8 +11,11 @@ import type { ServiceContext } from './context.js';
 import { computeBudget, drawAudit } from './curation/budget.js';
 import { computeDuplicates } from './curation/duplicates.js';
 import { computeLabelIssues } from './curation/labels.js';
-import { computeMap, findSimilar } from './curation/map.js';
-import { computeQuality, setQualityThresholds } from './curation/quality.js';
+import { computeMap } from './curation/map.js';
+import { computeQuality, refreshQualityFlags, setQualityThresholds } from './curation/quality.js';
+import { selectImages } from './curation/selection.js';
+import { findSimilar } from './curation/similar.js';
+import { ensureImageSets } from '../db/image-sets.js';
 import type { ProjectHandle } from './project-handle.js';
 
 /** As review-service.ts: the name given with the call, or else the one saved in the app's settings. */
@@ -101,14 +104,25 @@ function acceptSuggestions(ctx: ServiceContext, imageIds: number[], reviewer: st
   return decideWithReason(ctx, p, decisions, 'label-issue', reviewer);
 }
 
+/** The grid's image sets live on the project's connection (src/db/image-sets.ts): made when a project opens, and
+ * the quality flags re-derived from the statistics already stored (no thumbnail is decoded here). */
+function prepareImageSets(ctx: ServiceContext): void {
+  const p = ctx.project;
+  if (!p) return;
+  ensureImageSets(p.db);
+  refreshQualityFlags(p);
+}
+
 export function createCurationService(ctx: ServiceContext): CurationService {
+  ctx.bus.on('project.changed', () => prepareImageSets(ctx));
   return {
     duplicates: async (options) => computeDuplicates(ctx.current(), options ?? {}),
     resolveDuplicates: (groupIds, reviewer) => resolveDuplicates(ctx, groupIds, reviewer),
     labelIssues: async (options) => computeLabelIssues(ctx.current(), options ?? {}),
     acceptSuggestions: async (imageIds, reviewer) => acceptSuggestions(ctx, imageIds, reviewer),
     map: (options) => computeMap(ctx.current(), options ?? {}),
-    similar: (ref, limit) => findSimilar(ctx.current(), ref, limit ?? 20),
+    similar: (ref, limit) => findSimilar(ctx, ctx.current(), ref, limit ?? 20),
+    select: async (input) => selectImages(ctx.current(), input),
     quality: (kind, limit) => computeQuality(ctx.current(), kind, limit),
     setQualityThresholds: async (patch) => setQualityThresholds(ctx.current(), patch),
     budget: async (reviews) => computeBudget(ctx.current(), reviews),

@@ -10,7 +10,10 @@ import type {
   QualityFlag,
   QualityReport,
   QualityThresholdsDto,
+  SelectionDto,
+  SelectionInput,
   SimilarHit,
+  SimilarRef,
 } from './curation-dto.js';
 import type { ReviewEvent } from './dto.js';
 
@@ -25,8 +28,12 @@ export interface CurationService {
   acceptSuggestions(imageIds: number[], reviewer?: string): Promise<ReviewEvent[]>;
   /** The 2-D map of the current run's images. */
   map(options?: MapOptions): Promise<MapReport>;
-  /** The images most like one of the project's images (by id) or a file (found by content). */
-  similar(ref: { imageId?: number; file?: string }, limit?: number): Promise<SimilarHit[]>;
+  /** The images most like one of the project's images (by id), or a file or dropped bytes: found by content when
+   * the project holds it, else its feature is extracted with the run's backbone (cached by content). */
+  similar(ref: SimilarRef, limit?: number): Promise<SimilarHit[]>;
+  /** Keeps a set of images (ids, or a lasso on the map) for ImageQuery.selection, so the grid pages through it
+   * without sending the ids again. */
+  select(input: SelectionInput): Promise<SelectionDto>;
   /** Image-quality flags (optionally only one kind). */
   quality(kind?: QualityFlag, limit?: number): Promise<QualityReport>;
   setQualityThresholds(patch: Partial<QualityThresholdsDto>): Promise<QualityThresholdsDto>;

@@ -69,10 +69,47 @@ export interface MapOptions {
   recompute?: boolean;
 }
 
+/** One point of the map with what the map can be coloured by. */
+export interface MapPointInfo extends MapPointDto {
+  path: string;
+  class: string | null;
+  /** The run's default score (null: not scored). */
+  score: number | null;
+  /** Above the run's threshold for that score (null: not scored). */
+  flagged: boolean | null;
+  /** The image's standing decision, if any. */
+  decision: 'keep' | 'reject' | 'relabel' | 'unsure' | null;
+  /** Its image-quality flags as of the last quality computation (empty: none, or not computed yet). */
+  quality: QualityFlag[];
+}
+
 export interface MapReport {
   runId: number;
   method: 'umap' | 'pca';
-  points: (MapPointDto & { path: string; class: string | null })[];
+  scorer: string;
+  points: MapPointInfo[];
+}
+
+/** A set of images for the review grid to show (ImageQuery.selection): ids, or a lasso on the stored map. */
+export interface SelectionInput {
+  imageIds?: number[];
+  /** A polygon in the map's own coordinates (MapPointDto x, y) on the current run's map by `method`. */
+  lasso?: { method: 'umap' | 'pca'; polygon: [number, number][] };
+}
+
+export interface SelectionDto {
+  /** Put it in ImageQuery.selection; kept while the project stays open (the most recent few). */
+  selectionId: number;
+  /** Images in the selection. */
+  count: number;
+}
+
+/** What "more like this" starts from: an image of the project, a file on disk, or an image's bytes (base64). */
+export interface SimilarRef {
+  imageId?: number;
+  file?: string;
+  /** A dropped file's bytes as base64 (the browser cannot give its path). */
+  bytes?: string;
 }
 
 export interface SimilarHit extends CurationImageRef {

@@ -19,8 +19,9 @@ export function fakeCuration(): Api['curation'] {
     resolveDuplicates: async () => [],
     labelIssues: async () => ({ runId: 1, estimatedErrors: 0, issues: [] }),
     acceptSuggestions: async () => [],
-    map: async (options) => ({ runId: 1, method: options?.method ?? 'umap', points: [] }),
+    map: async (options) => ({ runId: 1, method: options?.method ?? 'umap', scorer: 'ssod', points: [] }),
     similar: async () => [],
+    select: async (input) => ({ selectionId: 1, count: input.imageIds?.length ?? 0 }),
     quality: async () => ({ thresholds: THRESHOLDS, counts: {}, images: [] }),
     setQualityThresholds: async (patch) => ({ ...THRESHOLDS, ...patch }),
     budget: async (reviews) => ({

@@ -1,10 +1,10 @@
-// `curation.map` and `curation.similar`: the 2-D map of the current run's images and "more like this", both on
-// the curation worker over the cached pooled features.
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { mapPoints, replaceMapPoints } from '../../db/curation-repo.js';
+// `curation.map`: the 2-D map of the current run's images (on the curation worker over the cached pooled
+// features), each point with what the map colours by: class, score, flag, decision and quality flags.
+import { mapPoints, replaceMapPoints, type CurationImage } from '../../db/curation-repo.js';
+import type { RunRecord } from '../../db/index.js';
 import { runCuration } from '../../engine/curation/worker-client.js';
-import type { MapOptions, MapReport, SimilarHit } from '../../shared/curation-dto.js';
+import type { MapOptions, MapPointDto, MapPointInfo, MapReport, QualityFlag } from '../../shared/curation-dto.js';
+import { qualityFlagsByImage } from '../../db/image-sets.js';
 import { AppError } from '../../shared/errors.js';
 import { backboneKeyOf, imagesOf, requireRun } from './run.js';
 import type { ProjectHandle } from '../project-handle.js';
@@ -34,65 +34,24 @@ export async function computeMap(p: ProjectHandle, options: MapOptions, signal?:
       });
     replaceMapPoints(p.db, run.id, method, points);
   }
-  return {
-    runId: run.id,
-    method,
-    points: points.flatMap((pt) => {
-      const im = byId.get(pt.imageId);
-      return im ? [{ ...pt, path: im.path, class: im.class }] : [];
-    }),
-  };
+  return { runId: run.id, method, scorer: run.defaultScorer, points: decorate(p, run, byId, points) };
 }
 
-/** The content hash of a file outside the project, to find it among the project's images. */
-async function shaOfFile(file: string): Promise<string> {
-  try {
-    return createHash('sha256')
-      .update(await readFile(file))
-      .digest('hex');
-  } catch (e) {
-    throw new AppError('not-found', `cannot read ${file}: ${(e as Error).message}`);
-  }
-}
-
-export async function findSimilar(
+/** Each point with what the map colours by. */
+function decorate(
   p: ProjectHandle,
-  ref: { imageId?: number; file?: string },
-  limit: number,
-): Promise<SimilarHit[]> {
-  const run = requireRun(p);
-  const images = imagesOf(p, run).filter((im) => im.sha256 !== null);
-  let querySha: string | undefined;
-  if (ref.imageId !== undefined) querySha = images.find((im) => im.id === ref.imageId)?.sha256 ?? undefined;
-  else if (ref.file) querySha = await shaOfFile(ref.file);
-  if (!querySha) throw new AppError('not-found', 'give an image of the project (its id or path) to find more like it');
-  const shas = [...new Set(images.map((im) => im.sha256!))];
-  if (!shas.includes(querySha)) {
-    throw new AppError(
-      'not-found',
-      "that file is not one of the project's scanned images: add its folder and scan it first",
-    );
-  }
-  const r = await runCuration({
-    kind: 'similar',
-    cacheDir: p.featuresDir,
-    backboneKey: backboneKeyOf(run),
-    shas,
-    query: querySha,
-    k: limit,
+  run: RunRecord,
+  byId: ReadonlyMap<number, CurationImage>,
+  points: readonly MapPointDto[],
+): MapPointInfo[] {
+  const threshold = run.thresholds[run.defaultScorer];
+  const quality = qualityFlagsByImage(p.db);
+  return points.flatMap((pt): MapPointInfo[] => {
+    const im = byId.get(pt.imageId);
+    if (!im) return [];
+    const flagged = im.score === null || threshold === undefined ? null : im.score > threshold;
+    const decision = (im.decision?.action ?? null) as MapPointInfo['decision'];
+    const flags = (quality.get(im.id) ?? []) as QualityFlag[];
+    return [{ ...pt, path: im.path, class: im.class, score: im.score, flagged, decision, quality: flags }];
   });
-  if (r.kind !== 'similar') throw new Error('curation worker answered another request');
-  const bySha = new Map<string, typeof images>();
-  for (const im of images) bySha.set(im.sha256!, [...(bySha.get(im.sha256!) ?? []), im]);
-  return r.neighbours
-    .flatMap((n) =>
-      (bySha.get(shas[n.row]!) ?? []).map((im) => ({
-        imageId: im.id,
-        path: im.path,
-        class: im.class,
-        role: im.role,
-        similarity: n.similarity,
-      })),
-    )
-    .slice(0, limit);
 }

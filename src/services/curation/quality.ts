@@ -10,7 +10,8 @@ import {
 } from '../../engine/curation/image-quality.js';
 import type { QualityFlag, QualityReport, QualityThresholdsDto } from '../../shared/curation-dto.js';
 import { AppError } from '../../shared/errors.js';
-import { curationImages } from '../../db/curation-repo.js';
+import { contentStats, curationImages, type ContentStats, type CurationImage } from '../../db/curation-repo.js';
+import { replaceQualityFlags } from '../../db/image-sets.js';
 import { ensureContentStats } from './stats.js';
 import type { ProjectHandle } from '../project-handle.js';
 
@@ -28,13 +29,12 @@ export function setQualityThresholds(p: ProjectHandle, patch: Partial<QualityThr
     throw new AppError('invalid-argument', (e as Error).message);
   }
   setSetting(p.db, KEY, next);
+  refreshQualityFlags(p);
   return next;
 }
 
-export async function computeQuality(p: ProjectHandle, kind?: QualityFlag, limit?: number): Promise<QualityReport> {
-  // Quality needs no run: it reads the scan's thumbnails.
-  const images = [...curationImages(p.db, null, null)];
-  const stats = await ensureContentStats(p, images);
+/** Every image's flags from the stored statistics (images without statistics yet are left out). */
+function flagImages(p: ProjectHandle, stats: ReadonlyMap<string, ContentStats>, images: readonly CurationImage[]) {
   const t = qualityThresholds(p);
   const withStats = images.flatMap((im) => {
     const s = im.sha256 ? stats.get(im.sha256) : undefined;
@@ -46,13 +46,30 @@ export async function computeQuality(p: ProjectHandle, kind?: QualityFlag, limit
     withStats.map((w) => w.q),
     t,
   );
+  const flagged = withStats.map(({ im, q }) => ({ im, q, flags: qualityFlags(q, t, share) }));
+  // The grid's quality filter (ImageQuery.quality) reads what was flagged last.
+  replaceQualityFlags(
+    p.db,
+    flagged.filter((f) => f.flags.length > 0).map((f) => ({ imageId: f.im.id, flags: f.flags })),
+  );
+  return { thresholds: t, flagged };
+}
+
+/** Re-flags from the statistics already stored (no decoding): on opening a project, after a threshold change. */
+export function refreshQualityFlags(p: ProjectHandle): void {
+  flagImages(p, contentStats(p.db), [...curationImages(p.db, null, null)]);
+}
+
+export async function computeQuality(p: ProjectHandle, kind?: QualityFlag, limit?: number): Promise<QualityReport> {
+  // Quality needs no run: it reads the scan's thumbnails.
+  const images = [...curationImages(p.db, null, null)];
+  const { thresholds, flagged } = flagImages(p, await ensureContentStats(p, images), images);
   const counts: Partial<Record<QualityFlag, number>> = {};
   const out: QualityReport['images'] = [];
-  for (const { im, q } of withStats) {
-    const flags = qualityFlags(q, t, share);
+  for (const { im, q, flags } of flagged) {
     for (const f of flags) counts[f] = (counts[f] ?? 0) + 1;
     if (flags.length === 0 || (kind && !flags.includes(kind))) continue;
     out.push({ imageId: im.id, path: im.path, class: im.class, role: im.role, flags, ...q });
   }
-  return { thresholds: t, counts, images: limit ? out.slice(0, limit) : out };
+  return { thresholds, counts, images: limit ? out.slice(0, limit) : out };
 }

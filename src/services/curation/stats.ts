@@ -37,11 +37,27 @@ async function statsOf(thumbDir: string, sha256: string): Promise<ContentStats |
   }
 }
 
+/** One computation at a time per project: a second caller (another window, the map after the grid) waits for the
+ * first and then finds its statistics stored instead of decoding the same thumbnails again. */
+const inFlight = new WeakMap<object, Promise<unknown>>();
+
 /** Stats of every content among `images`, computing the missing ones. */
 export async function ensureContentStats(
   p: ProjectHandle,
   images: readonly CurationImage[],
 ): Promise<Map<string, ContentStats>> {
+  const prior = inFlight.get(p.db);
+  if (prior) await prior.catch(() => undefined);
+  const run = computeMissing(p, images);
+  inFlight.set(p.db, run);
+  try {
+    return await run;
+  } finally {
+    if (inFlight.get(p.db) === run) inFlight.delete(p.db);
+  }
+}
+
+async function computeMissing(p: ProjectHandle, images: readonly CurationImage[]): Promise<Map<string, ContentStats>> {
   const known = contentStats(p.db);
   const todo = [...new Set(images.map((i) => i.sha256).filter((s): s is string => s !== null && !known.has(s)))];
   let pending: ContentStats[] = [];

@@ -1,0 +1,128 @@
+// `curation.similar`: "more like this" from an image of the project, a file on disk, or a dropped image's bytes.
+// A file the project does not hold is checked to be an image first (not one: a clear refusal, nothing written),
+// then its pooled feature is extracted through the EngineClient with the run's own backbone, into the project's
+// content-addressed feature cache, and queried against the run's images on the curation worker.
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { RunRecord } from '../../db/index.js';
+import { runCuration } from '../../engine/curation/worker-client.js';
+import type { SimilarHit, SimilarRef } from '../../shared/curation-dto.js';
+import { AppError } from '../../shared/errors.js';
+import type { ServiceContext } from '../context.js';
+import { adaptedFeaturesFor } from '../pipeline/adapt-step.js';
+import { runTrainOptions } from '../pipeline/current-run.js';
+import { backboneRequest } from '../pipeline/extract-features.js';
+import type { ProjectHandle } from '../project-handle.js';
+import { backboneKeyOf, imagesOf, requireRun } from './run.js';
+
+interface Outside {
+  sha256: string;
+  bytes: Buffer;
+  /** The file to extract from (absent for dropped bytes: they go through a temporary file). */
+  file?: string;
+  label: string;
+}
+
+async function outsideImage(ref: SimilarRef): Promise<Outside> {
+  let bytes: Buffer;
+  let label: string;
+  if (ref.bytes !== undefined) {
+    bytes = Buffer.from(ref.bytes, 'base64');
+    label = 'the dropped file';
+  } else {
+    label = ref.file!;
+    try {
+      bytes = await readFile(ref.file!);
+    } catch (e) {
+      throw new AppError('not-found', `cannot read ${ref.file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { sha256, bytes, label, ...(ref.file !== undefined ? { file: ref.file } : {}) };
+}
+
+/** Refuses what sharp cannot decode to pixels, before anything is written. */
+async function requireImage(o: Outside): Promise<void> {
+  try {
+    const meta = await sharp(o.bytes).metadata();
+    if (!meta.width || !meta.height) throw new Error('no size');
+    await sharp(o.bytes).resize(8, 8).raw().toBuffer();
+  } catch {
+    throw new AppError(
+      'invalid-argument',
+      `${o.label} is not an image SSOD Audit can read (JPEG, PNG, WebP, GIF, TIFF…)`,
+    );
+  }
+}
+
+/** The outside image's pooled feature in the run's feature space (cached under its sha256). */
+async function extractOutside(ctx: ServiceContext, p: ProjectHandle, run: RunRecord, o: Outside): Promise<void> {
+  const engine = await ctx.engines.get();
+  const temp = o.file === undefined ? await mkdtemp(join(tmpdir(), 'ssod-similar-')) : null;
+  try {
+    const path = o.file ?? join(temp!, 'dropped');
+    if (temp) await writeFile(path, o.bytes);
+    const job = { signal: new AbortController().signal, progress: () => undefined };
+    const result = await engine.extract({
+      items: [{ sha256: o.sha256, path }],
+      cacheDir: p.featuresDir,
+      backbone: backboneRequest(p, [], runTrainOptions(run)),
+    });
+    if (result.failed.length > 0) throw new AppError('invalid-argument', `${o.label}: ${result.failed[0]!.message}`);
+    const adapted = await adaptedFeaturesFor(p, engine, run, [o.sha256], job);
+    if ((adapted?.key ?? result.backboneKey) !== backboneKeyOf(run)) {
+      throw new AppError('no-run', "the run's features came from a backbone this engine no longer builds: train again");
+    }
+  } finally {
+    if (temp) await rm(temp, { recursive: true, force: true });
+  }
+}
+
+export async function findSimilar(
+  ctx: ServiceContext,
+  p: ProjectHandle,
+  ref: SimilarRef,
+  limit: number,
+): Promise<SimilarHit[]> {
+  const run = requireRun(p);
+  const images = imagesOf(p, run).filter((im) => im.sha256 !== null);
+  const shas = [...new Set(images.map((im) => im.sha256!))];
+  let query: string | undefined;
+  if (ref.imageId !== undefined) {
+    query = images.find((im) => im.id === ref.imageId)?.sha256 ?? undefined;
+    if (!query) throw new AppError('not-found', `no readable image ${ref.imageId} in this project`);
+  } else {
+    const o = await outsideImage(ref);
+    query = o.sha256;
+    if (!shas.includes(query)) {
+      await requireImage(o);
+      await extractOutside(ctx, p, run, o);
+      shas.push(query);
+    }
+  }
+  const r = await runCuration({
+    kind: 'similar',
+    cacheDir: p.featuresDir,
+    backboneKey: backboneKeyOf(run),
+    shas,
+    query,
+    k: limit,
+  });
+  if (r.kind !== 'similar') throw new Error('curation worker answered another request');
+  const bySha = new Map<string, typeof images>();
+  for (const im of images) bySha.set(im.sha256!, [...(bySha.get(im.sha256!) ?? []), im]);
+  return r.neighbours
+    .flatMap((n) =>
+      (bySha.get(shas[n.row]!) ?? []).map((im) => ({
+        imageId: im.id,
+        path: im.path,
+        class: im.class,
+        role: im.role,
+        similarity: n.similarity,
+      })),
+    )
+    .slice(0, limit);
+}
