@@ -237,7 +237,7 @@ export const CURATION_COMMANDS: CurationCommand[] = [
   {
     name: 'similar',
     usage: 'similar DIR IMAGE [--limit N]',
-    summary: 'the images most like IMAGE (a project image, or a file of the same content)',
+    summary: 'the images most like IMAGE (a project image, or any image file: its feature is extracted)',
     positionals: ['DIR', 'IMAGE'],
     options: { limit: { type: 'string' } },
     run: similar,
