@@ -140,7 +140,7 @@ function plans(): Plan[] {
 
 /** RGB images [n, SIDE, SIDE, 3] bytes; features as the app computes them (pixels / 255). */
 async function extractRgb(
-  model: tf.LayersModel,
+  model: Pick<tf.LayersModel, 'predict'>,
   outs: LayerOut[],
   rgb: Uint8Array,
   n: number,

@@ -1,13 +1,20 @@
 // The backbones the quality benchmark can read (--backbone): MobileNetV2, and nsfwjs's bundled InceptionV3 (six weight
 // shards) as the rival it is measured against; both come from the one nsfwjs loader, read at intermediate layers.
-import { loadInceptionV3, loadMobileNetV2, type LoadedLayers } from '../data/nsfwjs-layers.js';
+import type * as tf from '@tensorflow/tfjs';
+import { loadInceptionV3, loadMobileNetV2, type LayerOut } from '../data/nsfwjs-layers.js';
+
+/** What the sets' extraction calls: a Layers model, or a graph model read at some nodes (quality-backbones.ts). */
+export interface BenchFeatureModel {
+  model: Pick<tf.LayersModel, 'predict'>;
+  outs: LayerOut[];
+}
 
 export interface BenchBackbone {
   /** Cache key and table label. */
   key: string;
   mapLayer: string;
   pooledLayer: string;
-  load(size: number): Promise<LoadedLayers>;
+  load(size: number): Promise<BenchFeatureModel>;
 }
 
 export const MOBILENET_V2: BenchBackbone = {

@@ -3,7 +3,7 @@
 // `ssod train` trains (default config, 5 folds), lets the run choose its default `ssod` estimate on the validation
 // split (the test split is never seen by any choice), and reports every scorer on both splits.
 //   npm run bench:quality -- [--sets fashion,emoji,digits] [--work /tmp/ssod-bench] [--per-class 500] [--json FILE]
-//     [--backbone mobilenet_v2|inception] [--size N] [--mode heads|adapt|both] [--adapt-config JSON]
+//     [--backbone mobilenet_v2|inception|centernet|nanodet] [--size N] [--mode heads|adapt|both] [--adapt-config JSON]
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -17,7 +17,8 @@ import type { ImageScore } from '../../src/engine/types.js';
 import { digitsSet } from './quality-digits.js';
 import { emojiSet } from './quality-emoji.js';
 import { fashionSet } from './quality-fashion.js';
-import { INCEPTION_V3, MOBILENET_V2 } from './quality-inception.js';
+import { MOBILENET_V2 } from './quality-inception.js';
+import { benchBackbone, fashionSetFor } from './quality-backbones.js';
 import { SPLITS, type BenchSet, type SplitName } from './quality-sets.js';
 import { goals, table, type ScorerRow, type SetResult } from './quality-format.js';
 
@@ -30,9 +31,9 @@ const work = opt('--work', '/tmp/ssod-bench');
 const perClass = Number(opt('--per-class', '500'));
 const wanted = opt('--sets', 'fashion,emoji,digits').split(',');
 const modes = opt('--mode', 'heads') === 'both' ? (['heads', 'adapt'] as const) : ([opt('--mode', 'heads')] as const);
-const backbone = opt('--backbone', 'mobilenet_v2') === 'inception' ? INCEPTION_V3 : MOBILENET_V2;
-// InceptionV3's 8x8 map needs input 160; MobileNetV2's block 12 is 8x8 at 128.
-const SIZE = Number(opt('--size', backbone === INCEPTION_V3 ? '160' : '128'));
+// Each backbone's default input puts its sampling map at 8x8 (quality-backbones.ts).
+const { backbone, size: defaultSize } = benchBackbone(opt('--backbone', 'mobilenet_v2'));
+const SIZE = Number(opt('--size', String(defaultSize)));
 /** Overrides of the adapt run's configuration, e.g. --adapt-config '{"alpha":0.1}' (an ablation, chosen on validation). */
 const adaptOverrides = JSON.parse(opt('--adapt-config', '{}')) as Partial<AdaptConfig>;
 
@@ -152,10 +153,8 @@ function print(r: SetResult): void {
 async function main(): Promise<void> {
   await tf.setBackend('wasm');
   const loaders: Record<string, () => Promise<BenchSet>> = {
-    fashion: () => {
-      if (backbone !== MOBILENET_V2) throw new Error('the fashion set caches MobileNetV2 features only');
-      return fashionSet(work, SIZE, perClass);
-    },
+    fashion: () =>
+      backbone === MOBILENET_V2 ? fashionSet(work, SIZE, perClass) : fashionSetFor(work, SIZE, perClass, backbone),
     emoji: () => emojiSet(work, SIZE, backbone),
     digits: () => digitsSet(work, SIZE, backbone),
   };

@@ -18,7 +18,7 @@ export interface ExtractedSet {
 
 /** grey: n images of side*side bytes. Pixels fed as value/255 replicated to RGB, resized bilinearly. */
 export async function extractGrey(
-  model: tf.LayersModel,
+  model: Pick<tf.LayersModel, 'predict'>,
   outs: LayerOut[],
   mapLayers: string[],
   grey: Uint8Array,
