@@ -3,9 +3,11 @@
 // DOM-free so it also runs in Node.
 import type { Api, ApiEvents, EventName } from '../../../src/shared/api.js';
 import { fakeCuration } from './fake-curation.js';
+import { fakeLabeling } from './fake-labeling.js';
 import type {
   Action,
   DecisionInput,
+  EventAction,
   EvalReport,
   Histogram,
   ImageDetail,
@@ -53,6 +55,22 @@ type Listener = (payload: never) => void;
 /** Rows carry `calibrated` as runs that compute it do: the share of held-out ID images with a lower score. */
 type FakeRow = ImageRow & { calibrated: Record<string, number> };
 
+/**
+ * A calibrated suggestion by construction: the predicted class is right with probability `confidence`, so the
+ * fake's reliability diagram sits on the diagonal and bulk accept's "expected wrong" comes true. Drawn from its
+ * own generator so the rows' other values stay what they were before suggestions existed.
+ */
+function suggest(row: FakeRow, truth: string, ood: boolean, rand: () => number): void {
+  if (row.status !== 'ok') return;
+  const confidence = ood ? 0.25 + rand() * 0.5 : Math.min(0.999, 0.5 + Math.sqrt(rand()) * 0.5);
+  const others = FAKE_CLASSES.filter((c) => c !== truth);
+  const right = rand() < confidence;
+  const cls = right ? truth : (others[Math.floor(rand() * others.length)] ?? truth);
+  const margin = Math.max(0, 2 * confidence - 1 - rand() * 0.1);
+  row.predicted = cls;
+  row.suggestion = { runId: 2, class: cls, confidence, rawProb: Math.min(0.9999, confidence + 0.04), margin };
+}
+
 /** Per scorer, the share of training images (the held-out ID set here) scoring below each row's score. */
 function calibrate(rows: FakeRow[]): void {
   const ok = rows.filter((r) => r.role === 'train' && r.status === 'ok');
@@ -73,9 +91,27 @@ function calibrate(rows: FakeRow[]): void {
   }
 }
 
+/** The informative order's key, smaller first: images still waiting for a class, lowest margin first. */
+function informative(r: ImageRow): number {
+  if (r.class !== null || !r.suggestion) return 2;
+  return r.suggestion.margin;
+}
+
 export class FakeApi implements Api {
   readonly curation = fakeCuration();
   private rows: FakeRow[] = [];
+  /** Folder classes, then classes created by labeling. */
+  private classList = [...FAKE_CLASSES];
+  readonly labeling: Api['labeling'] = fakeLabeling({
+    rows: () => this.rows,
+    classes: this.classList,
+    currentRunId: () => this.currentRun()?.id ?? null,
+    append: (imageId, action, fields) => this.append(imageId, action, fields),
+    announce: (events, action) => {
+      this.sortCache.clear();
+      this.emit('decision.made', { events, action });
+    },
+  });
   private events: ReviewEvent[] = [];
   private listeners = new Map<EventName, Set<Listener>>();
   private project: ProjectInfo | null = null;
@@ -132,6 +168,7 @@ export class FakeApi implements Api {
       },
     ];
     this.rows = [];
+    const draw = createRng(this.seed + 1000);
     for (let i = 0; i < this.count; i++) {
       const inbox = rand() < 0.3;
       const source = inbox ? 2 : 1;
@@ -166,8 +203,12 @@ export class FakeApi implements Api {
         flagged: err ? null : base > 2,
         decision: null,
         calibrated: {},
+        classSource: inbox ? null : 'folder',
+        suggestion: null,
       });
+      suggest(this.rows[i]!, cls, ood, draw);
     }
+    this.classList.splice(FAKE_CLASSES.length);
     calibrate(this.rows);
     for (const s of this.sourcesList) {
       s.counts.ok = this.rows.filter((r) => r.sourceId === s.id && r.status === 'ok').length;
@@ -239,7 +280,7 @@ export class FakeApi implements Api {
       ),
     status: () => {
       const project = this.requireProject();
-      const classes = FAKE_CLASSES.map((name) => ({ name, count: this.rows.filter((r) => r.class === name).length }));
+      const classes = this.classList.map((name) => ({ name, count: this.rows.filter((r) => r.class === name).length }));
       const decisions: Partial<Record<Action, number>> = {};
       for (const r of this.rows) if (r.decision) decisions[r.decision.action] = (decisions[r.decision.action] ?? 0) + 1;
       return Promise.resolve({
@@ -322,10 +363,13 @@ export class FakeApi implements Api {
             : q.decision === 'any'
               ? !!r.decision
               : r.decision?.action === q.decision)) &&
-        (q.flagged === undefined || isFlagged(r) === q.flagged),
+        (q.flagged === undefined || isFlagged(r) === q.flagged) &&
+        (q.labelled === undefined ||
+          (q.labelled ? r.class !== null : r.class === null && r.decision?.action !== 'reject')),
     );
     const sign = order === 'asc' ? 1 : -1;
     if (sortBy === 'path') list.sort((a, b) => sign * a.path.localeCompare(b.path));
+    else if (sortBy === 'informative') list.sort((a, b) => informative(a) - informative(b) || a.id - b.id);
     else list.sort((a, b) => sign * ((a.scores[sortBy] ?? -Infinity) - (b.scores[sortBy] ?? -Infinity)) || a.id - b.id);
     void threshold;
     this.sortCache.set(key, list);
@@ -397,8 +441,35 @@ export class FakeApi implements Api {
         threshold: this.currentRun()?.thresholds[scorer] ?? null,
       });
     },
-    classes: () => Promise.resolve([...FAKE_CLASSES]),
+    classes: () => Promise.resolve([...this.classList]),
   };
+
+  /** One audit event for labeling (a label is a `relabel`; its undo clears the decision, as review.undo does). */
+  private append(
+    imageId: number,
+    action: EventAction,
+    fields: { newClass?: string | null; reviewer?: string },
+  ): ReviewEvent {
+    const row = this.rows[imageId - 1];
+    if (!row) throw new AppError('not-found', `no image ${imageId}`);
+    const reviewer = fields.reviewer ?? this.settingsValue.reviewer ?? 'anonymous';
+    const e: ReviewEvent = {
+      id: this.events.length + 1,
+      imageId,
+      action,
+      newClass: fields.newClass ?? null,
+      note: null,
+      reviewer,
+      at: new Date().toISOString(),
+      runId: this.currentRun()?.id ?? null,
+      scores: row.scores,
+      undoes: action === 'undo' ? (row.decision?.eventId ?? null) : null,
+    };
+    this.events.push(e);
+    row.decision =
+      action === 'undo' ? null : { eventId: e.id, action, newClass: e.newClass, note: null, reviewer, at: e.at };
+    return e;
+  }
 
   review: Api['review'] = {
     decide: (input: DecisionInput) => {
