@@ -45,6 +45,8 @@ class LabelingState {
   accuracy = $state<AccuracyTrend | null>(null);
   /** Set while the Label dialog labels something other than the grid's selection. */
   targets = $state<LabelTargets | null>(null);
+  /** Why the legend could not be loaded (said when a number key is pressed, not on every project open). */
+  problem = $state<string | null>(null);
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor() {
@@ -68,8 +70,9 @@ class LabelingState {
       const [legend, accuracy] = await Promise.all([api.labeling.classes(), api.labeling.accuracy()]);
       this.legend = legend;
       this.accuracy = accuracy;
+      this.problem = null;
     } catch (error) {
-      if (!String(error).includes('no project')) handleError(error, 'Could not load the classes');
+      this.problem = error instanceof Error ? error.message : String(error);
     }
   }
 
@@ -80,6 +83,10 @@ class LabelingState {
   /** `1`–`9`: the class with that number in the legend, for the selection (or the image under the cursor). */
   async assignKey(n: number): Promise<boolean> {
     const cls = this.classForKey(n);
+    if (!cls && this.problem) {
+      toasts.push('error', `Could not label: ${this.problem}`);
+      return false;
+    }
     if (!cls) {
       const count = this.legend?.classes.filter((c) => c.key !== null).length ?? 0;
       toasts.push('error', `No class ${n}: the legend has ${count === 0 ? 'no classes' : `classes 1–${count}`}`);
