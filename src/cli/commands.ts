@@ -138,8 +138,9 @@ export const COMMANDS: CommandSpec[] = [
       '[--folds K] [--gamma G] [--alpha A] [--epochs E] [--seed S] [--backend NAME] [--crops N]',
     summary:
       'extract missing features, train SSOD, score everything (--crops N: random crops per image to widen ' +
-      'sampling; 0 = never, default = only when the background is degenerate; without --mode: adapt the ' +
-      "backbone's top when it fits --budget, default 300 s, or reuse the current run's adapted top)",
+      'sampling; 0 = never, default = only when the background is degenerate; without --mode: reuse the ' +
+      "current run's adapted top, or, with 10+ reviewed OOD images and an adaptation that fits --budget " +
+      '(default 300 s), train heads and adapt mode and keep the one that validates better; else heads)',
     positionals: ['DIR'],
     options: {
       backbone: { type: 'string' },

@@ -49,7 +49,11 @@ function buildFilters(q: ImageListQuery, scorer: string, scoreAlias: string | nu
   image('i.status = @status', 'status', q.status);
   image('i.error_code = @errorCode', 'errorCode', q.errorCode);
   // Image sets of src/db/image-sets.ts (TEMP tables of this connection): a map lasso's selection, quality flags.
-  image('i.id IN (SELECT image_id FROM temp.image_selection WHERE selection_id = @selection)', 'selection', q.selection);
+  image(
+    'i.id IN (SELECT image_id FROM temp.image_selection WHERE selection_id = @selection)',
+    'selection',
+    q.selection,
+  );
   image('i.id IN (SELECT image_id FROM temp.quality_flags WHERE flag = @quality)', 'quality', q.quality);
   const decision = q.decision;
   if (decision !== undefined && decision !== 'none' && decision !== 'any' && !ACTIONS.includes(decision)) {
