@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { extractGrey, loadSet, saveSet } from '../data/bench-features.js';
 import type { LayerOut } from '../data/nsfwjs-layers.js';
-import { benchSets, ID_CLASSES } from './quality-data.js';
-import { FASHION_CLASSES } from '../data/fashion-mnist.js';
+import { benchSets } from './quality-data.js';
+import { fashionSetInfo } from './quality-fashion.js';
 import { INCEPTION_V3, MOBILENET_V2, type BenchBackbone } from './quality-inception.js';
 import { candidateNode } from './quality-backbone-nodes.js';
 import type { BenchSet, FeatureSet } from './quality-sets.js';
@@ -145,13 +145,7 @@ export async function fashionSetFor(
     splits.push({ ...f, name: s.name, labels: s.labels });
   }
   return {
-    id: 'fashion',
-    title: 'Fashion-MNIST + rendered letters (grey, 28×28)',
-    classes: ID_CLASSES.map((k) => FASHION_CLASSES[k]!.replace('/', '_')),
-    describe:
-      `ID = Fashion-MNIST classes 0-5, near-OOD = classes 6-9, far-OOD = letters A-J from Debian fonts. Train: ` +
-      `${perClass} per ID class; validation: the next 100 per ID class, 100 per near class (training file), letters of ` +
-      `even-numbered fonts; test: 167 per ID class, 250 per near class (test file), letters of odd-numbered fonts.`,
+    ...fashionSetInfo(perClass),
     splits,
     mapLayer: backbone.mapLayer,
     pooledLayer: backbone.pooledLayer,
