@@ -1,7 +1,5 @@
 // The review keyboard map, in one table so the `?` overlay and the handler can never disagree.
 // `k` is "keep" as the issue asks; moving uses arrows and `j`/`p` (next/previous) because `k` cannot mean both.
-// Labeling owns `Enter` (accept the suggestion) and `1`–`9` (the n-th class of the legend), so a labeller's hand
-// never leaves the keys it uses most; the detail view opens with `o` or Space (and a double click).
 
 export type Command =
   | 'move-left'
@@ -15,8 +13,6 @@ export type Command =
   | 'home'
   | 'end'
   | 'open'
-  | 'accept'
-  | 'assign-class'
   | 'close'
   | 'keep'
   | 'reject'
@@ -43,24 +39,18 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['p'], command: 'previous', description: 'Previous image' },
   { keys: ['PageUp', 'PageDown'], command: 'page-down', description: 'Move a screen up or down' },
   { keys: ['Home', 'End'], command: 'home', description: 'First or last image' },
-  { keys: ['o', 'Space'], command: 'open', description: 'Open the image in detail' },
+  { keys: ['Enter'], command: 'open', description: 'Open the image in detail' },
   { keys: ['Esc'], command: 'close', description: 'Close detail or dialog' },
   { keys: ['k'], command: 'keep', description: 'Keep (in-distribution), then next' },
   { keys: ['x'], command: 'reject', description: 'Reject as out-of-distribution, then next' },
   { keys: ['r'], command: 'relabel', description: 'Relabel (class picker, predicted class preselected)' },
-  {
-    keys: ['1', '9'],
-    command: 'assign-class',
-    description: 'Give the class with that number in the legend, then next',
-  },
-  { keys: ['Enter'], command: 'accept', description: 'Accept the suggested class (unlabelled images), then next' },
   { keys: ['?'], command: 'help', description: 'Show every shortcut' },
   { keys: ['s'], command: 'unsure', description: 'Mark unsure' },
   { keys: ['u'], command: 'undo', description: 'Undo the latest decision on the target images' },
   { keys: ['n'], command: 'note', description: 'Add a note (records an unsure decision if none stands)' },
   { keys: ['h'], command: 'toggle-heatmap', description: 'Toggle the SSOD heatmap (detail)' },
   { keys: ['+', '-', '0'], command: 'zoom-in', description: 'Zoom in, out, reset (detail)' },
-  { keys: ['Ctrl+A'], command: 'select-all', description: 'Select every image the filters show' },
+  { keys: ['Ctrl+A'], command: 'select-all', description: 'Select every loaded image' },
 ];
 
 export interface KeyLike {
@@ -75,8 +65,6 @@ export interface KeyCommand {
   command: Command;
   /** Shift held on a move: extend the selection. */
   extend: boolean;
-  /** For `assign-class`: the legend's number, 1–9. */
-  classNumber?: number;
 }
 
 const PLAIN: Record<string, Command> = {
@@ -88,9 +76,7 @@ const PLAIN: Record<string, Command> = {
   PageDown: 'page-down',
   Home: 'home',
   End: 'end',
-  Enter: 'accept',
-  o: 'open',
-  ' ': 'open',
+  Enter: 'open',
   Escape: 'close',
   j: 'next',
   p: 'previous',
@@ -131,7 +117,6 @@ export function commandFor(e: KeyLike): KeyCommand | null {
   if (e.ctrlKey || e.metaKey) {
     return e.key.toLowerCase() === 'a' ? { command: 'select-all', extend: false } : null;
   }
-  if (/^[1-9]$/.test(e.key)) return { command: 'assign-class', extend: false, classNumber: Number(e.key) };
   // Shift+letter arrives as an upper-case key; only moves honour Shift (to extend the selection).
   const key = e.key.length === 1 && e.key !== '?' ? e.key.toLowerCase() : e.key;
   const command = PLAIN[key];

@@ -6,7 +6,6 @@ import { SHORTCUTS, type KeyLike } from '../lib/keymap.js';
 import { detail } from './detail.svelte.js';
 import { project } from './project.svelte.js';
 import { review } from './review.svelte.js';
-import { labeling } from './labeling.svelte.js';
 import { handleReviewKey, type KeyPress } from './review-keys.js';
 import { settings } from './settings.svelte.js';
 import { ui } from './ui.svelte.js';
@@ -18,7 +17,6 @@ const DISPLAYED: Record<string, KeyLike> = {
   '↓': { key: 'ArrowDown' },
   Esc: { key: 'Escape' },
   'Ctrl+A': { key: 'a', ctrlKey: true },
-  Space: { key: ' ' },
 };
 const toKey = (shown: string): KeyLike => DISPLAYED[shown] ?? { key: shown };
 
@@ -32,21 +30,12 @@ async function press(shown: string, extra: Partial<KeyPress> = {}): Promise<void
 
 const at = (i: number) => review.rowAt(i);
 
-function firstIndex(match: (row: NonNullable<ReturnType<typeof at>>) => boolean): number {
-  for (let i = 0; i < review.total; i++) {
-    const row = at(i);
-    if (row && match(row)) return i;
-  }
-  throw new Error('no such row in the fake project');
-}
-
 beforeAll(async () => {
   fake = installFakeBackend({ images: 300 });
   await project.load();
   await settings.saveOrThrow({ reviewer: 'keys' });
   ui.go('review');
   await vi.waitFor(() => expect(review.readyKey).toBe(review.key));
-  await labeling.load();
   review.layout = { columns: 5, rowsPerPage: 3 };
 });
 
@@ -99,47 +88,10 @@ const CASES: Record<string, () => Promise<void>> = {
     await press('End');
     expect(review.cursor).toBe(299);
   },
-  o: async () => {
-    await press('o');
+  Enter: async () => {
+    await press('Enter');
     expect(detail.open).toBe(true);
     await vi.waitFor(() => expect(detail.image?.id).toBe(at(12)?.id));
-  },
-  Space: async () => {
-    await press('Space');
-    expect(detail.open).toBe(true);
-  },
-  Enter: async () => {
-    // An unlabelled inbox image takes its own suggestion; a labelled one is left alone.
-    const inbox = firstIndex((r) => r.class === null && !!r.suggestion && !r.decision);
-    review.moveTo(inbox);
-    const suggested = at(inbox)!.suggestion!.class;
-    await press('Enter');
-    expect(at(inbox)).toMatchObject({ class: suggested, classSource: 'label' });
-    expect(review.cursor).toBe(inbox + 1);
-    const train = firstIndex((r) => r.role === 'train' && !r.decision);
-    review.moveTo(train);
-    const before = at(train)!.class;
-    await press('Enter');
-    expect(at(train)?.class).toBe(before);
-    expect(at(train)?.decision).toBeNull();
-  },
-  '1': async () => {
-    const i = firstIndex((r) => r.class === null && !r.decision);
-    review.moveTo(i);
-    await press('1');
-    expect(at(i)).toMatchObject({ class: 'T-shirt_top', classSource: 'label' });
-    expect(at(i)?.decision).toMatchObject({ action: 'relabel', newClass: 'T-shirt_top', reviewer: 'keys' });
-    // One undo puts the image back to unlabelled.
-    review.moveTo(i + 1);
-    await press('u');
-    await vi.waitFor(() => expect(at(i)?.class).toBeNull());
-  },
-  '9': async () => {
-    review.moveTo(20);
-    review.moveTo(22, true);
-    await press('9');
-    for (const i of [20, 21, 22]) expect(at(i)?.class).toBe('Bag');
-    expect(review.selectedCount).toBe(0);
   },
   Esc: async () => {
     detail.show(at(12)!.id);
@@ -207,7 +159,7 @@ const CASES: Record<string, () => Promise<void>> = {
   },
   'Ctrl+A': async () => {
     await press('Ctrl+A');
-    expect(review.selectedCount).toBe(review.total); // every image the filters show, loaded or not
+    expect(review.selectedCount).toBeGreaterThanOrEqual(240); // every loaded row (the first page at least)
   },
 };
 
