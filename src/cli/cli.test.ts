@@ -23,47 +23,15 @@ import type {
   VerifyResult,
 } from '../shared/dto.js';
 import { BLUE, GREEN, RED, colourSet, pixelEngineFactory } from '../services/testing/curate-fixture.js';
-import { main, type CliIo } from './main.js';
+import { ssodRunner, type Ran } from './testing/run-ssod.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 let project: string;
 let data: string;
 
-interface Ran {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function ssod(...argv: string[]): Promise<Ran> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    out: (t) => (out += t.endsWith('\n') ? t : `${t}\n`),
-    err: (t) => (err += t.endsWith('\n') ? t : `${t}\n`),
-    stderr: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream,
-  };
-  const code = await main(argv, io, { dataDir: join(dir, 'home'), engineFactory: pixelEngineFactory() });
-  return { code, out, err };
-}
-
-/** Runs a command that must succeed with --json and parses its single JSON document. */
-async function json<T>(...argv: string[]): Promise<T> {
-  const r = await ssod(...argv, '--json');
-  if (r.code !== 0) throw new Error(`ssod ${argv.join(' ')} exited ${r.code}: ${r.err}`);
-  return JSON.parse(r.out) as T;
-}
-
-async function jsonLines<T>(...argv: string[]): Promise<T[]> {
-  const r = await ssod(...argv, '--json');
-  if (r.code !== 0) throw new Error(`ssod ${argv.join(' ')} exited ${r.code}: ${r.err}`);
-  return r.out
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as T);
-}
+const cli = ssodRunner(() => ({ dataDir: join(dir, 'home'), engineFactory: pixelEngineFactory() }));
+const { run: ssod, json, jsonLines } = cli;
 
 /** A user mistake: non-zero exit, exactly one line on stderr (plus usage for bad arguments), no stack. */
 function expectOneLineError(r: Ran, code: number, message: RegExp): void {

@@ -6,22 +6,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalReport, ImageRow } from '../shared/dto.js';
-import { main, type CliIo } from './main.js';
+import { ssodRunner } from './testing/run-ssod.js';
 
 let dir: string;
 
-async function ssod(...argv: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    out: (t) => (out += t.endsWith('\n') ? t : `${t}\n`),
-    err: (t) => (err += t.endsWith('\n') ? t : `${t}\n`),
-    stderr: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream,
-  };
-  const code = await main(argv, io, { dataDir: join(dir, 'home') });
-  if (code !== 0) throw new Error(`ssod ${argv.join(' ')} exited ${code}: ${err}`);
-  return out;
-}
+const { ok: ssod, jsonLines } = ssodRunner(() => ({ dataDir: join(dir, 'home') }));
 
 /** Seeded pseudo-random bytes so the dataset is the same on every run. */
 function noise(seed: number, n: number): Buffer {
@@ -92,13 +81,7 @@ describe('ssod with the bundled MobileNetV2', () => {
     expect(report.idAccuracy).toBeGreaterThan(0.9);
 
     const scores = async (): Promise<Map<string, number>> =>
-      new Map(
-        (await ssod('list', project, '--json'))
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as ImageRow)
-          .map((r) => [r.relPath, r.scores.ssod!]),
-      );
+      new Map((await jsonLines<ImageRow>('list', project)).map((r) => [r.relPath, r.scores.ssod!]));
     const first = await scores();
     await ssod(...train);
     expect(await scores()).toEqual(first);

@@ -15,7 +15,7 @@ import {
   writeGreyPng,
 } from '../../scripts/data/fashion-mnist.js';
 import { pixelEngineFactory } from '../services/testing/curate-fixture.js';
-import { main, type CliIo } from './main.js';
+import { runSsod } from './testing/run-ssod.js';
 
 const HAVE_DATA = existsSync(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'));
 let dir: string;
@@ -111,14 +111,8 @@ interface Recorded {
 }
 
 async function ssod(...argv: string[]): Promise<Recorded> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    out: (t) => (out += t.endsWith('\n') ? t : `${t}\n`),
-    err: (t) => (err += t.endsWith('\n') ? t : `${t}\n`),
-    stderr: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream,
-  };
-  const code = await main([...argv, '--json'], io, { dataDir: join(dir, 'home'), engineFactory: pixelEngineFactory() });
+  const services = { dataDir: join(dir, 'home'), engineFactory: pixelEngineFactory() };
+  const { code, out, err } = await runSsod([...argv, '--json'], services);
   const shown = argv.map((a) => a.split(dir).join('<dir>'));
   return { argv: shown, code, json: normalise(parseOutput(out)), err: err.split(dir).join('<dir>').trim() };
 }
