@@ -38,7 +38,6 @@ const MAX_LINES_TEMPORARY_IGNORES = [
   'src/engine/ssod/index.ts', // trainOnRows
   'src/engine/ssod/knn.ts', // kthSimilarityPruned
   'src/engine/ssod/train.ts', // trainOne
-  'scripts/bench/engine.ts', // main
   'scripts/bench/ui-project.ts', // createUiProject
 ];
 

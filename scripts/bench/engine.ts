@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { createForkedEngine } from '../../src/engine/host/engine-client.js';
+import type { EngineClient } from '../../src/engine/host/engine-client-interface.js';
 import type { ExtractResult, ImageItem } from '../../src/engine/host/protocol.js';
 import { openFeatureCache } from '../../src/engine/features/feature-cache.js';
-import type { FeatureLayout } from '../../src/engine/types.js';
+import type { FeatureLayout, HeadsConfig } from '../../src/engine/types.js';
 import { energyShareTop, spectrumBackend } from './spectrum.js';
-import { createRng } from '../../src/engine/ssod/rng.js';
+import { createRng } from '../../src/shared/random.js';
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,49 +61,66 @@ async function generateImages(dir: string, n: number): Promise<ImageItem[]> {
   return items;
 }
 
+interface SyntheticRecord {
+  sha256: string;
+  label: number;
+}
+
+const CLASSES = 5;
+const FACTORS = 32;
+
+type Gauss = () => number;
+
+/** Pooled-feature generator: by default a shared profile, class means and FACTORS latent factors over a small
+ * noise floor (the spectrum of real pooled features); with `--full-rank` iid noise in every channel. */
+function pooledGenerator(C: number, mapMeans: Float32Array[], rand: () => number, gauss: Gauss) {
+  const profile = Float32Array.from({ length: C }, () => rand() * 2);
+  const classPooled = Array.from({ length: CLASSES }, () => Float32Array.from({ length: C }, () => 0.5 * gauss()));
+  const loadings = Array.from({ length: FACTORS }, (_, r) =>
+    Float32Array.from({ length: C }, () => (0.35 * gauss()) / Math.sqrt(1 + r)),
+  );
+  return (label: number, pooled: Float32Array): void => {
+    const mean = mapMeans[label]!;
+    if (FULL_RANK) {
+      for (let j = 0; j < C; j++) pooled[j] = Math.max(0, (mean[j % mean.length] ?? 0) + 0.5 * gauss());
+      return;
+    }
+    for (let j = 0; j < C; j++) pooled[j] = profile[j]! + classPooled[label]![j]! + 0.08 * gauss();
+    for (let r = 0; r < FACTORS; r++) {
+      const z = gauss();
+      const l = loadings[r]!;
+      for (let j = 0; j < C; j++) pooled[j]! += z * l[j]!;
+    }
+  };
+}
+
 /** Writes `rows` synthetic records (5 classes) and returns their shas and labels. Maps: class means plus Gaussian
- * noise at every position. Pooled features, by default, have the spectrum of real pooled features (a shared
- * profile, class means and a few dozen latent factors, with a small noise floor: ~99.8% of the energy of the
- * L2-normalised rows in 128 of 960 directions, printed by the run); `--full-rank` gives them iid noise in every
- * channel instead (no real backbone produces that; the worst case for exact KNN search). */
+ * noise at every position. Pooled features, by default, have the spectrum of real pooled features (~99.8% of the
+ * energy of the L2-normalised rows in 128 of 960 directions, printed by the run); `--full-rank` gives them iid
+ * noise in every channel instead (no real backbone produces that; the worst case for exact KNN search). */
 async function synthesiseCache(
   cacheDir: string,
   key: string,
   layout: FeatureLayout,
   rows: number,
-): Promise<{ records: { sha256: string; label: number }[]; pooledSample: Float32Array }> {
+): Promise<{ records: SyntheticRecord[]; pooledSample: Float32Array }> {
   const cache = await openFeatureCache(cacheDir, key, layout);
   const rand = createRng(7);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const classes = 5;
+  const gauss: Gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const C = layout.pooledC;
   const mapN = layout.mapH * layout.mapW * layout.mapC;
-  const means = Array.from({ length: classes }, () => Float32Array.from({ length: layout.mapC }, () => rand() * 3));
-  const profile = Float32Array.from({ length: C }, () => rand() * 2);
-  const classPooled = Array.from({ length: classes }, () => Float32Array.from({ length: C }, () => 0.5 * gauss()));
-  const FACTORS = 32;
-  const loadings = Array.from({ length: FACTORS }, (_, r) =>
-    Float32Array.from({ length: C }, () => (0.35 * gauss()) / Math.sqrt(1 + r)),
-  );
-  const records: { sha256: string; label: number }[] = [];
+  const means = Array.from({ length: CLASSES }, () => Float32Array.from({ length: layout.mapC }, () => rand() * 3));
+  const fillPooled = pooledGenerator(C, means, rand, gauss);
+  const records: SyntheticRecord[] = [];
   const sampleRows = Math.min(rows, 1000);
   const pooledSample = new Float32Array(sampleRows * C);
   const maps = new Float32Array(mapN);
   const pooled = new Float32Array(C);
   for (let i = 0; i < rows; i++) {
-    const label = i % classes;
-    const mean = means[label] ?? new Float32Array(layout.mapC);
+    const label = i % CLASSES;
+    const mean = means[label]!;
     for (let j = 0; j < mapN; j++) maps[j] = Math.max(0, (mean[j % layout.mapC] ?? 0) + gauss());
-    if (FULL_RANK) {
-      for (let j = 0; j < C; j++) pooled[j] = Math.max(0, (mean[j % layout.mapC] ?? 0) + 0.5 * gauss());
-    } else {
-      for (let j = 0; j < C; j++) pooled[j] = profile[j]! + classPooled[label]![j]! + 0.08 * gauss();
-      for (let r = 0; r < FACTORS; r++) {
-        const z = gauss();
-        const l = loadings[r]!;
-        for (let j = 0; j < C; j++) pooled[j]! += z * l[j]!;
-      }
-    }
+    fillPooled(label, pooled);
     if (i < sampleRows) pooledSample.set(pooled, i * C);
     const sha256 = createHash('sha256').update(`synthetic-${key}-${i}`).digest('hex');
     cache.append(sha256, maps, pooled);
@@ -113,101 +131,129 @@ async function synthesiseCache(
 }
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+const since = (t: number): string => ((performance.now() - t) / 1000).toFixed(1);
 
-async function main(): Promise<void> {
+function printMachine(): void {
   console.log(`command: node bin/run-ts.js scripts/bench/engine.ts ${process.argv.slice(2).join(' ')}`.trim());
   console.log(
     `machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, ${mb(totalmem())} RAM, ` +
       `node ${process.versions.node}, load average ${loadavg()[0]?.toFixed(1)} (shared machine: figures scale with it)`,
   );
+}
+
+function printExtraction(size: number, r: ExtractResult): void {
+  console.log(
+    `extract @${size}: ${r.imagesPerSecond.toFixed(1)} images/s (${r.extracted} images in ` +
+      `${r.extractSeconds.toFixed(1)} s; job incl. worker start ${r.seconds.toFixed(1)} s), backend ` +
+      `${r.backend.name}, ${r.workers} worker threads x 1 wasm thread, batch 8, map ` +
+      `${r.layout.mapH}x${r.layout.mapW}x${r.layout.mapC}, pooled ${r.layout.pooledC}, failed ${r.failed.length}`,
+  );
+  const perCpu = r.extracted / r.cpuSeconds;
+  console.log(
+    `  CPU: ${r.cpuSeconds.toFixed(1)} s for ${r.extracted} images = ${perCpu.toFixed(1)} images per CPU-second; ` +
+      `x ${availableParallelism()} cores = ${(perCpu * availableParallelism()).toFixed(1)} images/s if the ` +
+      `machine were idle (estimate; the measured figure above is what this run got)`,
+  );
+}
+
+interface CacheTarget {
+  layout: FeatureLayout;
+  key: string;
+}
+
+/** Step 1: extraction at 224 and 128, then a re-run that must come from the cache. The synthetic rows go under
+ * the layout and key the 224 extraction reported, so training reads them as it would real features. */
+async function benchExtraction(engine: EngineClient, root: string, cacheDir: string): Promise<CacheTarget> {
+  const imgDir = join(root, 'images');
+  await mkdir(imgDir);
+  const t = performance.now();
+  const items = await generateImages(imgDir, IMAGES);
+  console.log(`generated ${IMAGES} 640x480 JPEGs in ${since(t)} s`);
+  let target: CacheTarget | undefined;
+  for (const size of [224, 128]) {
+    const backbone = { spec: 'mobilenet_v2', inputSize: size };
+    const r = await engine.extract({ items, backbone, cacheDir, batchSize: 8 });
+    printExtraction(size, r);
+    if (size === 224) target = { layout: r.layout, key: `${r.backboneKey}/bench-synthetic` };
+    const again = await engine.extract({ items, backbone, cacheDir });
+    console.log(
+      `  re-run @${size}: ${again.cached} cached, ${again.extracted} extracted, ${again.seconds.toFixed(2)} s`,
+    );
+  }
+  return target!;
+}
+
+async function writeSyntheticRows(cacheDir: string, { layout, key }: CacheTarget): Promise<SyntheticRecord[]> {
+  const t = performance.now();
+  const { records, pooledSample } = await synthesiseCache(cacheDir, key, layout, ROWS);
+  await spectrumBackend();
+  console.log(
+    `wrote ${ROWS} synthetic cache records (${layout.mapH}x${layout.mapW}x${layout.mapC} + ${layout.pooledC}) in ` +
+      `${since(t)} s; pooled features ${FULL_RANK ? 'full-rank (iid noise)' : 'with a real spectrum'}: ` +
+      `${(100 * energyShareTop(pooledSample, layout.pooledC, 128)).toFixed(2)}% of the energy in 128 directions ` +
+      `(real pooled MobileNetV2 features: 99.81%)`,
+  );
+  return records;
+}
+
+function headsConfig(): Partial<HeadsConfig> {
+  return {
+    ...(EPOCHS ? { epochs: Number(EPOCHS), warmupEpochs: Math.min(2, Number(EPOCHS) - 1) } : {}),
+    ...(FOLDS ? { folds: Number(FOLDS) } : {}),
+  };
+}
+
+/** Step 2: heads training with out-of-fold scores on 98% of the rows and inbox scores on the other 2%, then a
+ * rescore of every row with the trained model. */
+async function benchTraining(
+  engine: EngineClient,
+  root: string,
+  cacheDir: string,
+  target: CacheTarget,
+  all: SyntheticRecord[],
+): Promise<void> {
+  const scoreN = Math.round(ROWS * 0.02);
+  const inbox = all.slice(ROWS - scoreN).map((r) => r.sha256);
+  let t = performance.now();
+  let lastPhase = '';
+  const trained = await engine.train(
+    {
+      cacheDir,
+      backboneKey: target.key,
+      classes: Array.from({ length: CLASSES }, (_, c) => `c${c}`),
+      train: all.slice(0, ROWS - scoreN),
+      score: inbox,
+      modelOut: join(root, 'model.json'),
+      config: headsConfig(),
+    },
+    (p) => {
+      if (p.phase === lastPhase) return;
+      lastPhase = p.phase;
+      process.stdout.write(`  phase ${p.phase} (${since(t)} s)\n`);
+    },
+  );
+  console.log(
+    `train heads + ${trained.scores.length - inbox.length} out-of-fold scores + ${inbox.length} inbox scores ` +
+      `(${ROWS} cached images): ${since(t)} s, scorers ${trained.scorers.join(', ')}`,
+  );
+  t = performance.now();
+  const rescored = await engine.score({ modelPath: trained.modelPath, cacheDir, items: all.map((r) => r.sha256) });
+  console.log(`rescore ${rescored.length} cached images: ${since(t)} s`);
+}
+
+async function main(): Promise<void> {
+  printMachine();
   const root = await mkdtemp(join(tmpdir(), 'ssod-bench-engine-'));
   const cacheDir = join(root, 'cache');
   const engine = createForkedEngine({ workers: WORKERS, ...(BACKEND ? { backend: BACKEND } : {}) });
   try {
     const status = await engine.status();
     console.log(`engine: backend ${status.backend.name}, skipped ${JSON.stringify(status.backend.skipped)}`);
-
-    let layout: FeatureLayout = { mapH: 14, mapW: 14, mapC: 96, pooledC: 960 };
-    let key = 'bench/synthetic-14x14x96';
-    if (!SKIP_EXTRACT) {
-      const imgDir = join(root, 'images');
-      await mkdir(imgDir);
-      let t = performance.now();
-      const items = await generateImages(imgDir, IMAGES);
-      console.log(`generated ${IMAGES} 640x480 JPEGs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-      for (const size of [224, 128]) {
-        t = performance.now();
-        const r: ExtractResult = await engine.extract({
-          items,
-          backbone: { spec: 'mobilenet_v2', inputSize: size },
-          cacheDir,
-          batchSize: 8,
-        });
-        console.log(
-          `extract @${size}: ${r.imagesPerSecond.toFixed(1)} images/s (${r.extracted} images in ` +
-            `${r.extractSeconds.toFixed(1)} s; job incl. worker start ${r.seconds.toFixed(1)} s), backend ` +
-            `${r.backend.name}, ${r.workers} worker threads x 1 wasm thread, batch 8, map ` +
-            `${r.layout.mapH}x${r.layout.mapW}x${r.layout.mapC}, pooled ${r.layout.pooledC}, failed ${r.failed.length}`,
-        );
-        const perCpu = r.extracted / r.cpuSeconds;
-        console.log(
-          `  CPU: ${r.cpuSeconds.toFixed(1)} s for ${r.extracted} images = ${perCpu.toFixed(1)} images per CPU-second; ` +
-            `x ${availableParallelism()} cores = ${(perCpu * availableParallelism()).toFixed(1)} images/s if the ` +
-            `machine were idle (estimate; the measured figure above is what this run got)`,
-        );
-        if (size === 224) {
-          layout = r.layout;
-          key = `${r.backboneKey}/bench-synthetic`;
-        }
-        const again = await engine.extract({ items, backbone: { spec: 'mobilenet_v2', inputSize: size }, cacheDir });
-        console.log(
-          `  re-run @${size}: ${again.cached} cached, ${again.extracted} extracted, ${again.seconds.toFixed(2)} s`,
-        );
-      }
-    }
-
-    let t = performance.now();
-    const { records: all, pooledSample } = await synthesiseCache(cacheDir, key, layout, ROWS);
-    await spectrumBackend();
-    console.log(
-      `wrote ${ROWS} synthetic cache records (${layout.mapH}x${layout.mapW}x${layout.mapC} + ${layout.pooledC}) in ` +
-        `${((performance.now() - t) / 1000).toFixed(1)} s; pooled features ${FULL_RANK ? 'full-rank (iid noise)' : 'with a real spectrum'}: ` +
-        `${(100 * energyShareTop(pooledSample, layout.pooledC, 128)).toFixed(2)}% of the energy in 128 directions ` +
-        `(real pooled MobileNetV2 features: 99.81%)`,
-    );
-    const scoreN = Math.round(ROWS * 0.02);
-    const train = all.slice(0, ROWS - scoreN);
-    const inbox = all.slice(ROWS - scoreN).map((r) => r.sha256);
-    t = performance.now();
-    let lastPhase = '';
-    const trained = await engine.train(
-      {
-        cacheDir,
-        backboneKey: key,
-        classes: ['c0', 'c1', 'c2', 'c3', 'c4'],
-        train,
-        score: inbox,
-        modelOut: join(root, 'model.json'),
-        config: {
-          ...(EPOCHS ? { epochs: Number(EPOCHS), warmupEpochs: Math.min(2, Number(EPOCHS) - 1) } : {}),
-          ...(FOLDS ? { folds: Number(FOLDS) } : {}),
-        },
-      },
-      (p) => {
-        if (p.phase !== lastPhase) {
-          lastPhase = p.phase;
-          process.stdout.write(`  phase ${p.phase} (${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
-        }
-      },
-    );
-    const trainSeconds = (performance.now() - t) / 1000;
-    console.log(
-      `train heads + ${trained.scores.length - inbox.length} out-of-fold scores + ${inbox.length} inbox scores ` +
-        `(${ROWS} cached images): ${trainSeconds.toFixed(1)} s, scorers ${trained.scorers.join(', ')}`,
-    );
-    t = performance.now();
-    const rescored = await engine.score({ modelPath: trained.modelPath, cacheDir, items: all.map((r) => r.sha256) });
-    console.log(`rescore ${rescored.length} cached images: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const target = SKIP_EXTRACT
+      ? { layout: { mapH: 14, mapW: 14, mapC: 96, pooledC: 960 }, key: 'bench/synthetic-14x14x96' }
+      : await benchExtraction(engine, root, cacheDir);
+    const all = await writeSyntheticRows(cacheDir, target);
+    await benchTraining(engine, root, cacheDir, target, all);
     const after = await engine.status();
     console.log(`load average now ${loadavg()[0]?.toFixed(1)}`);
     console.log(
