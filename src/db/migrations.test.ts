@@ -53,6 +53,11 @@ describe('migrations', () => {
         'label_issues',
         'map_points',
         'review_reasons',
+        // labeling (version 5)
+        'label_batches',
+        'label_events',
+        'label_order',
+        'run_calibration',
       ].sort(),
     );
     expect(columns(db, 'images')).toEqual(

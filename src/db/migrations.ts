@@ -255,6 +255,47 @@ ALTER TABLE run_images ADD COLUMN calibrated TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE runs ADD COLUMN calibrated_thresholds TEXT NOT NULL DEFAULT '{}';
 `;
 
+// Labeling (src/db/labels-repo.ts): a label is a `relabel` review event; label_events says which batch gave it and
+// what the run suggested at the time, beside the append-only trail. run_calibration keeps each run's fitted
+// temperature (listings apply it to the stored probabilities); label_order is a run's informative order of the inbox.
+const LABELING = `
+CREATE TABLE label_batches (
+  id INTEGER PRIMARY KEY,
+  method TEXT NOT NULL CHECK (method IN ('manual', 'accept', 'bulk', 'cluster')),
+  reviewer TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  run_id INTEGER REFERENCES runs(id),
+  min_confidence REAL,
+  undone_at TEXT
+);
+
+CREATE TABLE label_events (
+  event_id INTEGER PRIMARY KEY REFERENCES review_events(id),
+  batch_id INTEGER NOT NULL REFERENCES label_batches(id),
+  suggested TEXT,
+  confidence REAL,
+  run_id INTEGER REFERENCES runs(id)
+);
+CREATE INDEX label_events_batch ON label_events(batch_id);
+
+CREATE TABLE run_calibration (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+  method TEXT NOT NULL,
+  temperature REAL NOT NULL,
+  report TEXT NOT NULL DEFAULT '{}',
+  fitted_at TEXT NOT NULL
+);
+
+CREATE TABLE label_order (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  image_id INTEGER NOT NULL REFERENCES images(id),
+  rank INTEGER NOT NULL,
+  informativeness REAL NOT NULL,
+  PRIMARY KEY (run_id, image_id)
+) WITHOUT ROWID;
+CREATE INDEX label_order_rank ON label_order(run_id, rank);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core schema', sql: CORE_SCHEMA },
   { version: 2, name: 'exports table and listing indexes', sql: EXPORTS_AND_LISTING_INDEXES },
@@ -264,6 +305,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: CURATION,
   },
   { version: 4, name: 'calibrated scores and thresholds', sql: CALIBRATED_SCORES },
+  { version: 5, name: 'labeling: batches, label events, run calibration, informative order', sql: LABELING },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

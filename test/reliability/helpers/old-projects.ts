@@ -107,6 +107,19 @@ const DATA_AT: Record<number, (db: Raw) => void> = {
     db.prepare(`UPDATE run_images SET calibrated = '{"ssod":0.5}' WHERE run_id = 1 AND image_id = 1`).run();
     db.prepare(`UPDATE runs SET calibrated_thresholds = '{"ssod":0.95}' WHERE id = 1`).run();
   },
+  5: (db) => {
+    const t = '2026-12-07T00:00:00.000Z';
+    db.prepare(
+      `INSERT INTO label_batches (id, method, reviewer, created_at, run_id) VALUES (1, 'manual', 'ann', ?, 1)`,
+    ).run(t);
+    db.prepare(
+      `INSERT INTO label_events (event_id, batch_id, suggested, confidence, run_id) VALUES (1, 1, 'cat', 0.9, 1)`,
+    ).run();
+    db.prepare(
+      `INSERT INTO run_calibration (run_id, method, temperature, fitted_at) VALUES (1, 'temperature', 1.5, ?)`,
+    ).run(t);
+    db.prepare(`INSERT INTO label_order (run_id, image_id, rank, informativeness) VALUES (1, 41, 0, 0.8)`).run();
+  },
 };
 
 /** Builds the schema step by step up to `version`, adding each version's rows as it goes. */
