@@ -68,58 +68,62 @@ export interface ForkedEngineOptions extends EngineOptions {
   entry?: string;
 }
 
-export function createForkedEngine(options: ForkedEngineOptions = {}): EngineClient {
-  const { factory = forkEngineProcess, entry = ENGINE_ENTRY, ...engineOptions } = options;
-  let proc: EngineProcess | undefined;
-  let nextId = 1;
-  const pending = new Map<number, Pending>();
+/** The caller's side of one engine connection: calls in flight by id, the process started on first use. */
+class ForkedEngine {
+  private proc: EngineProcess | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
 
-  const start = (): EngineProcess => {
-    const p = factory(entry, [JSON.stringify(engineOptions)]);
+  constructor(
+    private readonly factory: EngineProcessFactory,
+    private readonly entry: string,
+    private readonly engineOptions: EngineOptions,
+  ) {}
+
+  private start(): EngineProcess {
+    const p = this.factory(this.entry, [JSON.stringify(this.engineOptions)]);
     let gone = false;
     p.onMessage((msg) => {
-      if (!isFromEngine(msg)) return;
-      handle(msg);
+      if (isFromEngine(msg)) this.handle(msg);
     });
     p.onExit((description) => {
       if (gone) return;
       gone = true;
-      if (proc === p) proc = undefined;
-      const error = new AppError('engine-failed', `the engine process ${description}`);
-      for (const [id, call] of pending) {
-        pending.delete(id);
-        call.reject(error);
-      }
+      if (this.proc === p) this.proc = undefined;
+      this.rejectAll(new AppError('engine-failed', `the engine process ${description}`));
     });
     return p;
-  };
+  }
 
-  const handle = (msg: FromEngine): void => {
+  private rejectAll(error: Error): void {
+    for (const [id, call] of this.pending) {
+      this.pending.delete(id);
+      call.reject(error);
+    }
+  }
+
+  private handle(msg: FromEngine): void {
     if (msg.type === 'ready') return;
     if (msg.type === 'progress') {
-      pending.get(msg.progress.jobId)?.onProgress?.(msg.progress);
+      this.pending.get(msg.progress.jobId)?.onProgress?.(msg.progress);
       return;
     }
-    const call = pending.get(msg.id);
+    const call = this.pending.get(msg.id);
     if (!call) return;
-    pending.delete(msg.id);
+    this.pending.delete(msg.id);
     if (msg.type === 'done') call.resolve(msg.result);
     else call.reject(deserializeError(msg.error));
-  };
+  }
 
-  const request = <T>(
-    build: (id: number) => ToEngine,
-    onProgress?: ProgressListener,
-    signal?: AbortSignal,
-  ): Promise<T> => {
+  request<T>(build: (id: number) => ToEngine, onProgress?: ProgressListener, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(new AppError('cancelled', 'cancelled before it started'));
-    proc ??= start();
-    const p = proc;
-    const id = nextId++;
+    this.proc ??= this.start();
+    const p = this.proc;
+    const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => p.send({ type: 'cancel', id });
       const cleanup = (): void => signal?.removeEventListener('abort', onAbort);
-      pending.set(id, {
+      this.pending.set(id, {
         resolve: (v) => {
           cleanup();
           resolve(v as T);
@@ -133,34 +137,43 @@ export function createForkedEngine(options: ForkedEngineOptions = {}): EngineCli
       signal?.addEventListener('abort', onAbort, { once: true });
       p.send(build(id));
     });
-  };
+  }
 
-  const job = <K extends JobRequest['kind']>(
+  job<K extends JobRequest['kind']>(
     job: Extract<JobRequest, { kind: K }>,
     onProgress?: ProgressListener,
     signal?: AbortSignal,
-  ): Promise<JobResults[K]> => request<JobResults[K]>((id) => ({ type: 'job', id, job }), onProgress, signal);
+  ): Promise<JobResults[K]> {
+    return this.request<JobResults[K]>((id) => ({ type: 'job', id, job }), onProgress, signal);
+  }
 
-  return {
-    status: () => request<EngineStatus>((id) => ({ type: 'status', id })),
-    extract: (req, onProgress, signal) => job({ ...req, kind: 'extract' }, onProgress, signal),
-    train: (req, onProgress, signal) => job({ ...req, kind: 'train' }, onProgress, signal),
-    score: async (req, onProgress, signal) => (await job({ ...req, kind: 'score' }, onProgress, signal)).scores,
-    trainEndToEnd: (req, onProgress, signal) => job({ ...req, kind: 'train-end-to-end' }, onProgress, signal),
-    trainAdapt: (req, onProgress, signal) => job({ ...req, kind: 'train-adapt' }, onProgress, signal),
-    adaptFeatures: (req, onProgress, signal) => job({ ...req, kind: 'adapt-features' }, onProgress, signal),
-    close: async () => {
-      const p = proc;
-      if (!p) return;
-      proc = undefined;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => p.kill(), 5000);
-        p.onExit(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        p.disconnect();
+  /** Closes the channel and waits for the process to exit (killed after 5 s). */
+  async close(): Promise<void> {
+    const p = this.proc;
+    if (!p) return;
+    this.proc = undefined;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => p.kill(), 5000);
+      p.onExit(() => {
+        clearTimeout(timer);
+        resolve();
       });
-    },
+      p.disconnect();
+    });
+  }
+}
+
+export function createForkedEngine(options: ForkedEngineOptions = {}): EngineClient {
+  const { factory = forkEngineProcess, entry = ENGINE_ENTRY, ...engineOptions } = options;
+  const e = new ForkedEngine(factory, entry, engineOptions);
+  return {
+    status: () => e.request<EngineStatus>((id) => ({ type: 'status', id })),
+    extract: (req, onProgress, signal) => e.job({ ...req, kind: 'extract' }, onProgress, signal),
+    train: (req, onProgress, signal) => e.job({ ...req, kind: 'train' }, onProgress, signal),
+    score: async (req, onProgress, signal) => (await e.job({ ...req, kind: 'score' }, onProgress, signal)).scores,
+    trainEndToEnd: (req, onProgress, signal) => e.job({ ...req, kind: 'train-end-to-end' }, onProgress, signal),
+    trainAdapt: (req, onProgress, signal) => e.job({ ...req, kind: 'train-adapt' }, onProgress, signal),
+    adaptFeatures: (req, onProgress, signal) => e.job({ ...req, kind: 'adapt-features' }, onProgress, signal),
+    close: () => e.close(),
   };
 }

@@ -143,76 +143,95 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
+/** Decodes every item (DECODES_IN_FLIGHT at a time) and packs the readable ones densely, in the given order. */
+async function decodeItems(
+  items: EndToEndRequest['items'],
+  inputSize: number,
+  ctx: EngineJobContext,
+): Promise<{ data: EndToEndData; failed: ExtractFailure[]; preprocess: ReturnType<typeof preprocessSpecFor> }> {
+  // Exactly what the tfjs: loader will feed the saved model at extraction.
+  const preprocess = preprocessSpecFor('tfjs:saved', 0, { inputSize });
+  const stride = inputSize * inputSize * 3;
+  const pixels = new Float32Array(items.length * stride);
+  const ok: boolean[] = new Array<boolean>(items.length).fill(false);
+  const failed: ExtractFailure[] = [];
+  let next = 0;
+  let done = 0;
+  ctx.progress({ phase: 'decode', done: 0, total: items.length });
+  const decodeWorker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) {
+      throwIfCancelled(ctx.signal, 'end-to-end training');
+      const it = items[i]!;
+      try {
+        pixels.set(await ctx.deps.decodeForBackbone(it.path, preprocess), i * stride);
+        ok[i] = true;
+      } catch (e) {
+        const code = e instanceof AppError ? e.code : 'io-error';
+        failed.push({ sha256: it.sha256, path: it.path, code, message: (e as Error).message });
+      }
+      ctx.progress({ phase: 'decode', done: ++done, total: items.length });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DECODES_IN_FLIGHT, items.length) }, decodeWorker));
+  const keep = items.map((_, i) => i).filter((i) => ok[i]);
+  const data: EndToEndData = {
+    pixels: new Float32Array(keep.length * stride),
+    labels: new Int32Array(keep.length),
+    n: keep.length,
+  };
+  keep.forEach((i, k) => {
+    data.pixels.set(pixels.subarray(i * stride, (i + 1) * stride), k * stride);
+    data.labels[k] = items[i]!.label;
+  });
+  return { data, failed, preprocess };
+}
+
+/** Trains the backbone with SSOD's loss on the decoded images; returns the loss per step and the step plan. */
+async function trainBackbone(
+  model: tf.LayersModel,
+  data: EndToEndData,
+  req: EndToEndRequest,
+  ctx: EngineJobContext,
+  forced: boolean,
+): Promise<{ losses: number[]; steps: number; batchSize: number }> {
+  const batchSize = Math.min(req.batchSize ?? DEFAULT_BATCH, data.n);
+  const steps = req.steps ?? Math.ceil(data.n / batchSize) * (req.epochs ?? DEFAULT_EPOCHS);
+  const heads = await ctx.deps.defaultHeadsConfig();
+  ctx.progress({ phase: 'end-to-end', done: 0, total: steps });
+  const { losses } = await trainEndToEnd(model, data, {
+    classes: req.classes,
+    steps,
+    batchSize,
+    learningRate: req.learningRate ?? DEFAULT_LEARNING_RATE,
+    gamma: req.gamma ?? heads.gamma,
+    alpha: req.alpha ?? heads.alpha,
+    seed: req.seed ?? 1,
+    backend: ctx.backend,
+    forced,
+    signal: ctx.signal,
+    onStep: async (step, loss) => {
+      ctx.progress({ phase: 'end-to-end', done: step + 1, total: steps, loss });
+      // Let the process see a cancel message between steps (tfjs work here never yields on its own).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    },
+  });
+  return { losses, steps, batchSize };
+}
+
 export async function runEndToEnd(req: EndToEndRequest, ctx: EngineJobContext): Promise<EndToEndResult> {
   const t0 = performance.now();
   checkRequest(req);
   // The engine was started with --backend NAME: selectBackend fails rather than fall back, so name matches.
   const forced = ctx.options.backend !== undefined && ctx.options.backend === ctx.backend.name;
   assertEndToEndAllowed(ctx.backend, forced);
-  const seed = req.seed ?? 1;
   const trainable = await loadTrainable(req);
   const { model, mapLayer, inputSize } = trainable;
   try {
-    // Exactly what the tfjs: loader will feed the saved model at extraction.
-    const preprocess = preprocessSpecFor('tfjs:saved', 0, { inputSize });
-    const stride = inputSize * inputSize * 3;
-    const items = shuffled(req.items, seed);
-    const pixels = new Float32Array(items.length * stride);
-    const ok: boolean[] = new Array<boolean>(items.length).fill(false);
-    const failed: ExtractFailure[] = [];
-    let next = 0;
-    let done = 0;
-    ctx.progress({ phase: 'decode', done: 0, total: items.length });
-    const decodeWorker = async (): Promise<void> => {
-      for (let i = next++; i < items.length; i = next++) {
-        throwIfCancelled(ctx.signal, 'end-to-end training');
-        const it = items[i]!;
-        try {
-          pixels.set(await ctx.deps.decodeForBackbone(it.path, preprocess), i * stride);
-          ok[i] = true;
-        } catch (e) {
-          const code = e instanceof AppError ? e.code : 'io-error';
-          failed.push({ sha256: it.sha256, path: it.path, code, message: (e as Error).message });
-        }
-        ctx.progress({ phase: 'decode', done: ++done, total: items.length });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DECODES_IN_FLIGHT, items.length) }, decodeWorker));
-    // Pack the decoded images densely (failures left out), keeping the shuffled order.
-    const keep = items.map((_, i) => i).filter((i) => ok[i]);
-    const data: EndToEndData = {
-      pixels: new Float32Array(keep.length * stride),
-      labels: new Int32Array(keep.length),
-      n: keep.length,
-    };
-    keep.forEach((i, k) => {
-      data.pixels.set(pixels.subarray(i * stride, (i + 1) * stride), k * stride);
-      data.labels[k] = items[i]!.label;
-    });
+    const { data, failed, preprocess } = await decodeItems(shuffled(req.items, req.seed ?? 1), inputSize, ctx);
     if (!data.labels.some((l) => l >= 0)) {
       throw new AppError('invalid-argument', 'end-to-end mode needs at least one readable in-distribution image');
     }
-    const batchSize = Math.min(req.batchSize ?? DEFAULT_BATCH, data.n);
-    const steps = req.steps ?? Math.ceil(data.n / batchSize) * (req.epochs ?? DEFAULT_EPOCHS);
-    const heads = await ctx.deps.defaultHeadsConfig();
-    ctx.progress({ phase: 'end-to-end', done: 0, total: steps });
-    const { losses } = await trainEndToEnd(model, data, {
-      classes: req.classes,
-      steps,
-      batchSize,
-      learningRate: req.learningRate ?? DEFAULT_LEARNING_RATE,
-      gamma: req.gamma ?? heads.gamma,
-      alpha: req.alpha ?? heads.alpha,
-      seed,
-      backend: ctx.backend,
-      forced,
-      signal: ctx.signal,
-      onStep: async (step, loss) => {
-        ctx.progress({ phase: 'end-to-end', done: step + 1, total: steps, loss });
-        // Let the process see a cancel message between steps (tfjs work here never yields on its own).
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      },
-    });
+    const { losses, steps, batchSize } = await trainBackbone(model, data, req, ctx, forced);
     throwIfCancelled(ctx.signal, 'end-to-end training');
     ctx.progress({ phase: 'save-backbone', done: 0, total: 1 });
     const saved = await saveLayersModel(model, req.outDir);

@@ -100,18 +100,19 @@ async function fitFeatures(
   return { gbar: f.gbar, pooled: f.pooled };
 }
 
-/** Trains heads on the given items and fits every scorer's statistics on their ID images. */
-async function buildModel(
-  input: ModelContext,
-  { itemIdx, variant, seed, phase, scatterFolds }: ModelJob,
-): Promise<{ model: HeadsModel; trained: TrainedHeads }> {
-  const sub = itemIdx.map((i) => input.train[i]!);
+/** The model's items split for training: `fit` trains, `val` (held-out ID) stops early and scales fusions;
+ * `realK` are the real (not augmented) items. Indices into `sub`. */
+function splitItems(
+  sub: readonly TrainItem[],
+  valFraction: number,
+  seed: number,
+): { realK: number[]; fit: number[]; val: number[] } {
   // Augmented views always train and are never held out; the split is of the real images only.
   const realK = sub.map((_, k) => k).filter((k) => sub[k]!.source === undefined);
   const augK = sub.map((_, k) => k).filter((k) => sub[k]!.source !== undefined);
   const split = stratifiedSplit(
     realK.map((k) => sub[k]!),
-    input.config.valFraction,
+    valFraction,
     seed,
   );
   const held = split.held.map((j) => realK[j]!);
@@ -120,40 +121,31 @@ async function buildModel(
   const fit = [...split.fit.map((j) => realK[j]!), ...held.filter((k) => sub[k]!.label === OOD_LABEL), ...augK].sort(
     (a, b) => a - b,
   );
-  let t = now();
-  const trained = await trainOne({
-    store: input.features,
-    items: sub,
-    fit,
-    val,
-    classes: input.classes.length,
-    config: input.config,
-    variant,
-    seed,
-    phase,
-    onProgress: input.onProgress,
-    signal: input.signal,
-  });
-  const base = {
-    classes: input.classes,
-    layout: input.features.layout,
-    config: input.config,
-    variant,
-    shapes: trained.shapes,
-    arrays: trained.arrays,
-    mapStats: trained.mapStats,
-    pooledStats: trained.pooledStats,
-  };
-  t = lap('model: train heads', t);
-  const idK = realK.filter((k) => sub[k]!.label !== OOD_LABEL);
+  return { realK, fit, val };
+}
+
+type ModelBase = Omit<HeadsModel, 'density' | 'mahalanobis' | 'knnRefs' | 'scales' | 'ssodScore' | 'posthoc'>;
+
+/** Every scorer's statistics on the model's ID items (`idK`, indices into `sub`): Gaussians, KNN refs (indexed
+ * through the run's shared basis) and the post-hoc rivals. */
+async function fitScorers(
+  input: ModelContext,
+  job: ModelJob,
+  base: ModelBase,
+  trained: TrainedHeads,
+  idK: number[],
+): Promise<{ model: HeadsModel; idRows: number[] }> {
+  const sub = job.itemIdx.map((i) => input.train[i]!);
   const idRows = idK.map((k) => sub[k]!.row);
+  let t = now();
   const feats = await fitFeatures(base, input.features, idRows, input.signal);
   t = lap('model: forward train rows', t);
   const labels = idK.map((k) => sub[k]!.label);
   const m = input.classes.length;
+  const { variant } = job;
   const late = await input.late;
   // Mahalanobis statistics of exactly this model's ID items, summed from per-fold parts.
-  const pooledScatter = addScatter(scatterFolds.map((f) => late.foldScatter[f]!));
+  const pooledScatter = addScatter(job.scatterFolds.map((f) => late.foldScatter[f]!));
   const model: HeadsModel = {
     ...base,
     density: fitGaussian(feats.gbar, labels, trained.shapes.d, m, variant.shrinkage),
@@ -167,7 +159,7 @@ async function buildModel(
     adoptKnnIndex(
       model.knnRefs,
       knn.basis,
-      Int32Array.from(idK, (k) => knn.rowOf[itemIdx[k]!]!),
+      Int32Array.from(idK, (k) => knn.rowOf[job.itemIdx[k]!]!),
     );
   t = lap('model: fit gaussians + knn refs', t);
   model.posthoc = fitPosthoc({
@@ -182,22 +174,62 @@ async function buildModel(
     shrinkage: variant.shrinkage,
     vimStart: late.vimStart,
   });
-  t = lap('model: fit post-hoc rivals', t);
-  // Fusion scales come from held-out ID (the validation split); training rows would look too in-distribution.
+  lap('model: fit post-hoc rivals', t);
+  return { model, idRows };
+}
+
+/** Fusion scales from held-out ID (the validation split; training rows would look too in-distribution), or from
+ * the training ID rows when fewer than 5 are held out. */
+async function setFusionScales(
+  input: ModelContext,
+  model: HeadsModel,
+  sub: readonly TrainItem[],
+  idK: number[],
+  idRows: number[],
+  val: number[],
+): Promise<void> {
+  const t = now();
   const valSet = new Set(val);
-  const scaleRows = idK.map((k, j) => [k, j] as const).filter(([k]) => valSet.has(k));
+  const scaleRows = idK.filter((k) => valSet.has(k)).map((k) => sub[k]!.row);
   // Only the scores a fusion combines need scales (KNN on the validation rows would cost a product for nothing).
-  const scaleFwd =
-    scaleRows.length >= 5
-      ? await forwardRows(
-          model,
-          input.features,
-          scaleRows.map(([k]) => sub[k]!.row),
-          256,
-          input.signal,
-        )
-      : await forwardRows(model, input.features, idRows, 256, input.signal);
+  const rows = scaleRows.length >= 5 ? scaleRows : idRows;
+  const scaleFwd = await forwardRows(model, input.features, rows, 256, input.signal);
   for (const [name, a] of Object.entries(fusionInputScores(model, scaleFwd))) model.scales[name] = robustScale(a);
   lap('model: score validation for scales', t);
+}
+
+/** Trains heads on the given items and fits every scorer's statistics on their ID images. */
+async function buildModel(input: ModelContext, job: ModelJob): Promise<{ model: HeadsModel; trained: TrainedHeads }> {
+  const { itemIdx, variant, seed, phase } = job;
+  const sub = itemIdx.map((i) => input.train[i]!);
+  const { realK, fit, val } = splitItems(sub, input.config.valFraction, seed);
+  const t = now();
+  const trained = await trainOne({
+    store: input.features,
+    items: sub,
+    fit,
+    val,
+    classes: input.classes.length,
+    config: input.config,
+    variant,
+    seed,
+    phase,
+    onProgress: input.onProgress,
+    signal: input.signal,
+  });
+  lap('model: train heads', t);
+  const base: ModelBase = {
+    classes: input.classes,
+    layout: input.features.layout,
+    config: input.config,
+    variant,
+    shapes: trained.shapes,
+    arrays: trained.arrays,
+    mapStats: trained.mapStats,
+    pooledStats: trained.pooledStats,
+  };
+  const idK = realK.filter((k) => sub[k]!.label !== OOD_LABEL);
+  const { model, idRows } = await fitScorers(input, job, base, trained, idK);
+  await setFusionScales(input, model, sub, idK, idRows, val);
   return { model, trained };
 }

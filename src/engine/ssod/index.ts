@@ -7,7 +7,6 @@ import {
   type FeatureStore,
   type HeadsConfig,
   type ImageScore,
-  type LossRecord,
   type ProgressFn,
   type SavedHeads,
   type TrainHeadsResult,
@@ -24,7 +23,9 @@ import { SCORERS, scoreRaw, ssodOf, toImageScores, type RawScores } from './scor
 import { addScatter, l2NormaliseRows, scatterStats, type ScatterStats } from './scorers.js';
 import { vimStartBasis } from './vim.js';
 import { runModelJobs, headsWorkerCount } from './model-pool.js';
-import type { LateInputs, ModelJob } from './build-model.js';
+import type { LateInputs, ModelJob, ModelResult } from './build-model.js';
+import type { TrainedHeads } from './train.js';
+import type { Variant } from './config.js';
 import { adoptKnnIndex, sharedKnnBasis } from './knn.js';
 
 export { defaultHeadsConfig, DEFAULT_VARIANT, type Variant } from './config.js';
@@ -142,22 +143,9 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
   }
 }
 
-async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<TrainHeadsResult> {
-  const variant = resolveConfig(input.config);
+/** The run's models: one per fold (trained on the other folds, scoring its own), then the all-data model. */
+function modelJobs(input: TrainHeadsInput, variant: Variant, fold: number[]): ModelJob[] {
   const { config, train } = input;
-  const t0 = Date.now();
-  const cacheMs = t0 - tStart;
-  const P = input.features.layout.mapH * input.features.layout.mapW;
-  const fold = foldsOf(train, config.folds, config.seed);
-  const idIdx = train.map((_, i) => i).filter((i) => train[i]!.label !== OOD_LABEL && isReal(train[i]!));
-  const computeLate = async (): Promise<LateInputs> => {
-    const idPooled = await input.features.pooled(idIdx.map((i) => train[i]!.row));
-    const foldScatter = scatterByFold(input, fold, idIdx, idPooled);
-    // A fold model holds every ID image but its fold's: the smallest holds all but the largest fold.
-    const largestFold = Math.max(...foldScatter.map((s) => s.counts.reduce((a, c) => a + c, 0)));
-    const vimStart = vimStartBasis(addScatter(foldScatter), idIdx.length - largestFold);
-    return { foldScatter, vimStart, knn: sharedKnn(train.length, idIdx, idPooled, input.features.layout.pooledC) };
-  };
   const allFolds = Array.from({ length: config.folds }, (_, g) => g);
   // Folds first, then the all-data model: each seeded by its index, so any execution order gives the same models.
   const jobs: ModelJob[] = [];
@@ -183,112 +171,159 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
     phase: 'all data',
     scatterFolds: allFolds,
   });
-  const { results, threads, late } = await runModelJobs(
-    input,
-    jobs,
-    headsWorkerCount(train.length, jobs.length),
-    computeLate,
+  return jobs;
+}
+
+/** What the models need only after training, computed on this thread while they train (model-pool.ts). */
+function lateInputs(input: TrainHeadsInput, fold: number[], idIdx: number[]): () => Promise<LateInputs> {
+  const { train } = input;
+  return async () => {
+    const idPooled = await input.features.pooled(idIdx.map((i) => train[i]!.row));
+    const foldScatter = scatterByFold(input, fold, idIdx, idPooled);
+    // A fold model holds every ID image but its fold's: the smallest holds all but the largest fold.
+    const largestFold = Math.max(...foldScatter.map((s) => s.counts.reduce((a, c) => a + c, 0)));
+    const vimStart = vimStartBasis(addScatter(foldScatter), idIdx.length - largestFold);
+    return { foldScatter, vimStart, knn: sharedKnn(train.length, idIdx, idPooled, input.features.layout.pooledC) };
+  };
+}
+
+/** Out-of-fold results of every training item, in the order of `train`. */
+interface OutOfFold {
+  parts: (RawScores & { idx: number[] })[];
+  scores: Record<string, Float32Array>;
+  predicted: Int32Array;
+  top: [number, number][][];
+  heat: Float32Array;
+}
+
+function gatherOutOfFold(jobs: ModelJob[], results: ModelResult[], n: number, P: number): OutOfFold {
+  const parts = jobs.flatMap((job, k) => (job.index === 0 ? [] : [{ ...results[k]!.raw!, idx: job.scoreIdx }]));
+  const scores: Record<string, Float32Array> = Object.fromEntries(SCORERS.map((s) => [s, new Float32Array(n)]));
+  const predicted = new Int32Array(n);
+  const top: [number, number][][] = new Array<[number, number][]>(n);
+  const heat = new Float32Array(n * P);
+  for (const o of parts)
+    o.idx.forEach((i, j) => {
+      for (const s of SCORERS) scores[s]![i] = o.scores[s]![j]!;
+      predicted[i] = o.predicted[j]!;
+      top[i] = o.top[j]!;
+      heat.set(o.heatmaps.subarray(j * P, (j + 1) * P), i * P);
+    });
+  return { parts, scores, predicted, top, heat };
+}
+
+/** Where the models' time went, summed over models (CPU-side wall time per phase; threads overlap). */
+function summedPhases(results: ModelResult[]): Record<string, number> {
+  const phases: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.phaseMs)) phases[k] = (phases[k] ?? 0) + v;
+  return Object.fromEntries(
+    Object.entries(phases)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => [k, Math.round(v)]),
   );
-  const oof: (RawScores & { idx: number[] })[] = [];
-  const perModel: Record<string, unknown>[] = [];
-  for (const [k, job] of jobs.entries()) {
-    const r = results[k]!;
-    if (job.index === 0) continue;
-    oof.push({ ...r.raw!, idx: job.scoreIdx });
-    perModel.push({ model: `fold ${job.index}`, ...r.trained.diagnostics });
-  }
+}
+
+/** Each real training image's out-of-fold scores, calibrated against the held-out ID sample. */
+function trainImageScores(
+  train: TrainItem[],
+  realIdx: number[],
+  oof: OutOfFold,
+  calibration: Record<string, Float32Array>,
+  P: number,
+): ImageScore[] {
+  return realIdx.map((i) => {
+    const scores: Record<string, number> = {};
+    for (const s of SCORERS) scores[s] = oof.scores[s]![i]!;
+    return {
+      row: train[i]!.row,
+      predicted: oof.predicted[i]!,
+      top: oof.top[i] ?? [],
+      scores,
+      calibrated: calibrateAll(calibration, scores),
+      heatmap: Array.from(oof.heat.subarray(i * P, (i + 1) * P)),
+    };
+  });
+}
+
+/** The run's metrics from its models, the default choice and the timings. */
+function runMetrics(
+  parts: { results: ModelResult[]; threads: number; perModel: Record<string, unknown>[]; trained: TrainedHeads },
+  choice: DefaultChoice,
+  model: HeadsModel,
+  variant: Variant,
+): Record<string, unknown> {
+  const { perModel, trained } = parts;
+  return {
+    ssodDefault: choice,
+    ssodChoice: choice.message,
+    ...(choice.basis === 'reviewed-ood' ? { reviewedOodAuroc: choice.auroc } : {}),
+    posthocBeatsSsod: choice.posthocBeatsSsod ? choice.bestPosthoc : null,
+    modelThreads: parts.threads,
+    phaseMs: summedPhases(parts.results),
+    ssodVariant: { ...variant, ssodScore: model.ssodScore },
+    models: perModel,
+    warnings: [
+      ...new Set(perModel.flatMap((d) => (d.warnings as string[]) ?? [])),
+      ...(choice.posthocBeatsSsod ? [choice.message] : []),
+    ],
+    samplingShare: { id: trained.diagnostics.idShare, ood: trained.diagnostics.oodShare },
+    backgroundSpread: trained.diagnostics.backgroundSpread,
+  };
+}
+
+async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<TrainHeadsResult> {
+  const variant = resolveConfig(input.config);
+  const { config, train } = input;
+  const t0 = Date.now();
+  const P = input.features.layout.mapH * input.features.layout.mapW;
+  const fold = foldsOf(train, config.folds, config.seed);
+  const idIdx = train.map((_, i) => i).filter((i) => train[i]!.label !== OOD_LABEL && isReal(train[i]!));
+  const jobs = modelJobs(input, variant, fold);
+  const workers = headsWorkerCount(train.length, jobs.length);
+  const { results, threads, late } = await runModelJobs(input, jobs, workers, lateInputs(input, fold, idIdx));
+  const oof = gatherOutOfFold(jobs, results, train.length, P);
+  const perModel = jobs.flatMap((job, k) =>
+    job.index === 0 ? [] : [{ model: `fold ${job.index}`, ...results[k]!.trained.diagnostics }],
+  );
   const tFolds = Date.now();
   const { model, trained } = results[jobs.length - 1]!;
   if (!model) throw new Error('the all-data model is missing from the results');
   // The model came back from a worker as a copy: its KNN refs are every ID image in order, the shared basis's rows.
   if (late.knn) adoptKnnIndex(model.knnRefs, late.knn.basis);
   perModel.push({ model: 'all data', ...trained.diagnostics });
-
-  // Out-of-fold scores, in the order of `train`.
-  const names = [...SCORERS];
-  const oofScores: Record<string, Float32Array> = Object.fromEntries(
-    names.map((s) => [s, new Float32Array(train.length)]),
-  );
-  const predicted = new Int32Array(train.length);
-  const top: [number, number][][] = new Array<[number, number][]>(train.length);
-  const heat = new Float32Array(train.length * P);
-  for (const o of oof)
-    o.idx.forEach((i, j) => {
-      for (const s of names) oofScores[s]![i] = o.scores[s]![j]!;
-      predicted[i] = o.predicted[j]!;
-      top[i] = o.top[j]!;
-      heat.set(o.heatmaps.subarray(j * P, (j + 1) * P), i * P);
-    });
   const oodIdx = train.map((_, i) => i).filter((i) => train[i]!.label === OOD_LABEL && isReal(train[i]!));
   const realIdx = train.map((_, i) => i).filter((i) => isReal(train[i]!));
-
-  const metrics: Record<string, unknown> = {};
-  const choice = await decideDefault(input, model, oof, oofScores, idIdx, oodIdx);
-  metrics.ssodDefault = choice;
-  metrics.ssodChoice = choice.message;
-  if (choice.basis === 'reviewed-ood') metrics.reviewedOodAuroc = choice.auroc;
-  metrics.posthocBeatsSsod = choice.posthocBeatsSsod ? choice.bestPosthoc : null;
-  metrics.modelThreads = threads;
-  // Where the models' time went, summed over models (CPU-side wall time per phase; threads overlap).
-  const phases: Record<string, number> = {};
-  for (const r of results) for (const [k, v] of Object.entries(r.phaseMs)) phases[k] = (phases[k] ?? 0) + v;
-  metrics.phaseMs = Object.fromEntries(
-    Object.entries(phases)
-      .sort((a, b) => b[1] - a[1])
-      .map(([k, v]) => [k, Math.round(v)]),
-  );
-  metrics.ssodVariant = { ...variant, ssodScore: model.ssodScore };
-
+  const choice = await decideDefault(input, model, oof.parts, oof.scores, idIdx, oodIdx);
+  const metrics = runMetrics({ results, threads, perModel, trained }, choice, model, variant);
   const heldOut: Record<string, number[]> = {};
-  for (const s of names) heldOut[s] = idIdx.map((i) => oofScores[s]![i]!);
+  for (const s of SCORERS) heldOut[s] = idIdx.map((i) => oof.scores[s]![i]!);
   const thresholds = calibrateThresholds(heldOut, config.idPassRate);
   // Every training ID image's score is out of fold, so the sample is held out for each image it contains.
   model.calibration = Object.fromEntries(Object.entries(heldOut).map(([k, a]) => [k, calibrationSample(a)]));
-
-  const trainScores: ImageScore[] = realIdx.map((i) => {
-    const it = train[i]!;
-    const scores: Record<string, number> = {};
-    for (const s of names) scores[s] = oofScores[s]![i]!;
-    return {
-      row: it.row,
-      predicted: predicted[i]!,
-      top: top[i] ?? [],
-      scores,
-      calibrated: calibrateAll(model.calibration, scores),
-      heatmap: Array.from(heat.subarray(i * P, (i + 1) * P)),
-    };
-  });
+  const trainScores = trainImageScores(train, realIdx, oof, model.calibration, P);
   const raw = await scoreRaw(model, input.features, input.scoreRows, 256, input.signal);
   const tEnd = Date.now();
   metrics.oofIdAccuracy = idAccuracy(
-    idIdx.map((i) => predicted[i]!),
+    idIdx.map((i) => oof.predicted[i]!),
     idIdx.map((i) => train[i]!.label),
   );
-  metrics.models = perModel;
-  metrics.warnings = [
-    ...new Set(perModel.flatMap((d) => (d.warnings as string[]) ?? [])),
-    ...(choice.posthocBeatsSsod ? [choice.message] : []),
-  ];
-  metrics.samplingShare = { id: trained.diagnostics.idShare, ood: trained.diagnostics.oodShare };
-  metrics.backgroundSpread = trained.diagnostics.backgroundSpread;
   // cacheMs = reading the training rows into memory; foldsMs = every model (folds and all-data, side by side);
   // allDataMs = calibration and scoring the inbox with the all-data model.
-  metrics.timings = { cacheMs, foldsMs: tFolds - t0, allDataMs: tEnd - tFolds, totalMs: tEnd - tStart };
+  metrics.timings = { cacheMs: t0 - tStart, foldsMs: tFolds - t0, allDataMs: tEnd - tFolds, totalMs: tEnd - tStart };
   metrics.counts = {
     train: realIdx.length,
     augmented: train.length - realIdx.length,
     reviewedOod: oodIdx.length,
     scored: input.scoreRows.length,
   };
-  const lossCurve: LossRecord[] = trained.lossCurve;
   return {
     scores: [...trainScores, ...toImageScores(input.scoreRows, raw, P, model.calibration)],
     thresholds,
     calibratedThresholds: calibrateAll(model.calibration, thresholds),
     defaultScorer: 'ssod',
-    scorers: names,
+    scorers: [...SCORERS],
     metrics,
-    lossCurve,
+    lossCurve: trained.lossCurve,
     model: toSavedHeads(model),
   };
 }

@@ -253,6 +253,81 @@ export function kthSimilarityFull(
   return out;
 }
 
+/** The index of `refs` (built once and kept by reference), or undefined when its bounds proved not to prune. */
+function indexFor(refs: Float32Array, d: number): KnnIndex | undefined {
+  let index = indexes.get(refs);
+  if (!index || index.basis.length !== d * Math.min(SUBSPACE, d)) {
+    index = indexOf(basisOf(refs, d, Math.min(SUBSPACE, d)));
+    indexes.set(refs, index);
+  }
+  return index.prunable ? index : undefined;
+}
+
+/** Candidates of each query of a block: the refs whose upper bound reaches the k-th best lower bound. `A` is the
+ * block's [b, nRef] product in the subspace; `qRes` the block's query residuals; `ex` the refs to skip. */
+function blockCandidates(
+  A: Float32Array,
+  b: number,
+  residual: Float64Array,
+  qRes: ArrayLike<number>,
+  k: number,
+  ex: ((i: number) => number) | undefined,
+): { cand: Int32Array[]; total: number } {
+  const nRef = residual.length;
+  const top = new Float64Array(k);
+  const cand: Int32Array[] = [];
+  let total = 0;
+  for (let i = 0; i < b; i++) {
+    const qr = qRes[i]!;
+    const skip = ex ? ex(i) : -1;
+    const o = i * nRef;
+    top.fill(-Infinity);
+    for (let j = 0; j < nRef; j++) if (j !== skip) keepTop(top, A[o + j]! - qr * residual[j]! - EPS);
+    const tau = top[0]!;
+    const c: number[] = [];
+    for (let j = 0; j < nRef; j++) if (j !== skip && A[o + j]! + qr * residual[j]! + EPS >= tau) c.push(j);
+    cand.push(Int32Array.from(c));
+    total += c.length;
+  }
+  return { cand, total };
+}
+
+/** Exact dot product of two d-wide rows of a and b at offsets ao and bo. */
+function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
+  // Four accumulators: independent additions pipeline (~2x over one running sum in V8).
+  let d0 = 0;
+  let d1 = 0;
+  let d2 = 0;
+  let d3 = 0;
+  let h = 0;
+  for (; h + 3 < d; h += 4) {
+    d0 += a[ao + h]! * b[bo + h]!;
+    d1 += a[ao + h + 1]! * b[bo + h + 1]!;
+    d2 += a[ao + h + 2]! * b[bo + h + 2]!;
+    d3 += a[ao + h + 3]! * b[bo + h + 3]!;
+  }
+  for (; h < d; h++) d0 += a[ao + h]! * b[bo + h]!;
+  return d0 + d1 + (d2 + d3);
+}
+
+/** The k-th exact similarity of queries s.. of a block over their candidates, into out. */
+function exactOverCandidates(
+  refs: Float32Array,
+  queries: Float32Array,
+  d: number,
+  k: number,
+  s: number,
+  cand: Int32Array[],
+  out: Float32Array,
+): void {
+  const top = new Float64Array(k);
+  for (let i = 0; i < cand.length; i++) {
+    top.fill(-Infinity);
+    for (const j of cand[i]!) keepTop(top, dot(queries, (s + i) * d, refs, j * d, d));
+    out[s + i] = top[0]!;
+  }
+}
+
 /** The k-th largest similarity of each query to the refs (skipping ref exclude[i] for query i), or undefined when
  * the sizes are too small for the index to pay or the refs proved not prunable (the caller then takes the full
  * product). */
@@ -266,43 +341,26 @@ export function kthSimilarityPruned(
   const nRef = refs.length / d;
   const nq = queries.length / d;
   if (nRef < MIN_REFS || d < MIN_DIM || k > nRef - 1) return undefined;
-  let t = now();
-  let index = indexes.get(refs);
-  if (!index || index.basis.length !== d * Math.min(SUBSPACE, d)) {
-    index = indexOf(basisOf(refs, d, Math.min(SUBSPACE, d)));
-    indexes.set(refs, index);
-  }
-  t = lap('knn: index', t);
-  if (!index.prunable) return undefined;
+  const t = now();
+  const index = indexFor(refs, d);
+  let tl = lap('knn: index', t);
+  if (!index) return undefined;
   const { p, projT, residual } = index;
   const qProj = project(queries, d, index.basis, p);
   const qRes = residualNorms(queries, qProj, d, p);
   const out = new Float32Array(nq);
   const chunk = Math.max(1, Math.floor(4_000_000 / nRef));
   const RpT = tf.tensor2d(projT, [p, nRef]);
-  const top = new Float64Array(k);
   try {
-    let tl = lap('knn: project queries', t);
+    tl = lap('knn: project queries', tl);
     for (let s = 0; s < nq; s += chunk) {
       const b = Math.min(chunk, nq - s);
       const tA = tf.tidy(() => tf.matMul(tf.tensor2d(qProj.subarray(s * p, (s + b) * p), [b, p]), RpT));
       const A = tA.dataSync() as Float32Array;
       tA.dispose();
       tl = lap('knn: bound product', tl);
-      const cand: Int32Array[] = [];
-      let total = 0;
-      for (let i = 0; i < b; i++) {
-        const qr = qRes[s + i]!;
-        const ex = exclude ? exclude[s + i]! : -1;
-        const o = i * nRef;
-        top.fill(-Infinity);
-        for (let j = 0; j < nRef; j++) if (j !== ex) keepTop(top, A[o + j]! - qr * residual[j]! - EPS);
-        const tau = top[0]!;
-        const c: number[] = [];
-        for (let j = 0; j < nRef; j++) if (j !== ex && A[o + j]! + qr * residual[j]! + EPS >= tau) c.push(j);
-        cand.push(Int32Array.from(c));
-        total += c.length;
-      }
+      const ex = exclude ? (i: number): number => exclude[s + i]! : undefined;
+      const { cand, total } = blockCandidates(A, b, residual, qRes.subarray(s, s + b), k, ex);
       tl = lap('knn: bound scan', tl);
       knnStats.pairs += b * nRef;
       if (total > MAX_CANDIDATE_SHARE * b * nRef) {
@@ -313,28 +371,7 @@ export function kthSimilarityPruned(
         break;
       }
       knnStats.candidates += total;
-      for (let i = 0; i < b; i++) {
-        const qo = (s + i) * d;
-        top.fill(-Infinity);
-        for (const j of cand[i]!) {
-          const ro = j * d;
-          // Four accumulators: independent additions pipeline (~2x over one running sum in V8).
-          let d0 = 0;
-          let d1 = 0;
-          let d2 = 0;
-          let d3 = 0;
-          let h = 0;
-          for (; h + 3 < d; h += 4) {
-            d0 += queries[qo + h]! * refs[ro + h]!;
-            d1 += queries[qo + h + 1]! * refs[ro + h + 1]!;
-            d2 += queries[qo + h + 2]! * refs[ro + h + 2]!;
-            d3 += queries[qo + h + 3]! * refs[ro + h + 3]!;
-          }
-          for (; h < d; h++) d0 += queries[qo + h]! * refs[ro + h]!;
-          keepTop(top, d0 + d1 + (d2 + d3));
-        }
-        out[s + i] = top[0]!;
-      }
+      exactOverCandidates(refs, queries, d, k, s, cand, out);
       tl = lap('knn: exact dots', tl);
     }
   } finally {

@@ -19,6 +19,7 @@ import {
   readVariables,
   toVariables,
   type HeadShapes,
+  type HeadVars,
   type InputStats,
 } from './heads.js';
 import { loadBatch, Scratch, type Batch } from './batch.js';
@@ -93,7 +94,89 @@ async function pooledPrepared(
   return out;
 }
 
-export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
+/** What one trainer's epochs share and update. */
+interface EpochState {
+  input: TrainOneInput;
+  ctx: StepContext;
+  vars: HeadVars;
+  optimizer: JsAdam;
+  read: (chunk: readonly number[], sample: boolean) => Promise<Batch>;
+  batchSize: number;
+  gamma: number;
+  share: { id: number; ood: number };
+  positions?: { id: PositionSample; background: PositionSample };
+  warnings: string[];
+}
+
+/** One pass over the fit items: mean training loss, and (SSOD epochs) the sampled shares; lowers gamma when the
+ * background is degenerate. */
+async function trainEpoch(st: EpochState, epoch: number, sample: boolean): Promise<number> {
+  const { input, ctx, optimizer } = st;
+  const order = shuffleInPlace([...input.fit], ctx.rng);
+  let total = 0;
+  let batches = 0;
+  let idSum = 0;
+  let oodSum = 0;
+  let posSum = 0;
+  // The last SSOD epoch's sampled positions are what the diagnosis judges.
+  if (sample) st.positions = { id: new PositionSample(ctx.c), background: new PositionSample(ctx.c) };
+  for (let s = 0; s < order.length; s += st.batchSize) {
+    throwIfCancelled(input.signal);
+    let t = now();
+    const b = await st.read(order.slice(s, s + st.batchSize), sample);
+    t = lap('train: load batch', t);
+    const prep = prepareStep(ctx, b, st.gamma, sample, st.positions);
+    t = lap('train: sampling', t);
+    if (prep.stats) {
+      idSum += prep.stats.idShare * prep.stats.positions;
+      oodSum += prep.stats.oodShare * prep.stats.positions;
+      posSum += prep.stats.positions;
+    }
+    const loss = optimizer.minimize(() => stepLoss(ctx, prep));
+    total += loss.dataSync()[0] ?? 0;
+    batches++;
+    loss.dispose();
+    disposeStep(prep);
+    lap('train: gradient step', t);
+  }
+  if (sample && posSum > 0) {
+    st.share = { id: idSum / posSum, ood: oodSum / posSum };
+    lowerGammaIfStarved(st, epoch);
+  }
+  return total / Math.max(1, batches);
+}
+
+/** A degenerate background (almost no position below 1 - gamma) starves the OOD head: widen sampling. */
+function lowerGammaIfStarved(st: EpochState, epoch: number): void {
+  const { share, gamma } = st;
+  if (!(share.ood < st.ctx.variant.minOodShare && gamma > 0.7)) return;
+  const next = Math.max(0.7, Math.round((gamma - 0.1) * 100) / 100);
+  st.warnings.push(
+    `epoch ${epoch + 1}: only ${(share.ood * 100).toFixed(1)}% of positions sampled as background at gamma ${gamma}; lowering gamma to ${next}`,
+  );
+  st.gamma = next;
+}
+
+/** Warnings about the sampled backgrounds after training, and their spread (undefined: too few positions). */
+function backgroundWarnings(st: EpochState): number | undefined {
+  const v = st.ctx.variant;
+  if (st.share.ood < v.minOodShare)
+    st.warnings.push(
+      `few background positions (${(st.share.ood * 100).toFixed(1)}%): SSOD's OOD head had little to learn from`,
+    );
+  const spread = st.positions ? spreadRatio(st.positions.id, st.positions.background) : undefined;
+  if (spread !== undefined && spread < v.minBackgroundSpread)
+    st.warnings.push(
+      `background positions are all alike (spread ${spread.toFixed(3)} of the objects'): SSOD's OOD head ` +
+        `learns that one background, not "not in-distribution"; its own score is not to be trusted on this data`,
+    );
+  return spread;
+}
+
+/** The trainer's state before its first epoch: variables, optimizer, standardisation and batch reader. */
+async function setUp(
+  input: TrainOneInput,
+): Promise<{ st: EpochState; stats: { map: InputStats; pooled: InputStats } }> {
   const { store, items, config, variant: v, classes: m } = input;
   const { mapH, mapW, mapC, pooledC } = store.layout;
   const P = mapH * mapW;
@@ -105,116 +188,68 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
     fitRows.filter((_, k) => items[input.fit[k]!]!.label !== OOD_LABEL),
   );
   const vars = toVariables(initHeadArrays(shapes, v, rng, pooledC), shapes, pooledC);
-  let t0 = now();
+  const t0 = now();
   const itemRows = items.map((it) => it.row);
   // Without input normalisation the prepared positions are the raw ones: their mean is the store's map mean.
   const xbarAll =
     !v.inputNorm && store.mapMeans
       ? await store.mapMeans(itemRows)
       : await pooledPrepared(store, itemRows, stats.map, v);
-  t0 = lap('train: pooled positions', t0);
-  const optimizer = new JsAdam(vars, config.learningRate);
+  lap('train: pooled positions', t0);
   const scratch = new Scratch();
   const pooledNorm = {
     mean: tf.tensor1d(stats.pooled.mean),
     invStd: tf.tensor1d(stats.pooled.std.map((s) => 1 / s)),
   };
   const ctx: StepContext = { vars, m, P, c: mapC, pooledC, alpha: config.alpha, variant: v, rng, scratch, pooledNorm };
-  const read = (chunk: readonly number[], sample: boolean): Promise<Batch> =>
-    loadBatch(store, items, chunk, xbarAll, stats.map, v, sample, scratch);
-  const batchSize = effectiveBatchSize(config.batchSize, input.fit.length, v, P * mapC * 4);
+  const st: EpochState = {
+    input,
+    ctx,
+    vars,
+    optimizer: new JsAdam(vars, config.learningRate),
+    read: (chunk, sample) => loadBatch(store, items, chunk, xbarAll, stats.map, v, sample, scratch),
+    batchSize: effectiveBatchSize(config.batchSize, input.fit.length, v, P * mapC * 4),
+    gamma: config.gamma,
+    share: { id: 0, ood: 0 },
+    warnings: [],
+  };
+  return { st, stats };
+}
+
+export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
+  const { config, variant: v } = input;
+  const { st, stats } = await setUp(input);
+  const { ctx, vars } = st;
   const lossCurve: LossRecord[] = [];
-  const warnings: string[] = [];
-  let gamma = config.gamma;
   let best = { loss: Infinity, epoch: -1, arrays: readVariables(vars) };
-  let share = { id: 0, ood: 0 };
-  let positions: { id: PositionSample; background: PositionSample } | undefined;
   let epoch = 0;
   try {
     for (; epoch < config.epochs; epoch++) {
       const sample = epoch >= config.warmupEpochs;
-      const order = shuffleInPlace([...input.fit], rng);
-      let total = 0;
-      let batches = 0;
-      let idSum = 0;
-      let oodSum = 0;
-      let posSum = 0;
-      t0 = lap('train: epoch start', t0);
-      // The last SSOD epoch's sampled positions are what the diagnosis judges.
-      if (sample) positions = { id: new PositionSample(mapC), background: new PositionSample(mapC) };
-      for (let s = 0; s < order.length; s += batchSize) {
-        throwIfCancelled(input.signal);
-        let t = now();
-        const chunk = order.slice(s, s + batchSize);
-        const b = await read(chunk, sample);
-        t = lap('train: load batch', t);
-        const prep = prepareStep(ctx, b, gamma, sample, positions);
-        t = lap('train: sampling', t);
-        if (prep.stats) {
-          idSum += prep.stats.idShare * prep.stats.positions;
-          oodSum += prep.stats.oodShare * prep.stats.positions;
-          posSum += prep.stats.positions;
-        }
-        const loss = optimizer.minimize(() => stepLoss(ctx, prep));
-        total += loss.dataSync()[0] ?? 0;
-        batches++;
-        loss.dispose();
-        disposeStep(prep);
-        lap('train: gradient step', t);
-      }
-      if (sample && posSum > 0) {
-        share = { id: idSum / posSum, ood: oodSum / posSum };
-        // A degenerate background (almost no position below 1 - gamma) starves the OOD head: widen sampling.
-        if (share.ood < v.minOodShare && gamma > 0.7) {
-          const next = Math.max(0.7, Math.round((gamma - 0.1) * 100) / 100);
-          warnings.push(
-            `epoch ${epoch + 1}: only ${(share.ood * 100).toFixed(1)}% of positions sampled as background at gamma ${gamma}; lowering gamma to ${next}`,
-          );
-          gamma = next;
-        }
-      }
+      const loss = await trainEpoch(st, epoch, sample);
       const tv = now();
       // Validation samples with a fixed seed of its own, the same every epoch (the training rng is left alone).
       const valCtx = { ...ctx, rng: createRng(input.seed ^ 0x51ed) };
-      const valLoss = sample && input.val.length ? await evalLoss(input, valCtx, read, gamma) : undefined;
-      t0 = lap('train: validation loss', tv);
-      lossCurve.push({
-        epoch: epoch + 1,
-        phase: sample ? 'ssod' : 'warmup',
-        loss: total / Math.max(1, batches),
-        valLoss,
-      });
-      input.onProgress?.({
-        phase: input.phase,
-        done: epoch + 1,
-        total: config.epochs,
-        loss: total / Math.max(1, batches),
-      });
+      const valLoss = sample && input.val.length ? await evalLoss(input, valCtx, st.read, st.gamma) : undefined;
+      const t0 = lap('train: validation loss', tv);
+      lossCurve.push({ epoch: epoch + 1, phase: sample ? 'ssod' : 'warmup', loss, valLoss });
+      input.onProgress?.({ phase: input.phase, done: epoch + 1, total: config.epochs, loss });
       if (sample) {
-        const l = valLoss ?? total / Math.max(1, batches);
+        const l = valLoss ?? loss;
         if (l < best.loss - 1e-6) best = { loss: l, epoch, arrays: readVariables(vars) };
         else if (epoch - best.epoch >= v.patience) {
           epoch++;
           break;
         }
       } else best = { loss: Infinity, epoch, arrays: readVariables(vars) };
-      t0 = lap('train: epoch bookkeeping', t0);
+      lap('train: epoch bookkeeping', t0);
     }
   } finally {
-    tf.dispose([...Object.values(vars), pooledNorm.mean, pooledNorm.invStd]);
+    tf.dispose([...Object.values(vars), ctx.pooledNorm.mean, ctx.pooledNorm.invStd]);
   }
-  if (share.ood < v.minOodShare)
-    warnings.push(
-      `few background positions (${(share.ood * 100).toFixed(1)}%): SSOD's OOD head had little to learn from`,
-    );
-  const backgroundSpread = positions ? spreadRatio(positions.id, positions.background) : undefined;
-  if (backgroundSpread !== undefined && backgroundSpread < v.minBackgroundSpread)
-    warnings.push(
-      `background positions are all alike (spread ${backgroundSpread.toFixed(3)} of the objects'): SSOD's OOD head ` +
-        `learns that one background, not "not in-distribution"; its own score is not to be trusted on this data`,
-    );
+  const backgroundSpread = backgroundWarnings(st);
   return {
-    shapes,
+    shapes: headShapes(ctx.c, ctx.m, v),
     arrays: best.arrays,
     mapStats: stats.map,
     pooledStats: stats.pooled,
@@ -222,12 +257,12 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
     diagnostics: {
       epochs: epoch,
       bestEpoch: best.epoch + 1,
-      idShare: share.id,
-      oodShare: share.ood,
-      gammaUsed: gamma,
-      batchSize,
+      idShare: st.share.id,
+      oodShare: st.share.ood,
+      gammaUsed: st.gamma,
+      batchSize: st.batchSize,
       backgroundSpread: backgroundSpread ?? null,
-      warnings,
+      warnings: st.warnings,
     },
   };
 }
