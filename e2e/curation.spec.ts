@@ -126,7 +126,7 @@ test('"more like this" from the detail view', async ({ page }) => {
   await page.getByTestId('nav-review').click();
   await expect(page.getByTestId('grid')).toHaveAttribute('data-ready', 'true');
   await page.locator('[data-testid="tile"][data-index="0"]').click();
-  await page.keyboard.press('Enter');
+  await page.keyboard.press('o');
   await expect(page.getByTestId('detail')).toBeVisible();
   await page.getByTestId('more-like-this').click();
   await expect(page.getByTestId('similar-hit').first()).toBeVisible();

@@ -138,8 +138,8 @@ test('review by keyboard, retrain, what moved, export', async ({ page }) => {
   await page.keyboard.press('Enter');
   await expect(tile(page, 3)).toHaveAttribute('data-decision', 'unsure');
 
-  // Detail: Enter opens, zoom persists, Escape closes.
-  await page.keyboard.press('Enter');
+  // Detail: o opens, zoom persists, Escape closes.
+  await page.keyboard.press('o');
   await expect(page.getByTestId('detail')).toBeVisible();
   await expect(page.getByTestId('detail-scores')).toBeVisible();
   await expect(page.getByTestId('detail-history')).toContainText('odd stripes');

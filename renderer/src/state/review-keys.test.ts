@@ -6,6 +6,7 @@ import { SHORTCUTS, type KeyLike } from '../lib/keymap.js';
 import { detail } from './detail.svelte.js';
 import { project } from './project.svelte.js';
 import { review } from './review.svelte.js';
+import { labeling } from './labeling.svelte.js';
 import { handleReviewKey, type KeyPress } from './review-keys.js';
 import { settings } from './settings.svelte.js';
 import { ui } from './ui.svelte.js';
@@ -17,6 +18,7 @@ const DISPLAYED: Record<string, KeyLike> = {
   '↓': { key: 'ArrowDown' },
   Esc: { key: 'Escape' },
   'Ctrl+A': { key: 'a', ctrlKey: true },
+  Space: { key: ' ' },
 };
 const toKey = (shown: string): KeyLike => DISPLAYED[shown] ?? { key: shown };
 
@@ -30,12 +32,21 @@ async function press(shown: string, extra: Partial<KeyPress> = {}): Promise<void
 
 const at = (i: number) => review.rowAt(i);
 
+function firstIndex(match: (row: NonNullable<ReturnType<typeof at>>) => boolean): number {
+  for (let i = 0; i < review.total; i++) {
+    const row = at(i);
+    if (row && match(row)) return i;
+  }
+  throw new Error('no such row in the fake project');
+}
+
 beforeAll(async () => {
   fake = installFakeBackend({ images: 300 });
   await project.load();
   await settings.saveOrThrow({ reviewer: 'keys' });
   ui.go('review');
   await vi.waitFor(() => expect(review.readyKey).toBe(review.key));
+  await labeling.load();
   review.layout = { columns: 5, rowsPerPage: 3 };
 });
 
@@ -88,10 +99,47 @@ const CASES: Record<string, () => Promise<void>> = {
     await press('End');
     expect(review.cursor).toBe(299);
   },
-  Enter: async () => {
-    await press('Enter');
+  o: async () => {
+    await press('o');
     expect(detail.open).toBe(true);
     await vi.waitFor(() => expect(detail.image?.id).toBe(at(12)?.id));
+  },
+  Space: async () => {
+    await press('Space');
+    expect(detail.open).toBe(true);
+  },
+  Enter: async () => {
+    // An unlabelled inbox image takes its own suggestion; a labelled one is left alone.
+    const inbox = firstIndex((r) => r.class === null && !!r.suggestion && !r.decision);
+    review.moveTo(inbox);
+    const suggested = at(inbox)!.suggestion!.class;
+    await press('Enter');
+    expect(at(inbox)).toMatchObject({ class: suggested, classSource: 'label' });
+    expect(review.cursor).toBe(inbox + 1);
+    const train = firstIndex((r) => r.role === 'train' && !r.decision);
+    review.moveTo(train);
+    const before = at(train)!.class;
+    await press('Enter');
+    expect(at(train)?.class).toBe(before);
+    expect(at(train)?.decision).toBeNull();
+  },
+  '1': async () => {
+    const i = firstIndex((r) => r.class === null && !r.decision);
+    review.moveTo(i);
+    await press('1');
+    expect(at(i)).toMatchObject({ class: 'T-shirt_top', classSource: 'label' });
+    expect(at(i)?.decision).toMatchObject({ action: 'relabel', newClass: 'T-shirt_top', reviewer: 'keys' });
+    // One undo puts the image back to unlabelled.
+    review.moveTo(i + 1);
+    await press('u');
+    await vi.waitFor(() => expect(at(i)?.class).toBeNull());
+  },
+  '9': async () => {
+    review.moveTo(20);
+    review.moveTo(22, true);
+    await press('9');
+    for (const i of [20, 21, 22]) expect(at(i)?.class).toBe('Bag');
+    expect(review.selectedCount).toBe(0);
   },
   Esc: async () => {
     detail.show(at(12)!.id);
@@ -113,6 +161,25 @@ const CASES: Record<string, () => Promise<void>> = {
   r: async () => {
     await press('r');
     expect(ui.dialog).toBe('relabel');
+  },
+  b: async () => {
+    await press('b');
+    expect(labeling.bulkOpen).toBe(true);
+    // While the dialog is open the grid's keys wait.
+    expect(handleReviewKey({ key: 'k' })).toBeNull();
+    labeling.closeBulk();
+  },
+  i: async () => {
+    await press('i');
+    await vi.waitFor(() => expect(review.readyKey).toBe(review.key));
+    expect(review.query).toMatchObject({ role: 'inbox', labelled: false, sortBy: 'informative' });
+    const first = at(0)!;
+    expect(first).toMatchObject({ role: 'inbox', class: null });
+    // Lowest margin first: the model hesitates most on the first image.
+    expect(first.suggestion!.margin).toBeLessThanOrEqual(at(1)!.suggestion!.margin);
+    review.clearFilters();
+    review.setSort('ssod', 'desc');
+    await vi.waitFor(() => expect(review.readyKey).toBe(review.key));
   },
   '?': async () => {
     await press('?');
@@ -159,7 +226,7 @@ const CASES: Record<string, () => Promise<void>> = {
   },
   'Ctrl+A': async () => {
     await press('Ctrl+A');
-    expect(review.selectedCount).toBeGreaterThanOrEqual(240); // every loaded row (the first page at least)
+    expect(review.selectedCount).toBe(review.total); // every image the filters show, loaded or not
   },
 };
 

@@ -1,8 +1,9 @@
 // The review keyboard: one key event in, one state change out. Kept out of the component so every shortcut
 // the help screen lists is tested by pressing it (review-keys.test.ts).
-import { commandFor, isTypingTarget, type Command, type KeyLike } from '../lib/keymap.js';
+import { commandFor, isTypingTarget, type Command, type KeyCommand, type KeyLike } from '../lib/keymap.js';
 import { moveIndex } from '../lib/virtual-grid.js';
 import { detail } from './detail.svelte.js';
+import { labeling } from './labeling.svelte.js';
 import { review } from './review.svelte.js';
 import { ui } from './ui.svelte.js';
 
@@ -41,8 +42,8 @@ function moveTarget(command: Command): number | undefined {
 }
 
 /** Everything that is not a move. Returns a promise for decisions so tests can wait for them. */
-function run(command: Command, key: string): Promise<unknown> | void {
-  switch (command) {
+function run(hit: KeyCommand, key: string): Promise<unknown> | void {
+  switch (hit.command) {
     case 'open': {
       const row = review.rowAt(review.cursor);
       if (row) detail.show(row.id);
@@ -57,9 +58,17 @@ function run(command: Command, key: string): Promise<unknown> | void {
     case 'keep':
     case 'reject':
     case 'unsure':
-      return review.decide(command);
+      return review.decide(hit.command);
     case 'relabel':
       return ui.open('relabel');
+    case 'accept':
+      return labeling.acceptTargets();
+    case 'assign-class':
+      return labeling.assignKey(hit.classNumber ?? 0);
+    case 'bulk-accept':
+      return labeling.openBulk();
+    case 'label-inbox':
+      return review.labelInbox();
     case 'undo':
       return review.undo();
     case 'note':
@@ -70,7 +79,7 @@ function run(command: Command, key: string): Promise<unknown> | void {
       detail.heatmap = !detail.heatmap;
       return;
     case 'select-all':
-      return review.selectAllLoaded();
+      return review.selectAll();
     case 'zoom-in':
       return key === '0' ? detail.resetView() : detail.zoomBy(1.25);
     case 'zoom-out':
@@ -87,7 +96,7 @@ function run(command: Command, key: string): Promise<unknown> | void {
  * another view), else the command's promise (resolved at once for moves and toggles).
  */
 export function handleReviewKey(e: KeyPress): Promise<unknown> | null {
-  if (ui.dialog || ui.view !== 'review') return null;
+  if (ui.dialog || labeling.bulkOpen || ui.view !== 'review') return null;
   if (isTypingTarget(e.target?.tagName, e.target?.isContentEditable)) return null;
   const hit = commandFor(e);
   if (!hit) return null;
@@ -97,5 +106,5 @@ export function handleReviewKey(e: KeyPress): Promise<unknown> | null {
     review.moveTo(to, hit.extend);
     return Promise.resolve();
   }
-  return Promise.resolve(run(hit.command, e.key));
+  return Promise.resolve(run(hit, e.key));
 }

@@ -2,6 +2,7 @@
 // histogram, and every decision. Decisions update cached rows in place so the grid never jumps under the
 // reviewer; a new query (or a new run) starts a fresh cache.
 import type { Action, Histogram, ImageQuery, ImageRow, ReviewEvent } from '../../../src/shared/dto.js';
+import type { LabelResult } from '../../../src/shared/labeling-dto.js';
 import { backend } from '../lib/backend.js';
 import { countAbove } from '../lib/histogram-math.js';
 import { PageCache } from '../lib/page-cache.js';
@@ -11,9 +12,38 @@ import { appEvents } from './app-events.js';
 import { handleError } from './handle-error.js';
 import { settings } from './settings.svelte.js';
 import { toasts } from './toasts.svelte.js';
+import { UndoStack, type UndoEntry } from './undo-stack.js';
 
 export const PAGE_SIZE = 240;
+/** Page size for reading a large selection's rows: few calls, each well inside the services' limit. */
+const TARGET_PAGE = 5000;
+
+/** Sorted indices as [offset, limit] spans of at most `max` items (a span may cover unselected gaps). */
+export function spans(sorted: number[], max: number): [number, number][] {
+  const out: [number, number][] = [];
+  let start = -1;
+  let end = -1;
+  for (const i of sorted) {
+    if (start >= 0 && i - start < max) {
+      end = i;
+      continue;
+    }
+    if (start >= 0) out.push([start, end - start + 1]);
+    start = end = i;
+  }
+  if (start >= 0) out.push([start, end - start + 1]);
+  return out;
+}
 const HISTOGRAM_BINS = 60;
+/** Sorts that are not a scorer: no histogram, no threshold. */
+const NOT_SCORERS = new Set(['path', 'informative']);
+
+/** The label filter of the grid: '' all, 'no' images still waiting for a class, 'yes' images with one. */
+export type LabelledFilter = '' | 'yes' | 'no';
+
+function withLabelled(q: ImageQuery, labelled: LabelledFilter): ImageQuery {
+  return labelled === '' ? q : { ...q, labelled: labelled === 'yes' };
+}
 
 class ReviewState {
   filters = $state<Filters>({ ...EMPTY_FILTERS });
@@ -21,6 +51,9 @@ class ReviewState {
   order = $state<'asc' | 'desc'>('desc');
   scorers = $state<string[]>([]);
   classes = $state<string[]>([]);
+  /** The current run's default scorer: what tiles show when the grid is not sorted by a scorer. */
+  defaultScorer = $state('ssod');
+  labelled = $state<LabelledFilter>('');
   /** Threshold used by queries (null: the run's own). */
   threshold = $state<number | null>(null);
   /** While dragging: the live value before it is committed. */
@@ -49,12 +82,20 @@ class ReviewState {
     () => this.version++,
   );
   /** Batches this reviewer decided in this session, newest last, for `u`. */
-  private undoStack: number[][] = [];
+  private readonly undoStack = new UndoStack();
+  /** Decisions and labels on their way to the services (see `track`). */
+  private readonly inflight = new Set<Promise<unknown>>();
   private ownEvents = new Set<number>();
   private activeKey = '';
   private flaggedTimer: ReturnType<typeof setTimeout> | null = null;
 
-  query = $derived<ImageQuery>(toQuery(this.filters, this.sortBy, this.order, this.threshold));
+  query = $derived<ImageQuery>(
+    withLabelled(toQuery(this.filters, this.sortBy, this.order, this.threshold), this.labelled),
+  );
+  /** Whether the grid is sorted by an OOD scorer (not by path or the informative order). */
+  sortedByScore = $derived(!NOT_SCORERS.has(this.sortBy));
+  /** The scorer tiles and the detail show. */
+  shownScorer = $derived(this.sortedByScore ? this.sortBy : this.defaultScorer);
   key = $derived(queryKey(this.query));
   effectiveThreshold = $derived(this.draftThreshold ?? this.threshold ?? this.histogram?.threshold ?? null);
   /** Live while dragging (from the bins), exact once the service answers. */
@@ -68,8 +109,9 @@ class ReviewState {
   constructor() {
     appEvents.on('project.opened', (p) => {
       this.filters = { ...EMPTY_FILTERS };
+      this.labelled = '';
       this.threshold = null;
-      this.undoStack = [];
+      this.undoStack.clear();
       if (p) void this.loadMeta();
       this.reload();
     });
@@ -93,7 +135,8 @@ class ReviewState {
       this.classes = classes;
       const current = runs.find((r) => r.isCurrent);
       this.scorers = current?.scorers ?? [];
-      if (current && !this.scorers.includes(this.sortBy) && this.sortBy !== 'path') {
+      if (current) this.defaultScorer = current.defaultScorer;
+      if (current && !this.scorers.includes(this.sortBy) && !NOT_SCORERS.has(this.sortBy)) {
         this.sortBy = current.defaultScorer;
       }
     } catch (error) {
@@ -144,6 +187,21 @@ class ReviewState {
 
   clearFilters(): void {
     this.filters = { ...EMPTY_FILTERS };
+    this.labelled = '';
+    this.reload();
+  }
+
+  setLabelled(value: LabelledFilter): void {
+    this.labelled = value;
+    this.reload();
+  }
+
+  /** "Label the inbox": unlabelled inbox images, what a label helps most first. */
+  labelInbox(): void {
+    this.filters = { ...this.filters, sourceId: null, role: 'inbox', decision: '', flagged: 'any' };
+    this.labelled = 'no';
+    this.sortBy = 'informative';
+    this.threshold = null;
     this.reload();
   }
 
@@ -166,7 +224,7 @@ class ReviewState {
   /** Is this row above the threshold in force (live while dragging)? */
   isFlagged(row: ImageRow): boolean | null {
     const t = this.draftThreshold ?? this.threshold;
-    if (t === null || this.sortBy === 'path') return row.flagged;
+    if (t === null || !this.sortedByScore) return row.flagged;
     const s = row.scores[this.sortBy];
     return s === undefined ? null : s >= t;
   }
@@ -201,12 +259,9 @@ class ReviewState {
     this.selectionVersion++;
   }
 
-  selectAllLoaded(): void {
-    const end = Math.min(
-      this.total,
-      this.cache.cachedPages().reduce((m, p) => Math.max(m, (p + 1) * PAGE_SIZE), 0),
-    );
-    if (end > 0) this.selection.selectRange(0, end - 1);
+  /** Ctrl+A: every image the filters show (a lassoed cluster, a class, the inbox), loaded or not. */
+  selectAll(): void {
+    if (this.total > 0) this.selection.selectRange(0, this.total - 1);
     this.selectionVersion++;
   }
 
@@ -220,12 +275,21 @@ class ReviewState {
     return this.selection.size;
   }
 
-  /** The rows an action applies to: the selection, else the cursor. Loads pages if a range is not cached. */
+  /**
+   * The rows an action applies to: the selection, else the cursor. Rows outside the grid's cache (a select-all of
+   * a large filtered set) are read straight from the services in big pages, so the cache is not thrashed and no
+   * selected image is silently left out.
+   */
   async targetRows(): Promise<ImageRow[]> {
     const indices = this.selection.targets(this.total);
     if (!indices.length) return [];
-    await this.cache.ensure(indices[0] ?? 0, (indices.at(-1) ?? 0) + 1);
-    return indices.map((i) => this.cache.get(i)).filter((r): r is ImageRow => r !== undefined);
+    const missing = indices.filter((i) => !this.cache.has(i));
+    const fetched: Record<number, ImageRow> = {};
+    for (const [offset, limit] of spans(missing, TARGET_PAGE)) {
+      const page = await backend().api.images.list({ ...this.query, offset, limit });
+      page.rows.forEach((row, k) => (fetched[offset + k] = row));
+    }
+    return indices.map((i) => this.cache.get(i) ?? fetched[i]).filter((r): r is ImageRow => r !== undefined);
   }
 
   current(): ImageRow | undefined {
@@ -239,11 +303,14 @@ class ReviewState {
     return (await settings.ensureReviewer()) !== null;
   }
 
-  async decide(action: Action, extra: { newClass?: string; note?: string } = {}): Promise<boolean> {
+  decide(action: Action, extra: { newClass?: string; note?: string } = {}): Promise<boolean> {
+    return this.track(this.decideNow(action, extra));
+  }
+
+  private async decideNow(action: Action, extra: { newClass?: string; note?: string }): Promise<boolean> {
     if (!(await this.requireReviewer())) return false;
     const rows = await this.targetRows();
-    if (!rows.length) return false;
-    return this.decideRows(rows, action, extra);
+    return rows.length ? this.decideRows(rows, action, extra) : false;
   }
 
   async decideRows(
@@ -262,8 +329,7 @@ class ReviewState {
       });
       this.remember(events);
       this.applyEvents(events);
-      this.undoStack.push(rows.map((r) => r.id));
-      if (this.undoStack.length > 200) this.undoStack.shift();
+      this.undoStack.push({ kind: 'decisions', ids: rows.map((r) => r.id) });
       appEvents.emit('decisions.changed', { imageIds: rows.map((r) => r.id) });
       if (single) this.moveTo(this.cursor + 1);
       else {
@@ -298,26 +364,86 @@ class ReviewState {
     return ok;
   }
 
-  /** `u`: undo this session's latest batch (and go back to it); with nothing to undo, the targets. */
+  /**
+   * Runs a decision or a label so that `u` waits for it: a `u` pressed while a label is still on its way undoes
+   * that label, not the action before it.
+   */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    const done = () => this.inflight.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  /** `u`: undo this session's latest action, decision or label batch (and go back to it); else the targets. */
   async undo(): Promise<void> {
     if (!(await this.requireReviewer())) return;
-    let ids = this.undoStack.pop();
-    if (!ids) ids = (await this.targetRows()).filter((r) => r.decision).map((r) => r.id);
+    await Promise.allSettled([...this.inflight]);
+    const entry: UndoEntry = this.undoStack.pop() ?? {
+      kind: 'decisions',
+      ids: (await this.targetRows()).filter((r) => r.decision).map((r) => r.id),
+    };
+    const ids = entry.ids;
     if (!ids.length) {
       toasts.push('info', 'Nothing to undo');
       return;
     }
     try {
-      const api = backend().api;
-      const events = settings.reviewer ? await api.review.undo(ids, settings.reviewer) : await api.review.undo(ids);
+      const { events, skipped } = await this.undoEntry(entry);
       this.remember(events);
       await this.refreshRows(ids);
       appEvents.emit('decisions.changed', { imageIds: ids });
       const index = this.indexOf(ids[0] ?? -1);
       if (index !== null && ids.length === 1) this.moveTo(index);
-      toasts.push('info', `Undone (${events.length})`);
+      const kept = skipped ? ` · ${skipped} decided again since, left as they are` : '';
+      toasts.push('info', `Undone (${events.length})${kept}`);
     } catch (error) {
+      this.undoStack.restore(entry);
       handleError(error, 'Could not undo');
+    }
+  }
+
+  /** A labeling batch undoes as one through its batch id; plain decisions image by image. */
+  private async undoEntry(entry: UndoEntry): Promise<{ events: ReviewEvent[]; skipped: number }> {
+    const api = backend().api;
+    const reviewer = settings.reviewer ?? undefined;
+    if (entry.kind === 'decisions') {
+      return {
+        events: await (reviewer ? api.review.undo(entry.ids, reviewer) : api.review.undo(entry.ids)),
+        skipped: 0,
+      };
+    }
+    const events: ReviewEvent[] = [];
+    let skipped = 0;
+    for (const batchId of entry.batchIds) {
+      const r = reviewer ? await api.labeling.undoBatch(batchId, reviewer) : await api.labeling.undoBatch(batchId);
+      events.push(...r.events);
+      skipped += r.skipped;
+    }
+    return { events, skipped };
+  }
+
+  /**
+   * Labels the labeling service recorded (a key, Enter, a bulk accept, a cluster): the rows change in place, the
+   * batches undo as one with `u`, and the cursor moves on after a single label as after any decision.
+   */
+  recordLabels(results: LabelResult[], single: boolean): void {
+    const events = results.flatMap((r) => r.events);
+    const labelled = new Map(results.flatMap((r) => r.labels).map((l) => [l.imageId, l.class]));
+    this.remember(events);
+    this.applyEvents(events);
+    this.cache.update(
+      (r) => labelled.has(r.id),
+      (r) => ({ ...r, class: labelled.get(r.id) ?? r.class, classSource: r.role === 'inbox' ? 'label' : 'relabel' }),
+    );
+    const ids = [...labelled.keys()];
+    if (!ids.length) return;
+    this.undoStack.push({ kind: 'labels', ids, batchIds: results.map((r) => r.batchId) });
+    appEvents.emit('decisions.changed', { imageIds: ids });
+    if (single) this.moveTo(this.cursor + 1);
+    else {
+      this.selection.clear();
+      this.selectionVersion++;
     }
   }
 
@@ -381,14 +507,18 @@ class ReviewState {
     const byId = new Map(fresh.map((d) => [d.id, d]));
     this.cache.update(
       (r) => byId.has(r.id),
-      (r) => ({ ...r, decision: byId.get(r.id)?.decision ?? null }),
+      (r) => {
+        const d = byId.get(r.id);
+        if (!d) return r;
+        return { ...r, decision: d.decision, class: d.class, classSource: d.classSource ?? null };
+      },
     );
   }
 
   // --- histogram and flagged count -------------------------------------------------------------------------
 
   async loadHistogram(): Promise<void> {
-    if (this.sortBy === 'path') {
+    if (!this.sortedByScore) {
       this.histogram = null;
       return;
     }
@@ -424,7 +554,7 @@ class ReviewState {
    * it. Counted by the services on the same query path as the grid, so it is exact, not read off the bins.
    */
   private async refreshThresholdPercentile(key: string): Promise<void> {
-    if (this.sortBy === 'path') {
+    if (!this.sortedByScore) {
       this.thresholdPercentile = null;
       return;
     }
