@@ -5,7 +5,7 @@
 // on N synthetic maps. `--choices` instead compares adapt-mode choices on real data, validation only: Fashion-MNIST
 // classes 0-6 as ID (train / validation split of the test file), classes 7-9 as near-OOD and synthetic textures
 // and bright strokes as far-OOD, AUROC of the adapt run's bounded head and held-out ID accuracy per choice.
-// Usage: npm run bench:adapt [-- --steps 12] [--run 1000] [--sizes 128,224] [--choices]
+// Usage: npm run bench:adapt [-- --steps 12] [--run 1000 [--frozen-cache off] [--batch 64]] [--sizes 128,224] [--choices]
 import * as tf from '@tensorflow/tfjs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -34,6 +34,9 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '128,224' },
     from: { type: 'string', default: 'block_16,block_13' },
     choices: { type: 'boolean', default: false },
+    // `--frozen-cache off` runs the frozen blocks on every pass (the build before the cache), for an A/B.
+    'frozen-cache': { type: 'string', default: 'on' },
+    batch: { type: 'string' },
   },
 });
 
@@ -41,6 +44,10 @@ const load = (): string =>
   loadavg()
     .map((l) => l.toFixed(1))
     .join(' ');
+const cpuSecondsSince = (from: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+};
 const emit = (o: Record<string, unknown>): void => console.log(JSON.stringify({ ...o, load: load() }));
 
 interface EpochCost {
@@ -101,20 +108,29 @@ async function wholeRun(n: number, size: number): Promise<void> {
     new Float32Array(n),
   );
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const r = await trainAdapt({
     features: store,
     classes: Array.from({ length: CLASSES }, (_, i) => `c${i}`),
     train: Array.from({ length: n }, (_, row) => ({ row, label: row % CLASSES })),
+    ...(values['frozen-cache'] === 'off' ? { frozenCacheMaxBytes: 0 } : {}),
+    ...(values.batch ? { config: { batchSize: Number(values.batch) } } : {}),
   });
   emit({
     bench: 'adapt-run',
     inputSize: size,
+    frozenCache: values['frozen-cache'],
+    batch: r.config.batchSize,
     images: n,
     synthetic: true,
     seconds: (performance.now() - t0) / 1000,
     epochsRun: r.epochsRun,
     secondsPerEpoch: r.secondsPerEpoch,
     scaledTo10k: ((performance.now() - t0) / 1000) * (IMAGES / n),
+    // CPU seconds of this process: on a loaded machine the wall time grows with the load, its CPU time far less;
+    // on an idle one the two agree (one wasm thread).
+    cpuSeconds: cpuSecondsSince(cpu0),
+    cpuScaledTo10k: cpuSecondsSince(cpu0) * (IMAGES / n),
   });
 }
 

@@ -2,7 +2,7 @@
 // epoch's views, validate, keep the best weights, write the checkpoint.
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../shared/errors.js';
-import type { FeatureLayout, FeatureStore, LossRecord, TrainItem } from '../types.js';
+import type { FeatureLayout, FeatureStore, FoldedGraph, LossRecord, TrainItem } from '../types.js';
 import { shuffleInPlace } from '../ssod/rng.js';
 import type { GroupAdam } from './adam-groups.js';
 import { forEachChunk, frozenForward, mapShape, readMaps } from './adapt-data.js';
@@ -48,6 +48,23 @@ export interface EpochContext {
   valAccuracy?: number;
   /** Held-out ID accuracy of the pretrained top with the warmed-up CLS head: what adapting must not lose. */
   valAccuracyBefore?: number;
+  /** The frozen blocks' output per image, when it was computed once (no crops): every pass reads it instead. */
+  frozenCache?: FeatureStore;
+}
+
+/** Where the passes read from: the frozen blocks' cached output, or the cached block-12 maps. */
+export function passStore(ctx: EpochContext): FeatureStore {
+  return ctx.frozenCache ?? ctx.store;
+}
+
+/** What runs on a batch without gradient before the trainable part: nothing when the frozen output is cached. */
+function passFrozen(ctx: EpochContext): FoldedGraph {
+  return ctx.frozenCache ? { ...ctx.split.frozen, units: [] } : ctx.split.frozen;
+}
+
+/** The whole forward graph of a pass with the current weights, from what passStore holds. */
+export function passGraph(ctx: EpochContext): FoldedGraph {
+  return ctx.frozenCache ? ctx.top.toGraph() : joinTop(ctx.split, ctx.top.toGraph());
 }
 
 /** Below these, the sampled background is "all alike" (one colour): said in the run. */
@@ -88,9 +105,9 @@ async function sample(ctx: EpochContext, views: View[]): Promise<EpochSampling> 
   const projected = new Float32Array(items.length * positions * PROJECTION_DIMS);
   const project = projection(ctx.layout.mapC, ctx.rng);
   const heads = ctx.heads!.tensors();
-  const graph = joinTop(ctx.split, ctx.top.toGraph());
+  const graph = passGraph(ctx);
   try {
-    await forEachChunk(ctx.store, items, allViews, graph, 64, (out, at, n) => {
+    await forEachChunk(passStore(ctx), items, allViews, graph, 64, (out, at, n) => {
       const p = readPositions(
         out,
         items.slice(at, at + n).map((t) => t.label),
@@ -147,7 +164,7 @@ async function trainPass(ctx: EpochContext, epoch: number, views: View[], sampli
     ctx.fit.map((_, i) => i),
     ctx.rng,
   );
-  const shape = mapShape(ctx.store);
+  const shape = mapShape(passStore(ctx));
   const start = performance.now();
   const steps = Math.ceil(order.length / config.batchSize);
   let sum = 0;
@@ -155,11 +172,11 @@ async function trainPass(ctx: EpochContext, epoch: number, views: View[], sampli
     if (ctx.input.signal?.aborted) throw new AppError('cancelled', 'adapt training cancelled');
     const idx = order.slice(s * config.batchSize, (s + 1) * config.batchSize);
     const maps = await readMaps(
-      ctx.store,
+      passStore(ctx),
       idx.map((i) => ctx.fit[i]!.row),
     );
     const x = frozenForward(
-      ctx.split.frozen,
+      passFrozen(ctx),
       viewTensor(
         maps,
         idx.length,
@@ -210,11 +227,11 @@ function optional<K extends string>(key: K, v: number | undefined): Partial<Reco
 /** Loss and accuracy of the validation images with the epoch's new weights (fused forward). */
 async function validate(ctx: EpochContext, sampling: EpochSampling): Promise<{ loss: number; accuracy: number }> {
   if (ctx.val.length === 0) return { loss: NaN, accuracy: NaN };
-  const graph = joinTop(ctx.split, ctx.top.toGraph());
+  const graph = passGraph(ctx);
   const heads = ctx.heads!.tensors();
   let loss = 0;
   let correct = 0;
-  await forEachChunk(ctx.store, ctx.val, null, graph, 64, (out, at, n) => {
+  await forEachChunk(passStore(ctx), ctx.val, null, graph, 64, (out, at, n) => {
     const indices = Array.from({ length: n }, (_, k) => ctx.fit.length + at + k);
     const labels = ctx.val.slice(at, at + n).map((t) => t.label);
     const t = targetsOf(ctx, sampling, indices, labels);
@@ -227,10 +244,10 @@ async function validate(ctx: EpochContext, sampling: EpochSampling): Promise<{ l
 /** Held-out ID accuracy of the CLS head on the current top (undefined without validation images). */
 export async function valAccuracyOf(ctx: EpochContext): Promise<number | undefined> {
   if (ctx.val.length === 0) return undefined;
-  const graph = joinTop(ctx.split, ctx.top.toGraph());
+  const graph = passGraph(ctx);
   const heads = ctx.heads!.tensors();
   let correct = 0;
-  await forEachChunk(ctx.store, ctx.val, null, graph, 64, (out, at, n) => {
+  await forEachChunk(passStore(ctx), ctx.val, null, graph, 64, (out, at, n) => {
     correct += correctCount(
       out,
       ctx.val.slice(at, at + n).map((t) => t.label),

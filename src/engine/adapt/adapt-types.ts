@@ -29,6 +29,9 @@ export interface AdaptInput {
   checkpointDir?: string;
   onProgress?: (p: AdaptProgress) => void;
   signal?: AbortSignal;
+  /** Memory the frozen blocks' outputs may take when held once per image (default FROZEN_CACHE_MAX_BYTES); 0 runs
+   * the frozen blocks on every pass instead (same result, slower: what the benchmark compares against). */
+  frozenCacheMaxBytes?: number;
 }
 
 export interface AdaptResult {

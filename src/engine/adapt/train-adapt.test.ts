@@ -60,6 +60,24 @@ describe('trainAdapt on real block-12 maps', () => {
     expect(unit('out_relu').filter).not.toEqual(origUnit('out_relu').filter);
   }, 300_000);
 
+  it('trains the same with the frozen blocks held once per image as with them run on every pass', async () => {
+    const noCrops = { ...FAST, cropShare: 0, trainableFrom: 'block_16' as const };
+    const held = await trainAdapt({ features: store, classes: CLASSES, train, config: noCrops });
+    const rerun = await trainAdapt({
+      features: store,
+      classes: CLASSES,
+      train,
+      config: noCrops,
+      frozenCacheMaxBytes: 0,
+    });
+    expect(held.lossCurve.map((l) => l.phase)).toEqual(rerun.lossCurve.map((l) => l.phase));
+    held.lossCurve.forEach((l, i) => {
+      expect(l.loss).toBeCloseTo(rerun.lossCurve[i]!.loss, 3);
+      if (l.valLoss !== undefined) expect(l.valLoss).toBeCloseTo(rerun.lossCurve[i]!.valLoss!, 3);
+    });
+    expect(held.valAccuracy).toBeCloseTo(rerun.valAccuracy!, 6);
+  }, 300_000);
+
   it('resumes from the last epoch checkpoint, and starts clean from a torn one', async () => {
     const dir = tempDir();
     const first = await trainAdapt({

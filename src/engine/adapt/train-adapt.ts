@@ -12,7 +12,8 @@ import { HeadVariables, initialHeads } from './adapt-heads.js';
 import { fingerprintOf, readCheckpoint } from './checkpoint.js';
 import { resolveAdaptConfig, type AdaptConfig } from './config.js';
 import { DifferentiableTop } from './differentiable-top.js';
-import { runEpoch, valAccuracyOf, type EpochContext } from './adapt-epoch.js';
+import { passGraph, passStore, runEpoch, valAccuracyOf, type EpochContext } from './adapt-epoch.js';
+import { cacheFrozenOutputs } from './frozen-cache.js';
 import { joinTop, splitTop, truncateTop, type TopSplit } from './top-split.js';
 import { warmUp } from './warm-up.js';
 import type { AdaptInput, AdaptResult } from './adapt-types.js';
@@ -65,7 +66,7 @@ function runFoldedGraphShape(top: FoldedGraph, input: FeatureLayout): number[] {
 async function initialPooled(run: EpochContext): Promise<Float32Array> {
   const c = run.layout.mapC;
   const pooled = new Float32Array(run.fit.length * c);
-  await forEachChunk(run.store, run.fit, null, joinTop(run.split, run.top.toGraph()), 64, (out, at) => {
+  await forEachChunk(passStore(run), run.fit, null, passGraph(run), 64, (out, at) => {
     pooled.set(
       tf.tidy(() => tf.mean(out, [1, 2]).dataSync()),
       at * c,
@@ -134,6 +135,14 @@ async function prepare(ctx: EpochContext, base: FoldedGraph): Promise<number> {
   const saved = ctx.input.checkpointDir
     ? await readCheckpoint(ctx.input.checkpointDir, fingerprint(ctx, base))
     : undefined;
+  if (ctx.config.cropShare === 0) {
+    const cache = await cacheFrozenOutputs(ctx.store, [...ctx.fit, ...ctx.val], ctx.split.frozen, {
+      ...(ctx.input.signal ? { signal: ctx.input.signal } : {}),
+      ...(ctx.input.frozenCacheMaxBytes !== undefined ? { maxBytes: ctx.input.frozenCacheMaxBytes } : {}),
+      onProgress: (done, total) => progress(done / (total + 1)),
+    });
+    if (cache) ctx.frozenCache = cache;
+  }
   const pooled = await initialPooled(ctx);
   const labels = ctx.fit.map((t) => t.label);
   ctx.heads = new HeadVariables(initialHeads(pooled, labels, ctx.classes, ctx.config.prototypeScale));
