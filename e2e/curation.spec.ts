@@ -93,7 +93,7 @@ test('the map: a lasso around every point lists them all; a lasso around nothing
   await page.getByTestId('nav-map').click();
   const canvas = page.getByTestId('map-canvas');
   const count = async () =>
-    Number(/(\d+) images/.exec((await page.getByText(/\d+ images/).textContent()) ?? '')?.[1] ?? 0);
+    Number(/(\d+) images/.exec((await page.getByTestId('map-count').textContent()) ?? '')?.[1] ?? 0);
   // The layout arrives after the view shows; wait for its points.
   await expect.poll(count).toBeGreaterThan(10);
   const total = await count();

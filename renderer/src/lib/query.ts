@@ -1,5 +1,14 @@
 // Review filters as the user sees them, turned into the service's ImageQuery.
+import type { QualityFlag } from '../../../src/shared/curation-dto.js';
 import type { DecisionFilter, ErrorCode, ImageQuery, ImageStatus, Role } from '../../../src/shared/dto.js';
+
+/** A set of images kept by the services (curation.select): a lasso on the map, "more like this" hits. */
+export interface GridSelection {
+  id: number;
+  count: number;
+  /** Where it came from, for the chip ("lasso on the map"). */
+  origin: string;
+}
 
 export interface Filters {
   class: string;
@@ -9,6 +18,8 @@ export interface Filters {
   flagged: 'any' | 'yes' | 'no';
   status: ImageStatus | '';
   errorCode: ErrorCode | '';
+  selection: GridSelection | null;
+  quality: QualityFlag | '';
 }
 
 export const EMPTY_FILTERS: Filters = {
@@ -19,6 +30,8 @@ export const EMPTY_FILTERS: Filters = {
   flagged: 'any',
   status: '',
   errorCode: '',
+  selection: null,
+  quality: '',
 };
 
 export function toQuery(f: Filters, sortBy: string, order: 'asc' | 'desc', threshold: number | null): ImageQuery {
@@ -32,6 +45,8 @@ export function toQuery(f: Filters, sortBy: string, order: 'asc' | 'desc', thres
     q.status = 'error';
     q.errorCode = f.errorCode;
   } else if (f.status) q.status = f.status;
+  if (f.selection) q.selection = f.selection.id;
+  if (f.quality) q.quality = f.quality;
   if (threshold !== null && Number.isFinite(threshold)) q.threshold = threshold;
   return q;
 }

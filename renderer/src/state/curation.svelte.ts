@@ -1,6 +1,6 @@
-// Curation state: duplicate groups, likely mislabelled images and the review budget of the current run, with
-// the one-key actions (keep the suggested copy and reject the rest; accept the suggested class).
-import type { BudgetReport, DuplicateGroupDto, LabelIssueDto } from '../../../src/shared/curation-dto.js';
+// Curation state: duplicate groups, likely mislabelled images, the review budget and the embeddings map of the
+// current run, with the one-key actions (keep the suggested copy and reject the rest; accept the suggested class).
+import type { BudgetReport, DuplicateGroupDto, LabelIssueDto, MapReport } from '../../../src/shared/curation-dto.js';
 import { backend } from '../lib/backend.js';
 import { appEvents } from './app-events.js';
 import { handleError } from './handle-error.js';
@@ -17,6 +17,13 @@ class CurationState {
   /** Why a list is empty when it cannot load (e.g. "train first"). */
   problem = $state<string | null>(null);
   cursor = $state(0);
+  /** The map as last loaded: raw (not deeply reactive), as it can hold 100,000 points. */
+  map = $state.raw<MapReport | null>(null);
+  mapMethod = $state<'umap' | 'pca'>('pca');
+  mapLoading = $state(false);
+  mapProblem = $state<string | null>(null);
+  /** Decisions or a run changed what the map's colours mean since it loaded. */
+  mapStale = false;
   /** Groups and images already acted on in this session (hidden from the lists). */
   private done = new Set<number>();
 
@@ -25,8 +32,28 @@ class CurationState {
       this.groups = [];
       this.issues = [];
       this.budget = null;
+      this.map = null;
+      this.mapProblem = null;
       this.done.clear();
     });
+    appEvents.on('run.changed', () => (this.mapStale = true));
+    appEvents.on('decisions.changed', () => (this.mapStale = true));
+  }
+
+  /** The map by `method` (stored per run by the services: only the first call lays it out). */
+  async loadMap(method: 'umap' | 'pca'): Promise<void> {
+    this.mapMethod = method;
+    this.mapLoading = true;
+    this.mapProblem = null;
+    this.mapStale = false;
+    try {
+      this.map = await backend().api.curation.map({ method });
+    } catch (error) {
+      this.map = null;
+      this.mapProblem = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.mapLoading = false;
+    }
   }
 
   private async load<T>(work: () => Promise<T>): Promise<T | null> {
