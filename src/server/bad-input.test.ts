@@ -185,6 +185,50 @@ const MORE: { service: ServiceName; method: string; args: unknown[]; message: st
     args: [{ mode: 'fast' }],
     message: 'jobs.train[0].mode: must be heads, end-to-end or adapt',
   },
+  // A required key left out is refused at its own path before any service runs; an IPC caller's explicit
+  // undefined counts as left out (JSON drops it on the HTTP and in-process sides alike).
+  {
+    service: 'review',
+    method: 'decide',
+    args: [{ action: 'reject' }],
+    message: 'review.decide[0].imageIds: is required',
+  },
+  {
+    service: 'review',
+    method: 'decide',
+    args: [{ imageIds: [1] }],
+    message: 'review.decide[0].action: is required',
+  },
+  {
+    service: 'review',
+    method: 'decide',
+    args: [{ imageIds: undefined, action: 'keep' }],
+    message: 'review.decide[0].imageIds: is required',
+  },
+  {
+    service: 'jobs',
+    method: 'export',
+    args: [{ format: 'csv' }],
+    message: 'jobs.export[0].out: is required',
+  },
+  {
+    service: 'curation',
+    method: 'select',
+    args: [{ lasso: { method: 'umap' } }],
+    message: 'curation.select[0].lasso.polygon: is required',
+  },
+  {
+    service: 'labeling',
+    method: 'label',
+    args: [{ class: 'cat' }],
+    message: 'labeling.label[0].imageIds: give the images to label',
+  },
+  {
+    service: 'labeling',
+    method: 'previewBulk',
+    args: [{}],
+    message: 'labeling.previewBulk[0].minConfidence: bulk accept needs a confidence cut in [0, 1]',
+  },
 ];
 
 const CASES = [

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from './errors.js';
-import { API_ARGS, imageQuery, settingsPatch, validateArgs } from './validate.js';
+import {
+  API_ARGS,
+  id,
+  imageQuery,
+  object,
+  optional,
+  required,
+  settingsPatch,
+  string,
+  validateArgs,
+} from './validate.js';
 import { SERVICE_NAMES } from './api.js';
 
 function rejects(fn: () => unknown, pattern?: RegExp): void {
@@ -62,6 +72,40 @@ describe('validateArgs', () => {
 
   it('has a validator tuple for every service', () => {
     for (const s of SERVICE_NAMES) expect(Object.keys(API_ARGS[s]).length).toBeGreaterThan(0);
+  });
+});
+
+describe('object keys', () => {
+  const point = object<{ x: number; label?: string }>({ x: id, label: optional(string()) });
+
+  it('refuses a required key that is left out or undefined, at its own path', () => {
+    rejects(() => point({}, 'p'), /^p\.x: is required$/);
+    rejects(() => point({ x: undefined, label: 'a' }, 'p'), /^p\.x: is required$/);
+    const thrown = (() => {
+      try {
+        point({ label: 'a' }, 'p');
+      } catch (error) {
+        return error;
+      }
+      return null;
+    })();
+    expect(thrown).toMatchObject({ code: 'invalid-argument', path: 'p.x' });
+  });
+
+  it('leaves an optional key that is left out absent', () => {
+    expect(point({ x: 3 }, 'p')).toEqual({ x: 3 });
+    expect(Object.keys(point({ x: 3, label: undefined }, 'p'))).toEqual(['x']);
+  });
+
+  it('says what to give when a required key has its own words', () => {
+    const cut = object<{ at: number }>({ at: required(id, 'give the cut') });
+    rejects(() => cut({}, 'c'), /^c\.at: give the cut$/);
+    rejects(() => cut({ at: 0 }, 'c'), /^c\.at: must be in \[1, ∞\], got 0$/);
+  });
+
+  it('holds for the contract: a decision without images never reaches the service', () => {
+    rejects(() => validateArgs('review', 'decide', [{ action: 'keep' }]), /review\.decide\[0\]\.imageIds: is required/);
+    rejects(() => validateArgs('jobs', 'export', [{}]), /jobs\.export\[0\]\.out: is required/);
   });
 });
 

@@ -107,8 +107,20 @@ export function oneOf<const T extends string>(values: readonly T[]): Validator<T
   };
 }
 
-export function optional<T>(inner: Validator<T>): Validator<T | undefined> {
-  return (value, path) => (value === undefined ? undefined : inner(value, path));
+/** A validator that accepts absence: inside `object` its key may be left out (the only way a key can be). */
+export type OptionalValidator<T> = Validator<T> & { readonly optional: true };
+
+export function optional<T>(inner: Validator<T>): OptionalValidator<T | undefined> {
+  const check: Validator<T | undefined> = (value, path) => (value === undefined ? undefined : inner(value, path));
+  return Object.assign(check, { optional: true as const });
+}
+
+/** A required key whose absence deserves its own words (what to give) rather than `is required`. */
+export type RequiredValidator<T> = Validator<T> & { readonly missing: string };
+
+export function required<T>(inner: Validator<T>, missing: string): RequiredValidator<T> {
+  const check: Validator<T> = (value, path) => inner(value, path);
+  return Object.assign(check, { missing });
 }
 
 export function nullable<T>(inner: Validator<T>): Validator<T | null> {
@@ -123,24 +135,48 @@ export function array<T>(item: Validator<T>, maxLength = MAX_ARRAY): Validator<T
   };
 }
 
-/** Every key of T needs a validator, so a DTO field added later must be added here too. */
-export type Shape<T> = { [K in keyof T]-?: Validator<T[K]> };
+/**
+ * Every key of T needs a validator, so a DTO field added later must be added here too; a key T declares optional
+ * (it may be undefined) must be given an `optional(...)` validator, and only such a key may be left out.
+ */
+export type Shape<T> = {
+  [K in keyof T]-?: undefined extends T[K] ? OptionalValidator<T[K]> : Validator<T[K]>;
+};
 
-/** A plain object with only the listed keys; unknown keys are refused, absent keys stay absent. */
+function isOptional(check: Validator<unknown>): boolean {
+  return (check as Partial<OptionalValidator<unknown>>).optional === true;
+}
+
+function missingProblem(check: Validator<unknown>): string {
+  return (check as Partial<RequiredValidator<unknown>>).missing ?? 'is required';
+}
+
+function plainRecord(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) fail(path, 'a plain object', value);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * A plain object with only the listed keys: unknown keys are refused, a required key that is absent (or
+ * undefined) is refused at its own path, an optional key that is absent stays absent.
+ */
 export function object<T>(shape: Shape<T>): Validator<T> {
   const keys = Object.keys(shape) as (keyof T & string)[];
   return (value, path) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
-    const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) fail(path, 'a plain object', value);
-    for (const key of Object.keys(value)) {
+    const record = plainRecord(value, path);
+    for (const key of Object.keys(record)) {
       if (!Object.hasOwn(shape, key)) refuse(path, `unknown field '${key}'`);
     }
     const out = {} as T;
-    const record = value as Record<string, unknown>;
     for (const key of keys) {
-      if (!Object.hasOwn(record, key) || record[key] === undefined) continue;
-      out[key] = shape[key](record[key], `${path}.${key}`);
+      const check = shape[key] as Validator<T[typeof key]>;
+      if (!Object.hasOwn(record, key) || record[key] === undefined) {
+        if (isOptional(check)) continue;
+        refuse(`${path}.${key}`, missingProblem(check));
+      }
+      out[key] = check(record[key], `${path}.${key}`);
     }
     return out;
   };
@@ -334,18 +370,12 @@ const CURATION_ARGS: ApiSchema['curation'] = {
 };
 
 const labelIds = array(id, 100_000);
+const imagesToLabel = required(labelIds, 'give the images to label');
 const bulkOptionsShape = {
-  minConfidence: unit,
+  minConfidence: required(unit, 'bulk accept needs a confidence cut in [0, 1]'),
   imageIds: optional(labelIds),
   classes: optional(array(text(1000), 10_000)),
 };
-// `object` leaves absent keys absent, so a required field is checked here.
-const needsCut = (o: BulkAcceptOptions) =>
-  o.minConfidence === undefined
-    ? { field: 'minConfidence', problem: 'bulk accept needs a confidence cut in [0, 1]' }
-    : null;
-const needsImages = (o: { imageIds?: number[] }) =>
-  o.imageIds === undefined ? { field: 'imageIds', problem: 'give the images to label' } : null;
 const LABELING_ARGS: ApiSchema['labeling'] = {
   classes: [],
   createClass: [text(1000)],
@@ -365,7 +395,7 @@ const LABELING_ARGS: ApiSchema['labeling'] = {
   label: [
     refine(
       object<LabelInput>({
-        imageIds: labelIds,
+        imageIds: imagesToLabel,
         class: optional(text(1000)),
         key: optional(integer({ min: 1, max: 9 })),
         create: optional(boolean),
@@ -374,28 +404,25 @@ const LABELING_ARGS: ApiSchema['labeling'] = {
         reviewer: optional(reviewerName),
       }),
       (l) =>
-        needsImages(l) ??
-        ((l.class === undefined) === (l.key === undefined)
+        (l.class === undefined) === (l.key === undefined)
           ? { field: 'class', problem: 'give either the class name or its number key (1–9)' }
-          : null),
+          : null,
     ),
   ],
   accept: [
-    refine(
-      object<AcceptInput>({ imageIds: labelIds, note: optional(string(MAX_TEXT)), reviewer: optional(reviewerName) }),
-      needsImages,
-    ),
+    object<AcceptInput>({
+      imageIds: imagesToLabel,
+      note: optional(string(MAX_TEXT)),
+      reviewer: optional(reviewerName),
+    }),
   ],
-  previewBulk: [refine(object<BulkAcceptOptions>(bulkOptionsShape), needsCut)],
+  previewBulk: [object<BulkAcceptOptions>(bulkOptionsShape)],
   bulkAccept: [
-    refine(
-      object<BulkAcceptInput>({
-        ...bulkOptionsShape,
-        note: optional(string(MAX_TEXT)),
-        reviewer: optional(reviewerName),
-      }),
-      needsCut,
-    ),
+    object<BulkAcceptInput>({
+      ...bulkOptionsShape,
+      note: optional(string(MAX_TEXT)),
+      reviewer: optional(reviewerName),
+    }),
   ],
   undoBatch: [id, optional(reviewerName)],
   batches: [optional(integer({ min: 1, max: 10_000 }))],
