@@ -2,20 +2,13 @@
 // transport (the CLI's), the HTTP bridge (browser mode) and an IPC-like bridge (Electron: structured clone into
 // the same dispatcher) gets the same error — code, message and argument path — and no service runs. The table is
 // typed against `Api`, so a method added to the contract does not compile here until it has its bad input.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../rpc/client.js';
-import { createDispatcher } from '../rpc/dispatcher.js';
-import { createHttpTransport } from '../rpc/http-transport.js';
-import { createIpcTransport } from '../rpc/ipc-transport.js';
-import { createLocalTransport } from '../rpc/local-transport.js';
-import { createFakeApi, type FakeApi } from '../rpc/testing/fake-api.js';
+import { createFakeApi } from '../rpc/testing/fake-api.js';
 import type { Transport } from '../rpc/types.js';
 import { SERVICE_NAMES, type Api, type ServiceName } from '../shared/api.js';
 import { AppError } from '../shared/errors.js';
-import { startServer, type RunningServer } from './http-server.js';
+import { TRANSPORT_NAMES, startFakeTransports, type FakeTransports } from './testing/fake-transports.js';
 
 interface BadCall {
   args: unknown[];
@@ -238,36 +231,14 @@ const CASES = [
   ...MORE,
 ];
 
-let dir: string;
-let server: RunningServer;
-const fakes: Record<string, FakeApi> = {};
-const transports: Record<string, Transport> = {};
+let wires: FakeTransports;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ssod-bad-input-'));
-  await writeFile(join(dir, 'index.html'), '<!doctype html>');
-  fakes.local = createFakeApi();
-  transports.local = createLocalTransport(fakes.local.api, fakes.local.events);
-  fakes.http = createFakeApi();
-  server = await startServer({
-    api: fakes.http.api,
-    events: fakes.http.events,
-    images: () => Promise.resolve(null),
-    staticDir: dir,
-  });
-  transports.http = createHttpTransport(server.origin, { headers: { authorization: `Bearer ${server.token}` } });
-  fakes.ipc = createFakeApi();
-  const dispatch = createDispatcher(fakes.ipc.api);
-  // Electron's invoke structured-clones the message into main and the reply back out.
-  transports.ipc = createIpcTransport({
-    call: async (message) => structuredClone(await dispatch(structuredClone(message))),
-    listen: () => () => {},
-  });
+  wires = await startFakeTransports(() => createFakeApi());
 });
 
 afterAll(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
+  await wires.close();
 });
 
 async function refusal(transport: Transport, service: string, method: string, args: unknown[]): Promise<AppError> {
@@ -289,13 +260,13 @@ describe('bad input', () => {
     expect(CASES.length).toBeGreaterThan(35);
   });
 
-  describe.each(['local', 'http', 'ipc'])('through the %s transport', (name) => {
+  describe.each(TRANSPORT_NAMES)('through the %s transport', (name) => {
     it.each(CASES.map((c) => [`${c.service}.${c.method}`, c] as const))(
       '%s gets the same clear error and no service runs',
       async (_label, c) => {
-        const fake = fakes[name]!;
+        const fake = wires.fakes[name];
         fake.calls.length = 0;
-        const error = await refusal(transports[name]!, c.service, c.method, c.args);
+        const error = await refusal(wires.transports[name], c.service, c.method, c.args);
         expect({ code: error.code, message: error.message }).toEqual({ code: 'invalid-argument', message: c.message });
         const path = c.message.slice(0, c.message.indexOf(': '));
         expect(error.path).toBe(path);

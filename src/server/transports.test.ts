@@ -1,18 +1,13 @@
-// One fake service, two transports, the same assertions: what the renderer sees must not depend on the wire.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// One fake service, three transports (in-process, HTTP, IPC), the same assertions: what a client sees must not
+// depend on the wire.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Api } from '../shared/api.js';
 import type { ReviewEvent } from '../shared/dto.js';
 import { AppError, isAppError } from '../shared/errors.js';
 import { createClient } from '../rpc/client.js';
 import { onEvent } from '../rpc/events.js';
-import { createHttpTransport } from '../rpc/http-transport.js';
-import { createLocalTransport } from '../rpc/local-transport.js';
 import { createFakeApi, type FakeApi } from '../rpc/testing/fake-api.js';
-import type { Transport } from '../rpc/types.js';
-import { startServer, type RunningServer } from './http-server.js';
+import { TRANSPORT_NAMES, startFakeTransports, type FakeTransports } from './testing/fake-transports.js';
 
 const event: ReviewEvent = {
   id: 1,
@@ -40,34 +35,19 @@ function makeFake(): FakeApi {
   });
 }
 
-let dir: string;
-let server: RunningServer;
-const fakes: Record<string, FakeApi> = {};
-const transports: Record<string, Transport> = {};
+let wires: FakeTransports;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ssod-transports-'));
-  await writeFile(join(dir, 'index.html'), '<!doctype html>');
-  fakes.local = makeFake();
-  transports.local = createLocalTransport(fakes.local.api, fakes.local.events);
-  fakes.http = makeFake();
-  server = await startServer({
-    api: fakes.http.api,
-    events: fakes.http.events,
-    images: () => Promise.resolve(null),
-    staticDir: dir,
-  });
-  transports.http = createHttpTransport(server.origin, { headers: { authorization: `Bearer ${server.token}` } });
+  wires = await startFakeTransports(makeFake);
 });
 
 afterAll(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
+  await wires.close();
 });
 
-describe.each(['local', 'http'])('rpc over the %s transport', (name) => {
-  const client = () => createClient<Api>(transports[name] as Transport);
-  const fake = () => fakes[name] as FakeApi;
+describe.each(TRANSPORT_NAMES)('rpc over the %s transport', (name) => {
+  const client = () => createClient<Api>(wires.transports[name]);
+  const fake = () => wires.fakes[name];
 
   it('calls a method with its arguments and returns its value', async () => {
     fake().calls.length = 0;
@@ -108,7 +88,7 @@ describe.each(['local', 'http'])('rpc over the %s transport', (name) => {
   });
 
   it('delivers events in order, typed by name', async () => {
-    const transport = transports[name] as Transport;
+    const transport = wires.transports[name];
     const seen: string[] = [];
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
