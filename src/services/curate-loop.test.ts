@@ -8,20 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../shared/errors.js';
 import type { ImageRow, RunSummary } from '../shared/dto.js';
-import { createServices, type Services } from './create-services.js';
-import { BLUE, GREEN, RED, colourPng, colourSet, listTree, pixelEngineFactory } from './testing/curate-fixture.js';
+import type { Services } from './create-services.js';
+import { BLUE, GREEN, RED, colourPng, colourSet, listTree } from './testing/curate-fixture.js';
+import { openScannedProject, trainRun } from './testing/scanned-project.js';
 
 let dir: string;
 let services: Services;
-// Enough epochs for the OOD head to learn from a handful of rejections; still seconds with the pixel backbone.
-const TRAIN = { epochs: 12, folds: 2, seed: 7, backbone: 'pixel' };
 
-async function train(): Promise<RunSummary> {
-  const ref = await services.api.jobs.train(TRAIN);
-  const result = await services.api.jobs.wait(ref.id);
-  if (result.outcome !== 'done') throw new Error(`train ${result.outcome}: ${result.error ?? ''}`);
-  return result.result as RunSummary;
-}
+const train = (): Promise<RunSummary> => trainRun(services);
 
 async function rows(): Promise<ImageRow[]> {
   return (await services.api.images.list({ limit: 10_000, sortBy: 'path' })).rows;
@@ -57,18 +51,8 @@ beforeAll(async () => {
   await colourSet(join(data, 'inbox'), 'red', RED, 5, 400);
   await colourSet(join(data, 'inbox'), 'blue', BLUE, 5, 500);
   await colourSet(join(data, 'inbox'), 'green', GREEN, 5, 600);
-  services = createServices({ dataDir: join(dir, 'home'), engineFactory: pixelEngineFactory() });
+  services = await openScannedProject(dir, data);
   const { api } = services;
-  await api.projects.create(join(dir, 'project'));
-  await api.settings.set({ reviewer: 'tester' });
-  for (const [folder, role] of [
-    ['train', 'train'],
-    ['inbox', 'inbox'],
-  ] as const) {
-    const source = await api.sources.add(join(data, folder), role);
-    const r = await api.jobs.wait((await api.jobs.scan(source.id)).id);
-    expect(r.outcome).toBe('done');
-  }
   run1 = await train();
   rows1 = await rows();
   const byPath = new Map(rows1.map((r) => [`${r.role}/${r.relPath}`, r.id]));

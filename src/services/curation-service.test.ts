@@ -8,8 +8,9 @@ import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageRow } from '../shared/dto.js';
-import { createServices, type Services } from './create-services.js';
-import { BLUE, RED, colourPng, colourSet, pixelEngineFactory } from './testing/curate-fixture.js';
+import type { Services } from './create-services.js';
+import { BLUE, RED, colourPng, colourSet } from './testing/curate-fixture.js';
+import { openScannedProject, trainRun } from './testing/scanned-project.js';
 
 let dir: string;
 let services: Services;
@@ -36,17 +37,7 @@ beforeAll(async () => {
     .toFile(join(data, 'train', 'blue', 'b1-big.jpg'));
   await colourPng(join(data, 'inbox', 'dark.png'), [6, 6, 6], 700, 32, 4);
   await colourSet(join(data, 'inbox'), 'in', BLUE, 4, 800);
-  services = createServices({ dataDir: join(dir, 'home'), engineFactory: pixelEngineFactory() });
-  const { api } = services;
-  await api.projects.create(join(dir, 'project'));
-  await api.settings.set({ reviewer: 'tester' });
-  for (const [folder, role] of [
-    ['train', 'train'],
-    ['inbox', 'inbox'],
-  ] as const) {
-    const source = await api.sources.add(join(data, folder), role);
-    expect((await api.jobs.wait((await api.jobs.scan(source.id)).id)).outcome).toBe('done');
-  }
+  services = await openScannedProject(dir, data);
 }, 120_000);
 
 afterAll(async () => {
@@ -70,8 +61,7 @@ describe('curation through the services', () => {
   });
 
   it('trains, then finds the exact conflict, the leak and the near copy with a keeper and its reason', async () => {
-    const ref = await services.api.jobs.train({ epochs: 12, folds: 2, seed: 7, backbone: 'pixel' });
-    expect((await services.api.jobs.wait(ref.id)).outcome).toBe('done');
+    await trainRun(services);
     rows = (await services.api.images.list({ limit: 1000, sortBy: 'path' })).rows;
     // The pixel double's 12 statistics move more under a resize + JPEG than a real backbone's features do, so the
     // near check runs at looser thresholds here (the defaults are measured in docs/decisions.md).
