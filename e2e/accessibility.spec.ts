@@ -3,20 +3,9 @@
 // control must be reachable by keyboard alone.
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { freshProfile, makeProject, serve, type Project, type Served, tearDown } from './fixture.js';
+import { useServedProject } from './served-project.js';
 
-let project: Project;
-let home: string;
-let server: Served;
-
-test.beforeAll(async () => {
-  test.setTimeout(15 * 60_000);
-  home = freshProfile();
-  project = await makeProject();
-  server = await serve(project.dir, home);
-});
-
-test.afterAll(() => tearDown(server, project?.root, home));
+const served = useServedProject();
 
 async function noCriticalViolations(page: Page, where: string): Promise<void> {
   const result = await new AxeBuilder({ page }).analyze();
@@ -77,7 +66,7 @@ async function check(page: Page, where: string): Promise<void> {
 
 test('each view and dialog: no critical axe violations, every control reachable by keyboard', async ({ page }) => {
   test.setTimeout(10 * 60_000);
-  await page.goto(server.url);
+  await page.goto(served.server.url);
   await expect(page.getByTestId('view-review')).toBeVisible();
   await expect(page.getByTestId('grid')).toHaveAttribute('data-ready', 'true');
   await check(page, 'Review');

@@ -1,51 +1,41 @@
 // Views stay live: a decision written through the command line while the app is open reaches the grid and the
 // counts without a reload; a job started in one tab is still shown after the tab is closed and reopened.
 import { test, expect } from '@playwright/test';
-import { freshProfile, makeProject, serve, ssod, type Project, type Served, tearDown } from './fixture.js';
+import { ssod } from './fixture.js';
+import { useServedProject } from './served-project.js';
 
-let project: Project;
-let home: string;
-let server: Served;
-
-test.beforeAll(async () => {
-  test.setTimeout(15 * 60_000);
-  home = freshProfile();
-  project = await makeProject();
-  server = await serve(project.dir, home);
-});
-
-test.afterAll(() => tearDown(server, project?.root, home));
+const served = useServedProject();
 
 test('a decision written by the CLI while the app is open shows in the grid', async ({ page }) => {
-  await page.goto(server.url);
+  await page.goto(served.server.url);
   const grid = page.getByTestId('grid');
   await expect(grid).toHaveAttribute('data-ready', 'true');
   const tile = page.locator('[data-testid="tile"][data-index="2"]');
   await expect(tile).toHaveAttribute('data-decision', '');
   const id = await tile.getAttribute('data-id');
   ssod(
-    ['review', project.dir, String(id), '--reject', '--note', 'from the terminal', '--reviewer', 'cli'],
+    ['review', served.project.dir, String(id), '--reject', '--note', 'from the terminal', '--reviewer', 'cli'],
     60_000,
-    home,
+    served.home,
   );
   await expect(tile).toHaveAttribute('data-decision', 'reject');
   await expect(page.getByTestId('metrics-basis')).toContainText('1 rejected');
   // And undone from the terminal again.
-  ssod(['review', project.dir, String(id), '--undo', '--reviewer', 'cli'], 60_000, home);
+  ssod(['review', served.project.dir, String(id), '--undo', '--reviewer', 'cli'], 60_000, served.home);
   await expect(tile).toHaveAttribute('data-decision', '');
 });
 
 test('a job keeps showing its progress after the tab is closed and reopened', async ({ browser }) => {
   test.setTimeout(10 * 60_000);
   const first = await browser.newPage();
-  await first.goto(server.url);
+  await first.goto(served.server.url);
   await first.getByTestId('nav-train').click();
   await first.getByTestId('train-start').click();
   await expect(first.getByTestId('header-job')).toBeVisible();
   await first.close();
 
   const again = await browser.newPage();
-  await again.goto(server.url);
+  await again.goto(served.server.url);
   await expect(again.getByTestId('header-job')).toBeVisible();
   await again.getByTestId('nav-train').click();
   await expect(again.getByTestId('job-progress')).toContainText(/train/);
