@@ -6,9 +6,11 @@
 //   query    one "more like this" query against an index of N vectors (default 1,000,000), built in chunks;
 //   labels   confident learning + rankings over N images (default 100,000) of synthetic probabilities;
 //   map      the 2-D map of N vectors (default 100,000): fast layout, then UMAP on a sample + kNN placement;
-//   fmnist   label issues on Fashion-MNIST with 5% of the labels moved (MobileNetV2 features, cached in --work).
+//   fmnist   label issues on Fashion-MNIST with 5% of the labels moved (MobileNetV2 features, cached in --work);
+//   stream-cache, stream-dups, stream-similar: the jobs at --n (default 1,000,000) through a feature cache
+//            (curation-stream.ts; not in the default set: the cache takes minutes to write).
 // Usage: npm run bench:curation -- [--only index,dups,query,labels,map,fmnist] [--dups N] [--query N] [--labels N]
-//        [--map N] [--work DIR] [--per-class N]
+//        [--map N] [--work DIR] [--per-class N] [--n N]
 import {
   allNeighbours,
   ExactIndex,
@@ -22,6 +24,7 @@ import { matrix, normaliseRows, row, type Matrix } from '../../src/engine/curati
 import { createRng, normals } from '../../src/engine/ssod/rng.js';
 import { commandLine, machineLine } from './machine.js';
 import { benchFashionNoise, benchLabels, benchMap } from './curation-sections.js';
+import { benchStream } from './curation-stream.js';
 
 const DIM = 960;
 
@@ -131,6 +134,8 @@ async function main(): Promise<void> {
   if (only.includes('labels')) benchLabels(Number(arg('labels', '100000')));
   if (only.includes('map')) await benchMap(Number(arg('map', '100000')));
   if (only.includes('fmnist')) await benchFashionNoise(arg('work', '/tmp/ssod-bench'), Number(arg('per-class', '500')));
+  for (const section of only.filter((s) => s.startsWith('stream-')))
+    await benchStream(section, Number(arg('n', '1000000')), arg('work', '/tmp/ssod-bench'));
   console.log(`\n${machineLine()}`);
 }
 

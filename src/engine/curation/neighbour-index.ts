@@ -109,6 +109,8 @@ interface UsearchIndexHandle {
     threads: number,
   ): { keys: BigUint64Array; distances: Float32Array; counts?: BigUint64Array };
   size(): number;
+  save(path: string): void;
+  view(path: string): void;
 }
 
 const require = createRequire(import.meta.url);
@@ -152,6 +154,18 @@ export class UsearchIndex implements NeighbourIndex {
   get size(): number {
     return this.count;
   }
+  /** Writes the graph and its vectors to `path` (usearch's own format). */
+  save(path: string): void {
+    this.index.save(path);
+  }
+  /** A graph saved by `save`, memory-mapped rather than read: opening costs no time at any size, and the pages a
+   * query touches stay in the operating system's cache between processes. Built with the same options. */
+  static view(path: string, cols: number, options: GraphOptions = {}): UsearchIndex {
+    const index = new UsearchIndex(cols, options);
+    index.index.view(path);
+    index.count = index.index.size();
+    return index;
+  }
   /** Appends rows (keys continue from the current size); chunked so progress and memory stay visible. */
   add(m: Matrix, options: Pick<GraphOptions, 'onProgress'> = {}): void {
     if (m.cols !== this.cols) throw new RangeError(`usearch index: rows of ${m.cols}, index of ${this.cols}`);
@@ -164,9 +178,34 @@ export class UsearchIndex implements NeighbourIndex {
     }
     this.count += m.rows;
   }
+  /** Adds rows under the caller's keys (a stream skips rows without features, so keys need not be dense). */
+  addKeyed(keys: ArrayLike<number>, data: Float32Array): void {
+    if (data.length !== keys.length * this.cols)
+      throw new RangeError(`usearch index: ${data.length} values are not ${keys.length} rows of ${this.cols}`);
+    if (keys.length === 0) return;
+    this.index.add(
+      BigUint64Array.from({ length: keys.length }, (_, i) => BigInt(keys[i]!)),
+      data,
+      this.threads,
+    );
+    this.count += keys.length;
+  }
   search(query: Float32Array, k: number): Neighbour[] {
     const r = this.index.search(query, Math.min(k, this.count), this.threads);
     return toNeighbours(r.keys, r.distances, 0, r.keys.length, -1);
+  }
+  /** The k nearest of each of `rows` query rows (row-major in `data`), `self[i]` excluded from row i's list. */
+  searchBatch(data: Float32Array, rows: number, k: number, self: ArrayLike<number>): Neighbour[][] {
+    const kk = Math.min(k + 1, this.count);
+    if (rows === 0 || kk === 0) return Array.from({ length: rows }, () => []);
+    const r = this.index.search(data, kk, this.threads);
+    const out: Neighbour[][] = [];
+    for (let i = 0; i < rows; i++) {
+      // One query comes back trimmed to what was found, without counts.
+      const found = r.counts ? Number(r.counts[i]) : Math.min(kk, r.keys.length);
+      out.push(toNeighbours(r.keys, r.distances, i * kk, found, self[i]!).slice(0, k));
+    }
+    return out;
   }
   searchAll(k: number, m?: Matrix): Neighbour[][] {
     if (!m) throw new RangeError('usearch searchAll needs the indexed rows');
@@ -176,7 +215,7 @@ export class UsearchIndex implements NeighbourIndex {
       const e = Math.min(m.rows, s + ADD_CHUNK);
       const r = this.index.search(m.data.subarray(s * m.cols, e * m.cols), kk, this.threads);
       for (let i = s; i < e; i++) {
-        const found = r.counts ? Number(r.counts[i - s]) : kk;
+        const found = r.counts ? Number(r.counts[i - s]) : Math.min(kk, r.keys.length);
         out.push(toNeighbours(r.keys, r.distances, (i - s) * kk, found, i).slice(0, k));
       }
     }
@@ -216,7 +255,7 @@ export class ExactNativeIndex implements NeighbourIndex {
       const e = Math.min(rows, s + ADD_CHUNK);
       const r = this.usearch.exactSearch(data, data.slice(s * cols, e * cols), cols, kk, 'cos', this.threads);
       for (let i = s; i < e; i++) {
-        const found = r.counts ? Number(r.counts[i - s]) : kk;
+        const found = r.counts ? Number(r.counts[i - s]) : Math.min(kk, r.keys.length);
         out.push(toNeighbours(r.keys, r.distances, (i - s) * kk, found, i).slice(0, k));
       }
     }

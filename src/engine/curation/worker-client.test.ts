@@ -49,6 +49,18 @@ describe('curation worker', () => {
     expect(r.neighbours[0]!.row).toBe(31);
     expect(r.neighbours).toHaveLength(3);
     expect(r.neighbours.some((n) => n.row === 1)).toBe(false);
+    // A cached content outside the searched rows (a dropped file) is answered too, nothing left out.
+    const outside = await runCuration({
+      kind: 'similar',
+      cacheDir: dir,
+      backboneKey: key,
+      shas: shas.filter((s) => s !== sha(2)),
+      query: sha(2),
+      k: 2,
+    });
+    if (outside.kind !== 'similar') throw new Error(outside.kind);
+    expect(outside.neighbours.map((n) => n.row)).toContain(30);
+    expect(outside.neighbours[0]!.similarity).toBeGreaterThan(0.99);
   });
 
   it('lays out a map, refuses an unknown query and a missing cache, and stops when cancelled', async () => {

@@ -22,6 +22,7 @@ export type CurationRequest =
       method: 'umap' | 'pca';
       options?: Partial<Omit<MapOptions, 'signal' | 'onProgress'>>;
     })
+  /** `query` is any cached content: one of `shas` (then left out of its own answer) or an image from outside. */
   | (FeatureSource & { kind: 'similar'; query: string; k: number });
 
 export type CurationResult =

@@ -99,8 +99,8 @@ export async function findSimilar(
     query = o.sha256;
     if (!shas.includes(query)) {
       await requireImage(o);
+      // Not added to `shas`: the worker reads the query's features by content, and the run's saved graph stays valid.
       await extractOutside(ctx, p, run, o);
-      shas.push(query);
     }
   }
   const r = await runCuration({
