@@ -115,7 +115,8 @@ export default tseslint.config(
   // Services reach the engine process only through the EngineClient interface: from src/engine they import types
   // (the interface, the protocol's messages) and pure helpers that run in the services' own process, never the
   // fork implementation or anything that loads TensorFlow. engine-pool.ts is the one place that builds a client.
-  // engine/curation loads no TensorFlow (its heavy work runs on its own worker thread), so it is allowed too.
+  // engine/curation loads no TensorFlow (its heavy work runs on its own worker thread), so it is allowed too, and
+  // so is engine/labeling (plain arithmetic: temperature scaling, reliability bins, the informative order).
   {
     files: ['src/services/**/*.ts'],
     ignores: ['src/services/engine-pool.ts', 'src/services/testing/**', '**/*.test.ts'],
@@ -125,7 +126,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '/engine/(?!(metrics/index|types|backbones/end-to-end-policy)\\.js$|curation/)',
+              regex: '/engine/(?!(metrics/index|types|backbones/end-to-end-policy)\\.js$|curation/|labeling/)',
               allowTypeImports: true,
               message: 'services use the engine through EngineClient (engine/host/engine-client-interface.ts)',
             },

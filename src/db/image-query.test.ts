@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { queryImages, scoreSeries, type ImageListQuery } from './image-query.js';
+import { replaceLabelOrder, saveCalibration } from './labels-repo.js';
 import { appendDecisions } from './review-repo.js';
 import { addScannedSource, errorFile, finishedRun, memoryProject, scannedFile } from './testing.js';
 
@@ -159,5 +160,63 @@ describe('scoreSeries', () => {
     const b = scoreSeries(db, { runId, defaultScorer: 'ssod', class: 'b' }, 'msp');
     expect(Array.from(b.values).sort()).toEqual([0.5, 0.6, 0.7]);
     expect(scoreSeries(db, { runId: null, defaultScorer: 'ssod' }, 'ssod').values).toHaveLength(0);
+  });
+});
+
+describe('queryImages and labels', () => {
+  it('gives a labelled inbox image its class and says where each class came from', () => {
+    const { db, ids, q } = setup();
+    appendDecisions(db, { imageIds: [ids[7]!], action: 'relabel', newClass: 'a', reviewer: 'r', runId: null });
+    appendDecisions(db, { imageIds: [ids[0]!], action: 'relabel', newClass: 'b', reviewer: 'r', runId: null });
+    const rows = new Map(q({ sortBy: 'path', limit: 20 }).rows.map((r) => [r.id, r]));
+    expect(rows.get(ids[7]!)).toMatchObject({ class: 'a', classSource: 'label', folderClass: null });
+    expect(rows.get(ids[0]!)).toMatchObject({ class: 'b', classSource: 'relabel', folderClass: 'a' });
+    expect(rows.get(ids[1]!)).toMatchObject({ class: 'a', classSource: 'folder', folderClass: 'a' });
+    expect(rows.get(ids[8]!)).toMatchObject({ class: null, classSource: null });
+  });
+
+  it('filters by the class training uses, and by labelled or not', () => {
+    const { db, ids, paths } = setup();
+    appendDecisions(db, { imageIds: [ids[7]!], action: 'relabel', newClass: 'a', reviewer: 'r', runId: null });
+    appendDecisions(db, { imageIds: [ids[0]!], action: 'relabel', newClass: 'b', reviewer: 'r', runId: null });
+    appendDecisions(db, { imageIds: [ids[1]!], action: 'reject', reviewer: 'r', runId: null });
+    expect(paths({ class: 'a', sortBy: 'path' }).sort()).toEqual(['6.png', 'a/1.png', 'a/2.png']);
+    expect(paths({ class: 'b', sortBy: 'path' }).sort()).toEqual([
+      'a/0.png',
+      'b/3.png',
+      'b/4.png',
+      'b/5.png',
+      'b/bad.png',
+    ]);
+    expect(paths({ role: 'inbox', labelled: false, sortBy: 'path' })).toEqual(['7.png']);
+    expect(paths({ role: 'inbox', labelled: true, sortBy: 'path' })).toEqual(['6.png']);
+    expect(paths({ role: 'train', labelled: true, sortBy: 'path' })).not.toContain('a/1.png');
+  });
+
+  it('orders by the stored informative order, images outside it last by path', () => {
+    const { db, ids, runId, paths } = setup();
+    replaceLabelOrder(db, runId, [
+      { id: ids[8]!, score: 0.9 },
+      { id: ids[3]!, score: 0.5 },
+    ]);
+    expect(paths({ sortBy: 'informative', limit: 3 })).toEqual(['7.png', 'b/3.png', 'a/0.png']);
+    expect(paths({ sortBy: 'informative', role: 'inbox' })).toEqual(['7.png', '6.png']);
+  });
+
+  it("suggests the stored class at the run's fitted temperature", () => {
+    const { db, ids, runId } = setup();
+    db.prepare(`UPDATE runs SET classes = '["a","b"]' WHERE id = ?`).run(runId);
+    const top = JSON.stringify([
+      { class: 'b', prob: 0.8 },
+      { class: 'a', prob: 0.2 },
+    ]);
+    db.prepare('UPDATE run_images SET top = ? WHERE run_id = ? AND image_id = ?').run(top, runId, ids[7]!);
+    const first = queryImages(db, { runId, defaultScorer: 'ssod', role: 'inbox', sortBy: 'path' }).rows[0]!;
+    expect(first.suggestion).toMatchObject({ runId, class: 'b', rawProb: 0.8 });
+    expect(first.suggestion!.confidence).toBeCloseTo(0.8);
+    saveCalibration(db, runId, { method: 'temperature', temperature: 2, report: {} });
+    const hot = queryImages(db, { runId, defaultScorer: 'ssod', role: 'inbox', sortBy: 'path' }).rows[0]!;
+    expect(hot.suggestion!.confidence).toBeCloseTo(Math.sqrt(0.8) / (Math.sqrt(0.8) + Math.sqrt(0.2)));
+    expect(hot.suggestion!.margin).toBeCloseTo(2 * hot.suggestion!.confidence - 1);
   });
 });

@@ -32,6 +32,16 @@ interface Filters {
   decision: DecisionFilter | undefined;
 }
 
+// With a class: a train folder's (not rejected) or a standing relabel's. Without: neither, and not rejected.
+const LABELLED = `(EXISTS (SELECT 1 FROM current_decisions c WHERE c.image_id = i.id AND c.action = 'relabel')
+  OR (i.class IS NOT NULL AND i.source_id IN (SELECT id FROM sources WHERE role = 'train')
+      AND NOT EXISTS (SELECT 1 FROM current_decisions c WHERE c.image_id = i.id AND c.action = 'reject')))`;
+const UNLABELLED = `((i.class IS NULL OR i.source_id IN (SELECT id FROM sources WHERE role = 'inbox'))
+  AND NOT EXISTS (SELECT 1 FROM current_decisions c WHERE c.image_id = i.id AND c.action IN ('relabel', 'reject')))`;
+
+/** Sort key of the labeling namespace's order: a run's stored informative order (src/db/labels-repo.ts). */
+export const INFORMATIVE = 'informative';
+
 function buildFilters(q: ImageListQuery, scorer: string, scoreAlias: string | null): Filters {
   const conds: string[] = [];
   const params: Params = {};
@@ -45,7 +55,18 @@ function buildFilters(q: ImageListQuery, scorer: string, scoreAlias: string | nu
   };
   image('i.source_id = @sourceId', 'sourceId', q.sourceId);
   image('i.source_id IN (SELECT id FROM sources WHERE role = @role)', 'role', q.role);
-  image('i.class = @class', 'class', q.class);
+  // The class as training uses it: a standing relabel's, else the train folder's (uses the images_class index).
+  image(
+    `((i.class = @class AND i.source_id IN (SELECT id FROM sources WHERE role = 'train')
+       AND NOT EXISTS (SELECT 1 FROM current_decisions c WHERE c.image_id = i.id AND c.action = 'relabel'))
+      OR i.id IN (SELECT c.image_id FROM current_decisions c WHERE c.action = 'relabel' AND c.new_class = @class))`,
+    'class',
+    q.class,
+  );
+  if (q.labelled !== undefined) {
+    conds.push(q.labelled ? LABELLED : UNLABELLED);
+    needsImages = true;
+  }
   image('i.status = @status', 'status', q.status);
   image('i.error_code = @errorCode', 'errorCode', q.errorCode);
   // Image sets of src/db/image-sets.ts (TEMP tables of this connection): a map lasso's selection, quality flags.
@@ -136,6 +157,7 @@ export function queryImages(db: Db, q: ImageListQuery): ImagePage {
   const limit = Math.min(MAX_PAGE, Math.max(0, Math.floor(q.limit ?? 200)));
   const sortBy = q.sortBy ?? q.defaultScorer;
   if (sortBy === 'path' || q.runId === null) return byPath(db, q, offset, limit);
+  if (sortBy === INFORMATIVE) return byInformative(db, q, offset, limit);
   return byScore(db, q, sortBy, offset, limit);
 }
 
@@ -147,6 +169,22 @@ function byPath(db: Db, q: ImageListQuery, offset: number, limit: number): Image
   const ids = db
     .prepare(
       `SELECT i.id FROM images i ${w} ORDER BY i.source_id ${dir}, i.rel_path ${dir} LIMIT @limit OFFSET @offset`,
+    )
+    .pluck()
+    .all({ ...params, limit, offset }) as number[];
+  const total = cachedCount(db, `SELECT count(*) FROM images i ${w}`, params);
+  return { total, offset, rows: imageRowsByIds(db, ids, q.runId) };
+}
+
+/** The run's informative order first (rank 0 = the label that helps most), then everything else by path. */
+function byInformative(db: Db, q: ImageListQuery, offset: number, limit: number): ImagePage {
+  const f = buildFilters(q, q.defaultScorer, null);
+  const params: Params = { ...f.params, runId: q.runId ?? -1 };
+  const w = where([...f.conds, ...decisionCond(f.decision)], 'i.id');
+  const ids = db
+    .prepare(
+      `SELECT i.id FROM images i LEFT JOIN label_order lo ON lo.run_id = @runId AND lo.image_id = i.id ${w}
+       ORDER BY lo.rank IS NULL, lo.rank, i.source_id, i.rel_path LIMIT @limit OFFSET @offset`,
     )
     .pluck()
     .all({ ...params, limit, offset }) as number[];

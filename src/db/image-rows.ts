@@ -1,6 +1,16 @@
 // Turning image ids into ImageRow DTOs: one joined lookup per page, shared by listing, detail and export.
 import { join } from 'node:path';
-import type { Action, Decision, ErrorCode, ImageRow, ImageStatus, Role } from '../shared/dto.js';
+import type {
+  Action,
+  ClassSource,
+  Decision,
+  ErrorCode,
+  ImageRow,
+  ImageStatus,
+  Role,
+  Suggestion,
+} from '../shared/dto.js';
+import { calibratedChoice, type StoredTop } from '../shared/labeling-calibration.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './connection.js';
 import { parseJson } from './json.js';
@@ -21,6 +31,10 @@ export interface JoinedRow {
   format: string | null;
   sha256: string | null;
   predicted: string | null;
+  top_json: string | null;
+  /** The run's fitted temperature (null: not fitted yet) and how many classes it knows. */
+  temperature: number | null;
+  class_count: number | null;
   scores_json: string | null;
   calibrated_json: string | null;
   flagged: number | null;
@@ -36,15 +50,36 @@ export interface JoinedRow {
 const JOINED = `
   SELECT i.id, i.source_id, src.role, i.rel_path, src.path AS source_path, i.class, i.status, i.error_code,
          i.error_message, i.width, i.height, i.format, i.sha256,
-         r.predicted, r.scores AS scores_json, r.calibrated AS calibrated_json, r.flagged,
+         r.predicted, r.top AS top_json, rc.temperature, json_array_length(ru.classes) AS class_count,
+         r.scores AS scores_json, r.calibrated AS calibrated_json, r.flagged,
          d.event_id AS d_event_id, d.action AS d_action, d.new_class AS d_new_class, d.note AS d_note,
          d.reviewer AS d_reviewer, d.at AS d_at
   FROM images i
   JOIN sources src ON src.id = i.source_id
   LEFT JOIN run_images r ON r.run_id = @runId AND r.image_id = i.id
+  LEFT JOIN runs ru ON ru.id = @runId
+  LEFT JOIN run_calibration rc ON rc.run_id = @runId
   LEFT JOIN current_decisions d ON d.image_id = i.id`;
 
-function toRow(r: JoinedRow): ImageRow {
+/** The class training and export use, where it came from, and the folder's own class (train images only). */
+function classOf(r: JoinedRow): Pick<ImageRow, 'class' | 'classSource' | 'folderClass'> {
+  const folderClass = r.role === 'train' ? r.class : null;
+  if (r.d_action === 'relabel' && r.d_new_class !== null) {
+    const classSource: ClassSource = r.role === 'inbox' ? 'label' : 'relabel';
+    return { class: r.d_new_class, classSource, folderClass };
+  }
+  return { class: folderClass, classSource: folderClass === null ? null : 'folder', folderClass };
+}
+
+/** The run's calibrated suggestion (the stored probabilities at the run's temperature; 1 until it is fitted). */
+function suggestionOf(r: JoinedRow, runId: number | null): Suggestion | null {
+  if (runId === null || r.top_json === null) return null;
+  const top = parseJson<StoredTop[]>(r.top_json, []);
+  const choice = calibratedChoice(top, r.temperature ?? 1, Math.max(r.class_count ?? 0, top.length));
+  return choice ? { runId, ...choice } : null;
+}
+
+function toRow(r: JoinedRow, runId: number | null): ImageRow {
   const decision: Decision | null =
     r.d_event_id === null || r.d_action === null
       ? null
@@ -58,6 +93,8 @@ function toRow(r: JoinedRow): ImageRow {
         };
   return {
     ...imageIdentity(r),
+    ...classOf(r),
+    suggestion: suggestionOf(r, runId),
     status: r.status,
     errorCode: r.error_code,
     errorMessage: r.error_message,
@@ -114,7 +151,8 @@ export function imageRowsByIds(db: Db, ids: readonly number[], runId: number | n
   // Chunked to stay well under SQLite's host-parameter limit.
   for (let start = 0; start < ids.length; start += 500) {
     const part = ids.slice(start, start + 500);
-    for (const r of byIdsStatement(db, part.length).all({ runId }, ...part) as JoinedRow[]) byId.set(r.id, toRow(r));
+    for (const r of byIdsStatement(db, part.length).all({ runId }, ...part) as JoinedRow[])
+      byId.set(r.id, toRow(r, runId));
   }
   const rows: ImageRow[] = [];
   for (const id of ids) {

@@ -353,3 +353,18 @@ export function mapPositions(db: Db, runId: number): Map<number, { x: number; y:
   }
   return out;
 }
+
+/** How many inbox images the run trained as a class (its snapshot records who trained as what). */
+export function trainedInboxLabels(db: Db, runId: number): number {
+  const snapshot = db.prepare('SELECT snapshot FROM runs WHERE id = ?').pluck().get(runId) as string | undefined;
+  const labels = parseJson<{ labels?: Record<string, number> }>(snapshot, {}).labels ?? {};
+  const inbox = new Set(
+    db
+      .prepare(`SELECT i.id FROM images i JOIN sources s ON s.id = i.source_id WHERE s.role = 'inbox'`)
+      .pluck()
+      .all() as number[],
+  );
+  let n = 0;
+  for (const [id, label] of Object.entries(labels)) if (label >= 0 && inbox.has(Number(id))) n++;
+  return n;
+}

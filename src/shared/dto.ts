@@ -104,6 +104,8 @@ export interface ImageRow {
   class: string | null;
   /** Where `class` came from (null while unlabelled). */
   classSource?: ClassSource | null;
+  /** The class its train folder gives it (null in the inbox), whatever a relabel says: the export's origin. */
+  folderClass?: string | null;
   /** The current run's calibrated suggestion (null without a run or a prediction). `predicted` stays the model's
    * own arg-max. */
   suggestion?: Suggestion | null;

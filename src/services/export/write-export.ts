@@ -28,6 +28,8 @@ export interface ExportEntry {
   relPath: string;
   className: string | null;
   originalClass: string | null;
+  /** Where the class came from: its train folder, a label given to an inbox image, or a relabel (null: none). */
+  classSource?: string | null;
   sha256: string;
   size: number;
   decision: string | null;
@@ -245,6 +247,7 @@ function manifestRows(entries: ExportEntry[], names: Map<number, string> | null)
     source_path: e.srcPath,
     class: e.className,
     original_class: e.originalClass,
+    class_source: e.classSource ?? null,
     sha256: e.sha256,
     decision: e.decision,
     reviewer: e.reviewer,
@@ -275,7 +278,7 @@ function manifestCsv(rows: ManifestRow[]): string {
   const scorerNames = [...new Set(rows.flatMap((r) => Object.keys(r.scores)))].sort();
   const calibratedNames = [...new Set(rows.flatMap((r) => Object.keys(r.calibrated)))].sort();
   const header = [
-    ...['path', 'class', 'original_class', 'sha256', 'decision', 'reviewer', 'time', 'note', 'run_id'],
+    ...['path', 'class', 'original_class', 'sha256', 'decision', 'reviewer', 'time', 'note', 'run_id', 'class_source'],
     ...scorerNames.map((s) => `score_${s}`),
     ...calibratedNames.map((s) => `calibrated_${s}`),
     'source_path',
@@ -283,7 +286,7 @@ function manifestCsv(rows: ManifestRow[]): string {
   const csv = [header.join(',')];
   for (const r of rows) {
     const cells: (string | number | null | undefined)[] = [r.path, r.class, r.original_class, r.sha256];
-    cells.push(r.decision, r.reviewer, r.time, r.note, r.run_id);
+    cells.push(r.decision, r.reviewer, r.time, r.note, r.run_id, r.class_source);
     cells.push(...scorerNames.map((s) => r.scores[s]), ...calibratedNames.map((s) => r.calibrated[s]), r.source_path);
     csv.push(cells.map(csvCell).join(','));
   }

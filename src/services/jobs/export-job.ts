@@ -3,7 +3,9 @@
 import { statSync } from 'node:fs';
 import {
   allEvents,
+  currentDecisions,
   currentRun,
+  type Db,
   getImages,
   iterateImages,
   listSources,
@@ -33,9 +35,17 @@ function* idsToExport(project: ProjectHandle, options: ExportOptions): Generator
       if (!page.rows.length || offset >= page.total) return;
     }
   }
-  for (const img of iterateImages(project.db, { status: 'ok', role: include === 'train' ? 'train' : undefined })) {
-    yield img.id;
+  // `train`: the train folders, and inbox images that were given a class (a label) since they train as it too.
+  const labelled = include === 'train' ? labelledInboxIds(project.db) : new Set<number>();
+  for (const img of iterateImages(project.db, { status: 'ok' })) {
+    if (include !== 'train' || img.role === 'train' || labelled.has(img.id)) yield img.id;
   }
+}
+
+function labelledInboxIds(db: Db): Set<number> {
+  const ids = new Set<number>();
+  for (const [id, d] of currentDecisions(db)) if (d.action === 'relabel') ids.add(id);
+  return ids;
 }
 
 function toEntry(row: ImageRow, runId: number | null): ExportEntry | null {
@@ -46,7 +56,8 @@ function toEntry(row: ImageRow, runId: number | null): ExportEntry | null {
     srcPath: row.path,
     relPath: row.relPath,
     className: d?.action === 'relabel' ? d.newClass : row.class,
-    originalClass: row.class,
+    originalClass: row.folderClass ?? null,
+    classSource: row.classSource ?? null,
     sha256: row.sha256,
     size: 0,
     decision: d?.action ?? null,

@@ -28,6 +28,7 @@ import {
   type FineTunedBackbone,
 } from '../pipeline/train-end-to-end.js';
 import { buildTrainingSet, type TrainingSet } from '../pipeline/training-set.js';
+import { MIN_CLASS_EXAMPLES } from '../../shared/labeling-dto.js';
 import {
   adaptMetrics,
   decideMode,
@@ -291,10 +292,20 @@ function storeRun(project: ProjectHandle, runId: number, trained: Trained, ctx: 
   return { ...finished, isCurrent: true };
 }
 
+/** Classes too small to train on yet, named in the run's metrics and warnings. */
+function leftOutClasses(set: TrainingSet, warnings: unknown): Record<string, unknown> {
+  if (set.leftOut.length === 0) return {};
+  const named = set.leftOut.map((c) => `'${c.class}' (${c.examples})`).join(', ');
+  const message = `left out of training, fewer than ${MIN_CLASS_EXAMPLES} examples: ${named}`;
+  const earlier: unknown[] = Array.isArray(warnings) ? warnings : [];
+  return { classesLeftOut: set.leftOut, warnings: [...earlier, message] };
+}
+
 function runMetrics({ plan, extract, heads, started }: Trained): Record<string, unknown> {
   const { result, widened, widenExtractSeconds } = heads;
   return {
     ...result.metrics,
+    ...leftOutClasses(plan.set, result.metrics.warnings),
     ...(widened ? { widened } : {}),
     timings: {
       ...(result.metrics.timings as Record<string, number> | undefined),
