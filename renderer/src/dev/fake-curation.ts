@@ -14,6 +14,7 @@ const THRESHOLDS = {
 };
 
 export function fakeCuration(): Api['curation'] {
+  let thresholds = { ...THRESHOLDS };
   return {
     duplicates: async () => ({ runId: 1, groups: [], skipped: 0 }),
     resolveDuplicates: async () => [],
@@ -22,8 +23,8 @@ export function fakeCuration(): Api['curation'] {
     map: async (options) => ({ runId: 1, method: options?.method ?? 'umap', scorer: 'ssod', points: [] }),
     similar: async () => [],
     select: async (input) => ({ selectionId: 1, count: input.imageIds?.length ?? 0 }),
-    quality: async () => ({ thresholds: THRESHOLDS, counts: {}, images: [] }),
-    setQualityThresholds: async (patch) => ({ ...THRESHOLDS, ...patch }),
+    quality: async () => ({ thresholds, counts: {}, images: [] }),
+    setQualityThresholds: async (patch) => (thresholds = { ...thresholds, ...patch }),
     budget: async (reviews) => ({
       runId: 1,
       scorer: 'ssod',
