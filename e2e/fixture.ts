@@ -51,7 +51,7 @@ export interface Project {
 }
 
 /** Three classes of simple shapes for training, an inbox with the same shapes plus noise images (OOD). */
-export async function makeProject(perClass = 14): Promise<Project> {
+export async function makeProject(perClass = 14, inbox = 12): Promise<Project> {
   const root = mkdtempSync(join(tmpdir(), 'ssod-e2e-'));
   const classes = { disc: 0, bar: 1, ring: 2 } as const;
   for (const [name, hue] of Object.entries(classes)) {
@@ -61,7 +61,7 @@ export async function makeProject(perClass = 14): Promise<Project> {
     }
   }
   mkdirSync(join(root, 'inbox'), { recursive: true });
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < inbox; i++) {
     const shapes = ['disc', 'bar', 'ring', 'noise'] as const;
     const shape = shapes[i % 4]!;
     await png(join(root, 'inbox', `in-${i}.png`), i, shape, 100 + i);
