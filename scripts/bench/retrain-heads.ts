@@ -1,7 +1,8 @@
 // The heads part of a retrain, in this process, on a project that `npm run bench:loop -- --keep` left behind: the
 // same training set (scan + standing decisions), the same cached features and the trainer's defaults, without the
 // engine process around it, so it can be profiled (`node --cpu-prof`) and its CPU time read.
-//   node bin/run-ts.js scripts/bench/retrain-heads.ts PROJECT_DIR [--workers N] [--runs R]
+//   node bin/run-ts.js scripts/bench/retrain-heads.ts PROJECT_DIR [--workers N] [--runs R] [--config JSON]
+// (--config: HeadsConfig overrides, e.g. '{"epochs":8}', to weigh a schedule's cost.)
 import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -23,6 +24,7 @@ const opt = (name: string, def: string): string => {
 };
 process.env.SSOD_HEADS_WORKERS = opt('--workers', '2');
 const runs = Number(opt('--runs', '1'));
+const overrides = JSON.parse(opt('--config', '{}')) as Parameters<typeof defaultHeadsConfig>[0];
 
 await tf.setBackend('wasm');
 const project = openProject(dir);
@@ -51,7 +53,7 @@ try {
       classes: set.classes,
       train: train.map((t, row) => ({ row, label: t.label })),
       scoreRows: score.map((_, j) => train.length + j),
-      config: defaultHeadsConfig({ seed: 1 }),
+      config: defaultHeadsConfig({ seed: 1, ...overrides }),
     });
     const wall = (performance.now() - t0) / 1000;
     const timings = result.metrics.timings as Record<string, number>;

@@ -158,6 +158,18 @@ export function knownFiles(db: Db, sourceId: number): Map<string, KnownFile> {
   return map;
 }
 
+/** The same as knownFiles, one path at a time (the unique (source_id, rel_path) index): a scan of millions of
+ * files then holds none of them in memory. */
+export function knownFileLookup(db: Db, sourceId: number): (relPath: string) => KnownFile | undefined {
+  const stmt = db.prepare(
+    'SELECT id, rel_path, size, mtime_ms, sha256, status, error_code FROM images WHERE source_id = ? AND rel_path = ?',
+  );
+  return (relPath) => {
+    const r = stmt.get(sourceId, relPath) as KnownRow | undefined;
+    return r ? toKnown(r) : undefined;
+  };
+}
+
 /**
  * Candidates for "this new path is a known image that moved": same content, and either marked missing or not
  * seen by the current scan (pass its generation). Oldest first.

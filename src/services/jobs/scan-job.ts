@@ -6,7 +6,7 @@ import {
   beginScan,
   findMissingBySha,
   getSource,
-  knownFiles,
+  knownFileLookup,
   listSources,
   markMissing,
   markSeen,
@@ -65,12 +65,12 @@ async function scanSource(
 ): Promise<void> {
   const { db } = project;
   const gen = beginScan(db, source.id);
-  const known = knownFiles(db, source.id);
+  const known = new KnownPaths(knownFileLookup(db, source.id));
   const counters = createCounters();
   let committed = 0;
   const batches = scanFolderBatches(source.path, {
     role: source.role,
-    known: (rel) => known.get(rel),
+    known: (rel) => known.check(rel),
     thumbDir: project.thumbDir,
     signal: ctx.signal,
     counters,
@@ -83,7 +83,7 @@ async function scanSource(
     const files: ScannedFile[] = [];
     for (const record of batch) {
       summary.files++;
-      const prior = known.get(record.relPath);
+      const prior = known.take(record.relPath);
       if (record.kind === 'unchanged' && prior) {
         unchangedIds.push(prior.id);
         summary.unchanged++;
@@ -111,6 +111,28 @@ async function scanSource(
   // Only a complete scan may decide what is missing.
   summary.missing += markMissing(db, source.id, gen);
   touchScan(db, source.id);
+}
+
+/** What the store holds for the paths the scanner is deciding on, looked up one path at a time: only the paths
+ * between the scanner's check and their batch's commit are held (in-flight probes plus one batch), never the
+ * whole source, so a scan of a million files stays flat in memory. */
+class KnownPaths {
+  private readonly held = new Map<string, KnownFile>();
+
+  constructor(private readonly lookup: (relPath: string) => KnownFile | undefined) {}
+
+  check(relPath: string): KnownFile | undefined {
+    const k = this.lookup(relPath);
+    if (k) this.held.set(relPath, k);
+    return k;
+  }
+
+  /** The stored record of a path the scanner reported (forgotten here once taken). */
+  take(relPath: string): KnownFile | undefined {
+    const k = this.held.get(relPath) ?? this.lookup(relPath);
+    this.held.delete(relPath);
+    return k;
+  }
 }
 
 /** A new path whose content matches an image that is no longer at its old path: the same image, moved. */
