@@ -12,6 +12,7 @@ import type { AdaptInput } from './adapt-types.js';
 import { writeCheckpoint } from './checkpoint.js';
 import type { AdaptConfig } from './config.js';
 import type { DifferentiableTop } from './differentiable-top.js';
+import { PositionCarry } from './position-carry.js';
 import {
   batchWeights,
   projection,
@@ -19,6 +20,7 @@ import {
   readPositions,
   sampleEpoch,
   type EpochSampling,
+  type PositionFeatures,
   type SamplingReport,
 } from './sampler.js';
 import { joinTop, type TopSplit } from './top-split.js';
@@ -50,6 +52,9 @@ export interface EpochContext {
   valAccuracyBefore?: number;
   /** The frozen blocks' output per image, when it was computed once (no crops): every pass reads it instead. */
   frozenCache?: FeatureStore;
+  /** Sampler inputs gathered during this epoch's passes, and those the last epoch gathered (read by this one). */
+  carry?: PositionCarry;
+  carried?: PositionFeatures;
 }
 
 /** Where the passes read from: the frozen blocks' cached output, or the cached block-12 maps. */
@@ -97,7 +102,12 @@ function warnAbout(ctx: EpochContext, r: SamplingReport): void {
     );
 }
 
-async function sample(ctx: EpochContext, views: View[]): Promise<EpochSampling> {
+/** Per-position confidences and projections of every item: carried from the last epoch's passes when they saw
+ * the same views (no crops), else read in a pass of their own. */
+async function positionFeatures(ctx: EpochContext, views: View[]): Promise<PositionFeatures> {
+  const carried = ctx.carried;
+  ctx.carried = undefined;
+  if (carried && views.every((v) => v === null)) return carried;
   const items = [...ctx.fit, ...ctx.val];
   const allViews = [...views, ...ctx.val.map(() => null)];
   const positions = ctx.layout.mapH * ctx.layout.mapW;
@@ -120,11 +130,16 @@ async function sample(ctx: EpochContext, views: View[]): Promise<EpochSampling> 
   } finally {
     project.dispose();
   }
+  return { confidence, projected };
+}
+
+async function sample(ctx: EpochContext, views: View[]): Promise<EpochSampling> {
+  const features = await positionFeatures(ctx, views);
   const c = ctx.config;
   return sampleEpoch(
-    { confidence, projected },
-    items.map((t) => t.label),
-    positions,
+    features,
+    [...ctx.fit, ...ctx.val].map((t) => t.label),
+    ctx.layout.mapH * ctx.layout.mapW,
     {
       gamma: c.gamma,
       minGamma: c.minGamma,
@@ -194,7 +209,16 @@ async function trainPass(ctx: EpochContext, epoch: number, views: View[], sampli
     let loss: number;
     try {
       loss = ctx.adam!.minimize(() =>
-        tf.tidy(() => adaptLoss(ctx.top.forward(x)[0]!, t, heads, config.prototypeScale)),
+        tf.tidy(() => {
+          const out = ctx.top.forward(x)[0]!;
+          ctx.carry?.record(
+            out,
+            idx,
+            idx.map((i) => ctx.fit[i]!.label),
+            heads,
+          );
+          return adaptLoss(out, t, heads, config.prototypeScale);
+        }),
       );
     } finally {
       x.dispose();
@@ -235,6 +259,7 @@ async function validate(ctx: EpochContext, sampling: EpochSampling): Promise<{ l
     const indices = Array.from({ length: n }, (_, k) => ctx.fit.length + at + k);
     const labels = ctx.val.slice(at, at + n).map((t) => t.label);
     const t = targetsOf(ctx, sampling, indices, labels);
+    ctx.carry?.record(out, indices, labels, heads);
     loss += tf.tidy(() => adaptLoss(out, t, heads, ctx.config.prototypeScale).dataSync()[0]!) * n;
     correct += correctCount(out, labels, heads);
   });
@@ -279,6 +304,30 @@ async function checkpoint(ctx: EpochContext, epoch: number, fingerprint: string)
   await writeCheckpoint(ctx.input.checkpointDir, { fingerprint, epoch, meta, arrays });
 }
 
+/** The epoch's training and validation passes; without crops they also gather the next epoch's sampler inputs. */
+async function carryingPasses(
+  ctx: EpochContext,
+  epoch: number,
+  views: View[],
+  sampling: EpochSampling,
+  progress: (phase: 'validate') => void,
+): Promise<{ trainLoss: number; val: { loss: number; accuracy: number } }> {
+  const positions = ctx.layout.mapH * ctx.layout.mapW;
+  if (ctx.config.cropShare === 0)
+    ctx.carry = new PositionCarry(ctx.fit.length + ctx.val.length, positions, ctx.layout.mapC, ctx.rng);
+  try {
+    const trainLoss = await trainPass(ctx, epoch, views, sampling);
+    progress('validate');
+    const val = await validate(ctx, sampling);
+    const carried = ctx.carry?.features();
+    if (carried) ctx.carried = carried;
+    return { trainLoss, val };
+  } finally {
+    ctx.carry?.dispose();
+    ctx.carry = undefined;
+  }
+}
+
 /** One epoch; true when early stopping says to stop. */
 export async function runEpoch(ctx: EpochContext, epoch: number, fingerprint: string): Promise<boolean> {
   const t0 = performance.now();
@@ -290,9 +339,7 @@ export async function runEpoch(ctx: EpochContext, epoch: number, fingerprint: st
   const sampling = await sample(ctx, views);
   ctx.reports.push(sampling.stats);
   warnAbout(ctx, sampling.stats);
-  const trainLoss = await trainPass(ctx, epoch, views, sampling);
-  progress('validate');
-  const val = await validate(ctx, sampling);
+  const { trainLoss, val } = await carryingPasses(ctx, epoch, views, sampling, progress);
   if (!Number.isNaN(val.accuracy)) ctx.valAccuracy = val.accuracy;
   const criterion = Number.isNaN(val.loss) ? trainLoss : val.loss;
   ctx.curve.push({ epoch, phase: 'adapt', loss: trainLoss, ...(Number.isNaN(val.loss) ? {} : { valLoss: val.loss }) });
