@@ -159,9 +159,12 @@ describe('ssod (in-process)', () => {
     );
     const ofB1 = await jsonLines<ReviewEvent>('history', project, b1);
     expect(ofB1.map((e) => e.action).sort()).toEqual(['relabel', 'undo', 'unsure']);
-    // After the undo, b1's standing decision is the relabel again.
-    const listed = await jsonLines<ImageRow>('list', project, '--class', 'blue');
-    expect(listed.find((r) => r.path === b1)!.decision).toMatchObject({ action: 'relabel', newClass: 'red' });
+    // After the undo, b1's standing decision is the relabel again, so it lists under the class training uses.
+    const listed = await jsonLines<ImageRow>('list', project, '--class', 'red');
+    const row = listed.find((r) => r.path === b1)!;
+    expect(row.decision).toMatchObject({ action: 'relabel', newClass: 'red' });
+    expect(row).toMatchObject({ class: 'red', classSource: 'relabel' });
+    expect((await jsonLines<ImageRow>('list', project, '--class', 'blue')).some((r) => r.path === b1)).toBe(false);
   });
 
   let run: RunDetail;
