@@ -59,6 +59,8 @@ function normalise(value: unknown, key = ''): unknown {
   // to change; the CLI's contract is everything around it.
   if (ENGINE_KEYS.has(key)) return '<engine>';
   if (MODEL_KEYS.has(key)) return '<model>';
+  // A suggestion is the model's, like `predicted`: its shape is pinned, the class it names is not.
+  if (key === 'suggestion' && value && typeof value === 'object') return normalise({ ...value, class: '<model>' });
   if (MODEL_LISTS.has(key) && Array.isArray(value)) return `<${value.length} images>`;
   if (typeof value === 'string') {
     if (TIME.test(value)) return '<time>';
