@@ -296,6 +296,12 @@ CREATE TABLE label_order (
 CREATE INDEX label_order_rank ON label_order(run_id, rank);
 `;
 
+// A run records the process that trains it, so opening the project from a second process (the app while
+// `ssod train` runs in a terminal) fails only runs whose process is gone, never a live one.
+const RUN_OWNER = `
+ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core schema', sql: CORE_SCHEMA },
   { version: 2, name: 'exports table and listing indexes', sql: EXPORTS_AND_LISTING_INDEXES },
@@ -306,6 +312,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 4, name: 'calibrated scores and thresholds', sql: CALIBRATED_SCORES },
   { version: 5, name: 'labeling: batches, label events, run calibration, informative order', sql: LABELING },
+  { version: 6, name: 'the process that owns a running run', sql: RUN_OWNER },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

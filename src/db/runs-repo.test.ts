@@ -100,9 +100,14 @@ describe('runs', () => {
       status: 'cancelled',
       error: 'cancelled by user',
     });
-    createRun(db, { backbone: 'x', backend: 'cpu', seed: 1, config: {} });
-    expect(failStaleRuns(db)).toBe(1);
-    expect(listRuns(db).map((r) => r.status)).toEqual(['failed', 'cancelled']);
+    createRun(db, { backbone: 'x', backend: 'cpu', seed: 1, config: {}, ownerPid: 111 });
+    const live = createRun(db, { backbone: 'x', backend: 'cpu', seed: 1, config: {}, ownerPid: 222 });
+    const legacy = createRun(db, { backbone: 'x', backend: 'cpu', seed: 1, config: {} });
+    db.prepare('UPDATE runs SET owner_pid = NULL WHERE id = ?').run(legacy.id);
+    // Process 111 is gone, 222 still trains, and a run from before owners were recorded counts as gone.
+    expect(failStaleRuns(db, (pid) => pid === 222)).toBe(2);
+    expect(listRuns(db).map((r) => r.status)).toEqual(['failed', 'running', 'failed', 'cancelled']);
+    expect(getRun(db, live.id).status).toBe('running');
   });
 
   it('writes results, rescoring replaces them, and serves distributions and heatmaps', () => {

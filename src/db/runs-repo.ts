@@ -15,6 +15,8 @@ export interface NewRun {
   seed: number;
   config: Record<string, unknown>;
   startedAt?: string;
+  /** The process that trains it (default: this one); see failStaleRuns. */
+  ownerPid?: number;
 }
 
 export interface RunOutcome {
@@ -116,9 +118,17 @@ export function createRun(db: Db, run: NewRun): RunSummary {
   const id = Number(
     db
       .prepare(
-        "INSERT INTO runs (status, started_at, backbone, backend, seed, config) VALUES ('running', ?, ?, ?, ?, ?)",
+        `INSERT INTO runs (status, started_at, backbone, backend, seed, config, owner_pid)
+         VALUES ('running', ?, ?, ?, ?, ?, ?)`,
       )
-      .run(run.startedAt ?? nowIso(), run.backbone, run.backend, run.seed, toJson(run.config)).lastInsertRowid,
+      .run(
+        run.startedAt ?? nowIso(),
+        run.backbone,
+        run.backend,
+        run.seed,
+        toJson(run.config),
+        run.ownerPid ?? process.pid,
+      ).lastInsertRowid,
   );
   return toSummary(runRow(db, id));
 }
@@ -161,11 +171,29 @@ export function failRun(db: Db, id: number, error: string, status: 'failed' | 'c
   return toSummary(runRow(db, id));
 }
 
-/** At open: a run still 'running' belongs to a process that died; say so instead of showing it forever. */
-export function failStaleRuns(db: Db, message = 'interrupted: the process running it stopped'): number {
-  return db
-    .prepare("UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'")
-    .run(message, nowIso()).changes;
+/**
+ * At open: a run still 'running' whose process is gone will never finish; say so instead of showing it forever.
+ * A run whose process is alive (another window, `ssod train` in a terminal) is left alone: failing it would make
+ * its finish fail and lose the training. A run from before owners were recorded counts as gone.
+ */
+export function failStaleRuns(
+  db: Db,
+  isAlive: (pid: number) => boolean,
+  message = 'interrupted: the process running it stopped',
+): number {
+  const running = db.prepare("SELECT id, owner_pid FROM runs WHERE status = 'running'").all() as {
+    id: number;
+    owner_pid: number | null;
+  }[];
+  const stale = running.filter((r) => r.owner_pid === null || !isAlive(r.owner_pid));
+  const fail = db.prepare(
+    "UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+  );
+  const at = nowIso();
+  db.transaction(() => {
+    for (const r of stale) fail.run(message, at, r.id);
+  }).immediate();
+  return stale.length;
 }
 
 /** Records the loss curve while training runs, so a UI can draw it live and a failed run keeps it. */

@@ -2,6 +2,7 @@
 import { cpSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processIsAlive } from './process-alive.js';
 import {
   addSource,
   classCounts,
@@ -68,8 +69,9 @@ function setProject(ctx: ServiceContext, handle: ProjectHandle): ProjectInfo {
   ctx.project = handle;
   // Another process (the command line) writing to this project shows in every window.
   followProject(ctx, handle.db, ctx.bus);
-  // A run left 'running' by a killed process will never finish: say so instead of showing it forever.
-  failStaleRuns(handle.db);
+  // A run left 'running' by a killed process will never finish: say so instead of showing it forever. A run another
+  // live process trains (`ssod train` in a terminal) is not touched.
+  failStaleRuns(handle.db, processIsAlive);
   const info = handle.info();
   ctx.recent.remember(info.path, info.name);
   ctx.bus.emit('project.changed', info);

@@ -120,6 +120,9 @@ const DATA_AT: Record<number, (db: Raw) => void> = {
     ).run(t);
     db.prepare(`INSERT INTO label_order (run_id, image_id, rank, informativeness) VALUES (1, 41, 0, 0.8)`).run();
   },
+  6: (db) => {
+    db.prepare(`UPDATE runs SET owner_pid = 4242 WHERE id = 1`).run();
+  },
 };
 
 /** Builds the schema step by step up to `version`, adding each version's rows as it goes. */
