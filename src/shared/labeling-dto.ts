@@ -187,8 +187,8 @@ export interface ReliabilityBin {
 
 export type CalibrationMethod = 'temperature' | 'isotonic' | 'none';
 
-export interface CalibrationReport {
-  runId: number;
+/** A calibration as the engine fits it from a run's held-out rows (src/engine/labeling/calibration.ts). */
+export interface CalibrationFit {
   method: CalibrationMethod;
   /** The fitted temperature (1 = unchanged); also set when isotonic was chosen (it is applied first). */
   temperature: number;
@@ -206,6 +206,11 @@ export interface CalibrationReport {
   cuts: { minConfidence: number; count: number; accuracy: number | null }[];
   /** Why the calibration is weak or absent, e.g. too few held-out images. */
   note: string | null;
+}
+
+/** The calibration of one run's suggestions. */
+export interface CalibrationReport extends CalibrationFit {
+  runId: number;
 }
 
 /** How the suggestions' accuracy moved as labels accumulated: each run's suggestions checked against the labels

@@ -3,26 +3,15 @@
 // and after. The figures after calibration are cross-validated: each fold is judged with a temperature fitted on
 // the other folds, so the report does not grade the fit on the images it was fitted to.
 import { temperTop, type StoredTop } from '../../shared/labeling-calibration.js';
-import type { CalibrationMethod, ReliabilityBin } from '../../shared/labeling-dto.js';
+import type { CalibrationFit, ReliabilityBin } from '../../shared/labeling-dto.js';
+
+export type { CalibrationFit } from '../../shared/labeling-dto.js';
 
 export interface HeldOutRow {
   /** The run's stored top probabilities, best first. */
   top: StoredTop[];
   /** The class the image trained as. */
   truth: string;
-}
-
-export interface CalibrationFit {
-  method: CalibrationMethod;
-  temperature: number;
-  heldOut: number;
-  accuracy: number;
-  eceRaw: number;
-  ece: number;
-  binsRaw: ReliabilityBin[];
-  bins: ReliabilityBin[];
-  cuts: { minConfidence: number; count: number; accuracy: number | null }[];
-  note: string | null;
 }
 
 /** Fewer held-out images than this give a temperature that is mostly noise: none is fitted. */
