@@ -138,10 +138,7 @@ async function planTraining(
   if (endToEnd) await checkEndToEndAllowed(engine, options);
   const set = buildTrainingSet(project);
   if (set.classes.length < 2) {
-    throw new AppError(
-      'invalid-argument',
-      `training needs at least 2 classes of train images; found ${set.classes.length}`,
-    );
+    throw new AppError('invalid-argument', tooFewClassesMessage(set));
   }
   const base = options.backbone ?? DEFAULT_BACKBONE;
   // End-to-end: fine-tune first, then every image is extracted with the fine-tuned backbone.
@@ -151,6 +148,17 @@ async function planTraining(
     : options;
   const all = [...set.train.map((t) => t.image), ...set.inbox];
   return { options, set, all, seed: options.seed ?? 1, extractOptions, fineTuned };
+}
+
+/** Names what was found, so a one-class project knows what to add. */
+function tooFewClassesMessage(set: TrainingSet): string {
+  const found = set.classes.length === 0 ? 'none' : set.classes.map((c) => `'${c}'`).join(', ');
+  const small = set.leftOut.map((c) => `'${c.class}' (${c.examples})`).join(', ');
+  return (
+    `training needs at least 2 classes of train images (a class is a subfolder of a train source with at least ` +
+    `${MIN_CLASS_EXAMPLES} distinct images); found ${set.classes.length}: ${found}` +
+    (small ? `; too small to train on: ${small}` : '')
+  );
 }
 
 function recordRun(project: ProjectHandle, plan: TrainPlan, extract: ExtractResult): RunSummary {
@@ -296,7 +304,7 @@ function storeRun(project: ProjectHandle, runId: number, trained: Trained, ctx: 
 function leftOutClasses(set: TrainingSet, warnings: unknown): Record<string, unknown> {
   if (set.leftOut.length === 0) return {};
   const named = set.leftOut.map((c) => `'${c.class}' (${c.examples})`).join(', ');
-  const message = `left out of training, fewer than ${MIN_CLASS_EXAMPLES} examples: ${named}`;
+  const message = `left out of training, fewer than ${MIN_CLASS_EXAMPLES} distinct images: ${named}`;
   const earlier: unknown[] = Array.isArray(warnings) ? warnings : [];
   return { classesLeftOut: set.leftOut, warnings: [...earlier, message] };
 }

@@ -1,6 +1,7 @@
 // Who trains as what, from the scan and every standing review decision: rejected images become explicit OOD
 // supervision, relabelled images (train images, and inbox images given a label) train under their new class, kept
-// images stay in-distribution. A class with fewer than MIN_CLASS_EXAMPLES images is left out, and the run says so.
+// images stay in-distribution. A class with fewer than MIN_CLASS_EXAMPLES distinct images (identical copies count once) is left
+// out, and the run says so.
 import { currentDecisions, iterateImages, type ImageBrief } from '../../db/index.js';
 import { OOD_LABEL } from '../../engine/types.js';
 import { MIN_CLASS_EXAMPLES } from '../../shared/labeling-dto.js';
@@ -11,7 +12,7 @@ export interface TrainingSet {
   train: { image: ImageBrief; label: number }[];
   inbox: ImageBrief[];
   decisions: number;
-  /** Classes with fewer than MIN_CLASS_EXAMPLES images: their images are scored like inbox images, not trained on. */
+  /** Classes with fewer than MIN_CLASS_EXAMPLES distinct images: their images are scored like inbox images, not trained on. */
   leftOut: { class: string; examples: number }[];
 }
 
@@ -20,9 +21,15 @@ function withoutSmallClasses(
   train: { image: ImageBrief; className: string | null; ood: boolean }[],
   inbox: ImageBrief[],
 ): { class: string; examples: number }[] {
-  const counts = new Map<string, number>();
-  for (const t of train) if (!t.ood) counts.set(t.className!, (counts.get(t.className!) ?? 0) + 1);
-  const small = [...counts].filter(([, n]) => n < MIN_CLASS_EXAMPLES).sort(([a], [b]) => a.localeCompare(b));
+  // Byte-identical copies are one example: the engine trains on each content once (by-content-hash.ts).
+  const contents = new Map<string, Set<string>>();
+  for (const t of train) {
+    if (t.ood) continue;
+    const set = contents.get(t.className!) ?? new Set<string>();
+    contents.set(t.className!, set.add(t.image.sha256!));
+  }
+  const counts = [...contents].map(([c, set]) => [c, set.size] as const);
+  const small = counts.filter(([, n]) => n < MIN_CLASS_EXAMPLES).sort(([a], [b]) => a.localeCompare(b));
   if (small.length === 0) return [];
   const out = new Set(small.map(([c]) => c));
   for (let i = train.length - 1; i >= 0; i--) {
