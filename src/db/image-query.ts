@@ -8,6 +8,7 @@ import type { DecisionFilter, ImagePage, ImageQuery } from '../shared/dto.js';
 import { ACTIONS } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import type { Db } from './connection.js';
+import { cachedByVersion } from './data-version.js';
 import { imageRowsByIds } from './image-rows.js';
 
 export interface ImageListQuery extends ImageQuery {
@@ -125,29 +126,10 @@ function where(conds: string[], idExpr: string, extra: string[] = []): string {
 
 // --- count cache -------------------------------------------------------------------------------------------
 
-const countCache = new WeakMap<Db, Map<string, { version: string; total: number }>>();
-
-function dataVersion(db: Db): string {
-  // total_changes covers this connection's writes, data_version everyone else's.
-  const mine = db.prepare('SELECT total_changes()').pluck().get() as number;
-  const theirs = db.pragma('data_version', { simple: true }) as number;
-  return `${mine}:${theirs}`;
-}
-
 function cachedCount(db: Db, sql: string, params: Params): number {
-  const key = `${sql}\u0000${JSON.stringify(params)}`;
-  const version = dataVersion(db);
-  let cache = countCache.get(db);
-  if (!cache) {
-    cache = new Map();
-    countCache.set(db, cache);
-  }
-  const hit = cache.get(key);
-  if (hit && hit.version === version) return hit.total;
-  const total = db.prepare(sql).pluck().get(params) as number;
-  if (cache.size >= 64) cache.delete(cache.keys().next().value as string);
-  cache.set(key, { version, total });
-  return total;
+  return cachedByVersion(db, `count\u0000${sql}\u0000${JSON.stringify(params)}`, () => {
+    return db.prepare(sql).pluck().get(params) as number;
+  });
 }
 
 // --- the query ---------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ export * from './settings-repo.js';
 export * from './sources-repo.js';
 export * from './images-repo.js';
 export * from './image-query.js';
+export * from './score-summary.js';
+export { cachedByVersion, dataVersion } from './data-version.js';
 export * from './runs-repo.js';
 export * from './review-repo.js';
 export * from './exports-repo.js';

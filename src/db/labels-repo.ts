@@ -6,6 +6,7 @@ import type { ReviewEvent } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import type { ClassSource, LabelBatch, LabelMethod, LabelRecord } from '../shared/labeling-dto.js';
 import type { Db } from './connection.js';
+import { cachedByVersion } from './data-version.js';
 import { nowIso, parseJson, toJson } from './json.js';
 import { appendDecisions, undoDecisions } from './review-repo.js';
 
@@ -187,28 +188,50 @@ export interface ClassCountsBySource {
  * with its usable images by where their class came from. Rejected images count for no class.
  */
 export function classLegendCounts(db: Db): ClassCountsBySource[] {
+  // Cached until the data changes; each part counts from an index (a join of every image per class took seconds
+  // at 1,000,000 images), and only the few decided images are joined.
+  return cachedByVersion(db, 'classLegendCounts', () => countLegend(db)).map((c) => ({
+    ...c,
+    bySource: { ...c.bySource },
+  }));
+}
+
+function countLegend(db: Db): ClassCountsBySource[] {
+  const train = "i.source_id IN (SELECT id FROM sources WHERE role = 'train')";
+  const byClass = (sql: string) =>
+    new Map((db.prepare(sql).raw().all() as [string, number][]).map(([name, n]) => [name, n]));
+  // A train folder's usable images, less those whose standing decision moves them to another class or to none.
+  const folder = byClass(
+    // The covering index by class; without fresh statistics the planner measured 4× slower ones.
+    `SELECT i.class, count(*) FROM images i INDEXED BY images_class_source
+     WHERE i.class IS NOT NULL AND i.status = 'ok' AND ${train} GROUP BY i.class`,
+  );
+  const movedAway = byClass(
+    `SELECT i.class, count(*) FROM current_decisions d JOIN images i ON i.id = d.image_id
+     WHERE d.action IN ('relabel', 'reject') AND i.class IS NOT NULL AND i.status = 'ok' AND ${train} GROUP BY i.class`,
+  );
+  const labelled = (role: 'inbox' | 'train') =>
+    byClass(
+      `SELECT d.new_class, count(*) FROM current_decisions d JOIN images i ON i.id = d.image_id
+       WHERE d.action = 'relabel' AND i.status = 'ok'
+         AND i.source_id IN (SELECT id FROM sources WHERE role = '${role}') GROUP BY d.new_class`,
+    );
+  const label = labelled('inbox');
+  const relabel = labelled('train');
   const rows = db
     .prepare(
-      `WITH eff AS (
-         SELECT CASE WHEN d.action = 'relabel' THEN d.new_class ELSE i.class END AS cls,
-                CASE WHEN d.action = 'relabel' THEN (CASE WHEN s.role = 'inbox' THEN 'label' ELSE 'relabel' END)
-                     ELSE 'folder' END AS src
-         FROM images i JOIN sources s ON s.id = i.source_id LEFT JOIN current_decisions d ON d.image_id = i.id
-         WHERE i.status = 'ok' AND (d.action IS NULL OR d.action != 'reject')
-           AND (d.action = 'relabel' OR s.role = 'train'))
-       SELECT c.name, c.added_at,
-         EXISTS (SELECT 1 FROM images i JOIN sources s ON s.id = i.source_id
-                 WHERE s.role = 'train' AND i.class = c.name) AS folder,
-         (SELECT count(*) FROM eff WHERE eff.cls = c.name AND eff.src = 'folder') AS f,
-         (SELECT count(*) FROM eff WHERE eff.cls = c.name AND eff.src = 'label') AS l,
-         (SELECT count(*) FROM eff WHERE eff.cls = c.name AND eff.src = 'relabel') AS r
+      `SELECT c.name, EXISTS (SELECT 1 FROM images i WHERE i.class = c.name AND ${train}) AS folder
        FROM classes c ORDER BY folder DESC, CASE WHEN folder THEN c.name END, c.added_at, c.name`,
     )
-    .all() as { name: string; folder: number; f: number; l: number; r: number }[];
+    .all() as { name: string; folder: number }[];
   return rows.map((r) => ({
     name: r.name,
     folder: r.folder === 1,
-    bySource: { folder: r.f, label: r.l, relabel: r.r },
+    bySource: {
+      folder: (folder.get(r.name) ?? 0) - (movedAway.get(r.name) ?? 0),
+      label: label.get(r.name) ?? 0,
+      relabel: relabel.get(r.name) ?? 0,
+    },
   }));
 }
 

@@ -58,6 +58,8 @@ describe('migrations', () => {
         'label_events',
         'label_order',
         'run_calibration',
+        // review grid at scale (version 7)
+        'score_summaries',
       ].sort(),
     );
     expect(columns(db, 'images')).toEqual(
@@ -80,7 +82,13 @@ describe('migrations', () => {
       ]),
     );
     const triggers = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all();
-    expect(triggers).toEqual(['review_events_no_delete', 'review_events_no_update']);
+    expect(triggers).toEqual([
+      'review_events_no_delete',
+      'review_events_no_update',
+      'score_summaries_stale_on_delete',
+      'score_summaries_stale_on_insert',
+      'score_summaries_stale_on_update',
+    ]);
   });
 
   it('migrates step by step, each step adding exactly its part', () => {

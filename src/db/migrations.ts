@@ -302,6 +302,31 @@ const RUN_OWNER = `
 ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
 `;
 
+// The review grid at 1,000,000 images: indexes that answer the class legend's, the sources' and a role filter's
+// counts from the index alone (images_class is subsumed by its longer successor), and stored score summaries per
+// run and scorer (src/db/score-summary.ts: the grid's histogram, the quantiles behind percentiles). The database
+// drops a run's summaries itself whenever any of its scores is written, so no writer can leave one stale.
+const GRID_AT_SCALE = `
+CREATE INDEX images_class_source ON images(class, status, source_id);
+DROP INDEX images_class;
+-- Status first: led by source_id it tempted the planner to join every image of a source for a page of ids.
+CREATE INDEX images_status_source ON images(status, source_id);
+
+CREATE TABLE score_summaries (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  scorer TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (run_id, scorer, kind)
+) WITHOUT ROWID;
+CREATE TRIGGER score_summaries_stale_on_insert AFTER INSERT ON scores
+BEGIN DELETE FROM score_summaries WHERE run_id = NEW.run_id AND scorer = NEW.scorer; END;
+CREATE TRIGGER score_summaries_stale_on_update AFTER UPDATE ON scores
+BEGIN DELETE FROM score_summaries WHERE run_id IN (OLD.run_id, NEW.run_id); END;
+CREATE TRIGGER score_summaries_stale_on_delete AFTER DELETE ON scores
+BEGIN DELETE FROM score_summaries WHERE run_id = OLD.run_id AND scorer = OLD.scorer; END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core schema', sql: CORE_SCHEMA },
   { version: 2, name: 'exports table and listing indexes', sql: EXPORTS_AND_LISTING_INDEXES },
@@ -313,6 +338,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'calibrated scores and thresholds', sql: CALIBRATED_SCORES },
   { version: 5, name: 'labeling: batches, label events, run calibration, informative order', sql: LABELING },
   { version: 6, name: 'the process that owns a running run', sql: RUN_OWNER },
+  { version: 7, name: 'review grid at scale: counting indexes, stored score summaries', sql: GRID_AT_SCALE },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

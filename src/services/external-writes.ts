@@ -2,7 +2,7 @@
 // SQLite's `PRAGMA data_version` changes only when another connection commits, so a poll of it costs one
 // pragma; when it moves, what changed is read back and announced with the events the app already sends:
 // decisions as `decision.made`, a new current run as `run.done`, a rescan as a finished scan job.
-import { currentRun, history, lastEventId, listSources, type Db } from '../db/index.js';
+import { cachedByVersion, currentRun, history, lastEventId, listSources, type Db } from '../db/index.js';
 import type { ApiEvents, EventName } from '../shared/api.js';
 import type { Action, ReviewEvent, RunSummary } from '../shared/dto.js';
 
@@ -37,7 +37,9 @@ function snapshot(db: Db): Seen {
     version: db.pragma('data_version', { simple: true }) as number,
     eventId: lastEventId(db),
     runId: currentRun(db)?.id ?? null,
-    scannedAt: lastScan(db),
+    // Counting every image's status per source takes ~0.1 s at 1,000,000 images: not on every 500 ms poll, only
+    // after the data changed.
+    scannedAt: cachedByVersion(db, 'external-writes:last-scan', () => lastScan(db)),
   };
 }
 

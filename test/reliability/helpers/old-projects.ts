@@ -123,6 +123,11 @@ const DATA_AT: Record<number, (db: Raw) => void> = {
   6: (db) => {
     db.prepare(`UPDATE runs SET owner_pid = 4242 WHERE id = 1`).run();
   },
+  7: (db) => {
+    db.prepare(
+      `INSERT INTO score_summaries (run_id, scorer, kind, data) VALUES (1, 'ssod', 'quantiles', '{"n":0}')`,
+    ).run();
+  },
 };
 
 /** Builds the schema step by step up to `version`, adding each version's rows as it goes. */
