@@ -7,6 +7,7 @@ import { AppError } from '../shared/errors.js';
 import { writeRocPlot } from '../services/index.js';
 import type { CommandSpec } from './context.js';
 import { CURATION_COMMANDS, listQuality } from './curation-commands.js';
+import { formatUnlabelledLine, LABEL_COMMANDS, listLabelled, listSortKey } from './label-commands.js';
 import { num, openProject, ownInt, printJson, printJsonLines, str } from './options.js';
 import { serve } from './serve.js';
 import { formatEval, formatStatus, formatImageLine, formatHistoryLine, formatDiff, formatRun } from './format.js';
@@ -84,8 +85,12 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'list',
-    usage: 'list DIR [--errors] [--class C] [--flagged] [--sort SCORER] [--limit N] [--quality KIND] [--raw]',
-    summary: 'images with path, class, status, score (held-out ID percentile; --raw: the raw value), decision',
+    usage:
+      'list DIR [--errors] [--class C] [--flagged] [--sort SCORER] [--limit N] [--quality KIND] [--raw] ' +
+      '[--unlabelled | --labelled] [--order informative|path]',
+    summary:
+      'images with path, class, status, score (held-out ID percentile; --raw: the raw value), decision ' +
+      '(--unlabelled --order informative: the inbox images a label helps most first, with their suggestion)',
     positionals: ['DIR'],
     options: {
       errors: { type: 'boolean' },
@@ -96,6 +101,9 @@ export const COMMANDS: CommandSpec[] = [
       role: { type: 'string' },
       quality: { type: 'string' },
       raw: { type: 'boolean' },
+      unlabelled: { type: 'boolean' },
+      labelled: { type: 'boolean' },
+      order: { type: 'string' },
     },
     async run(ctx) {
       await openProject(ctx);
@@ -103,10 +111,12 @@ export const COMMANDS: CommandSpec[] = [
         return listQuality(ctx, str(ctx, 'quality'), ownInt(ctx, 'limit', { min: 1 }));
       const limit = ownInt(ctx, 'limit', { min: 1 }) ?? (ctx.json ? 1_000_000 : 50);
       const query: ImageQuery = {
-        status: ctx.values.errors ? 'error' : undefined,
+        // An unlabelled image that is missing or unreadable since the scan cannot take a label: not listed.
+        status: ctx.values.errors ? 'error' : ctx.values.unlabelled ? 'ok' : undefined,
         class: str(ctx, 'class'),
         flagged: ctx.values.flagged ? true : undefined,
-        sortBy: str(ctx, 'sort'),
+        sortBy: listSortKey(ctx),
+        labelled: listLabelled(ctx),
         role: str(ctx, 'role') as Role | undefined,
         limit: Math.min(limit, 1000),
         offset: 0,
@@ -121,6 +131,7 @@ export const COMMANDS: CommandSpec[] = [
             ctx,
             page.rows.map((r) => ({ ...r, source: sourcePaths.get(r.sourceId) ?? null })),
           );
+        else if (ctx.values.unlabelled) for (const row of page.rows) ctx.io.out(formatUnlabelledLine(row));
         else for (const row of page.rows) ctx.io.out(formatImageLine(row, Boolean(ctx.values.raw)));
         printed += page.rows.length;
         if (page.rows.length === 0 || printed >= limit || printed >= page.total) {
@@ -410,4 +421,5 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   ...CURATION_COMMANDS,
+  ...LABEL_COMMANDS,
 ];

@@ -38,7 +38,7 @@ const VOLATILE_KEYS = new Set(['seconds', 'createdAt', 'finishedAt', 'startedAt'
 // Image ids follow the scanner's parallel decode order, and training scores follow the ids' fold assignment.
 const IMAGE_ID_KEYS = new Set(['imageId', 'imageIds']);
 // So which image a model flags, predicts or moves is pinned by count only.
-const MODEL_KEYS = new Set(['predicted', 'flagged', 'flaggedA', 'flaggedB']);
+const MODEL_KEYS = new Set(['predicted', 'flagged', 'flaggedA', 'flaggedB', 'suggested']);
 const MODEL_LISTS = new Set(['largestChanges', 'newlyFlagged', 'newlyCleared']);
 const ENGINE_KEYS = new Set([
   'metrics',
@@ -61,6 +61,13 @@ function normalise(value: unknown, key = ''): unknown {
   if (MODEL_KEYS.has(key)) return '<model>';
   // A suggestion is the model's, like `predicted`: its shape is pinned, the class it names is not.
   if (key === 'suggestion' && value && typeof value === 'object') return normalise({ ...value, class: '<model>' });
+  // A bulk-accept preview counts the model's suggestions above a cut: its shape is pinned, its counts are not.
+  if (value && typeof value === 'object' && 'skippedFlagged' in value) {
+    const counts = ['count', 'perClass', 'expectedWrong', 'skippedFlagged', 'belowCut'];
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, counts.includes(k) ? '<model>' : normalise(v, k)]),
+    );
+  }
   if (MODEL_LISTS.has(key) && Array.isArray(value)) return `<${value.length} images>`;
   if (typeof value === 'string') {
     if (TIME.test(value)) return '<time>';
@@ -169,6 +176,17 @@ describe.runIf(HAVE_DATA)('ssod --json on a small Fashion-MNIST project', () => 
     await run('export', p, join(dir, 'out'), '--mode', 'copy', '--include', 'all');
     await run('export', p, join(dir, 'out2'), '--format', 'xml');
     await run('verify', join(dir, 'out'));
+    await run('classes', p);
+    await run('classes', p, '--create', 'Bag');
+    await run('classes', p, '--create', 'bag');
+    await run('label', p, bags[2]!, '--class', 'Shoe', '--reviewer', 'ana');
+    await run('label', p, bags[2]!, '--class', 'Bag', '--reviewer', 'ana');
+    await run('list', p, '--unlabelled', '--order', 'informative');
+    await run('label', p, '--accept-suggestions', '--min-confidence', '0.5', '--dry-run');
+    await run('label', p, '--accept-suggestions');
+    await run('label', p, '--batches');
+    await run('label', p, '--undo', '--reviewer', 'ana');
+    await run('label', p, '--undo', '999', '--reviewer', 'ana');
     await run('status', join(dir, 'no-such-project'));
     await run('bogus');
     // Last, so that what they change cannot move anything above: one rule for a reviewer's name everywhere.
