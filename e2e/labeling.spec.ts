@@ -6,7 +6,8 @@ import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshProfile, makeProject, serve, ssod, type Project, type Served, tearDown } from './fixture.js';
+import { ssod } from './fixture.js';
+import { useServedProject } from './served-project.js';
 
 interface ListedRow {
   id: number;
@@ -29,19 +30,12 @@ const SHOTS = 'test-results/screens';
 const SHAPES = ['disc', 'bar', 'ring', 'noise'] as const;
 const NEW_CLASS = 'static';
 
-let project: Project;
-let server: Served;
-let home: string;
+// Forty inbox images: ten to label by keys, enough left for a bulk accept, five for the new class.
+const served = useServedProject({ perClass: 14, inbox: 40 });
 
-test.beforeAll(async () => {
-  test.setTimeout(15 * 60_000);
+test.beforeAll(() => {
   mkdirSync(SHOTS, { recursive: true });
-  project = await makeProject(14, 40);
-  home = freshProfile();
-  server = await serve(project.dir, home);
 });
-
-test.afterAll(() => tearDown(server, project?.root, home));
 
 /** `ssod list|history --json`: one JSON array, an object holding one, or one JSON value per line. */
 function jsonRows<T>(args: string[]): T[] {
@@ -59,7 +53,7 @@ function jsonRows<T>(args: string[]): T[] {
   }
 }
 
-const inbox = () => jsonRows<ListedRow>(['list', project.dir, '--role', 'inbox', '--limit', '1000']);
+const inbox = () => jsonRows<ListedRow>(['list', served.project.dir, '--role', 'inbox', '--limit', '1000']);
 const unlabelled = () => inbox().filter((r) => r.class === null && r.decision?.action !== 'reject').length;
 /** The generated inbox names its truth: in-N.png is SHAPES[N % 4]. */
 const truth = (relPath: string) => SHAPES[Number(/in-(\d+)\./.exec(relPath)?.[1] ?? 0) % 4]!;
@@ -136,7 +130,7 @@ async function createClassHere(page: Page): Promise<string> {
 test('label by keys, bulk accept and undo, a new class, retrain, export', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url);
+  await page.goto(served.server.url);
   await expect(page.getByTestId('view-review')).toBeVisible();
   await gridReady(page);
 
@@ -158,7 +152,7 @@ test('label by keys, bulk accept and undo, a new class, retrain, export', async 
     const row = rows.find((r) => relPath.endsWith(r.relPath) || r.relPath.endsWith(relPath));
     expect(row, relPath).toMatchObject({ class: truth(relPath), classSource: 'label' });
   }
-  const events = jsonRows<HistoryEvent>(['history', project.dir, '--limit', '1000']);
+  const events = jsonRows<HistoryEvent>(['history', served.project.dir, '--limit', '1000']);
   expect(events.filter((e) => e.action === 'relabel' && e.reviewer === REVIEWER)).toHaveLength(10);
   await expect(page.getByTestId('suggestion-accuracy')).toContainText(/suggestions right \d+%/);
   await noCriticalViolations(page, 'the labeling grid');
@@ -226,7 +220,7 @@ test('label by keys, bulk accept and undo, a new class, retrain, export', async 
   await page.getByTestId('nav-review').click();
   await gridReady(page);
   await page.getByTestId('open-export').click();
-  const out = join(project.root, 'export');
+  const out = join(served.project.root, 'export');
   await page.getByTestId('export-out').fill(out);
   await page.getByTestId('export-include').selectOption('all');
   await page.getByTestId('export-start').click();

@@ -10,8 +10,14 @@ export interface ServedProject {
   readonly server: Served;
 }
 
+/** How big the generated project is (fixture.ts's defaults when left out). */
+export interface ProjectSize {
+  perClass?: number;
+  inbox?: number;
+}
+
 /** Registers the file's beforeAll/afterAll; read the fields inside tests (they exist once beforeAll has run). */
-export function useServedProject(): ServedProject {
+export function useServedProject(size: ProjectSize = {}): ServedProject {
   let state: { project: Project; home: string; server: Served } | undefined;
   const ready = () => {
     if (!state) throw new Error('the served project is built in beforeAll: read it inside a test');
@@ -21,7 +27,7 @@ export function useServedProject(): ServedProject {
     // Building and training the project through the real CLI takes minutes on a loaded machine.
     test.setTimeout(15 * 60_000);
     const home = freshProfile();
-    const project = await makeProject();
+    const project = await makeProject(size.perClass, size.inbox);
     state = { project, home, server: await serve(project.dir, home) };
   });
   test.afterAll(() => tearDown(state?.server, state?.project.root, state?.home));
