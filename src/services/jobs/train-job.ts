@@ -95,6 +95,8 @@ export async function runTraining(
     const input = trainInput(project, plan, extract, run.id);
     const started = performance.now();
     const { adapted, heads } = await modeAndHeads(project, engine, plan, decision, extract, input.request, run.id, ctx);
+    // A top trained in this run remembers the decisions it saw: the app offers re-adapting once enough come after.
+    if (adapted.record?.trainedInRun === run.id) adapted.record.decisionsAtTraining = plan.set.decisions;
     heads.result.metrics.adapt = adaptMetrics(adapted);
     return storeRun(project, run.id, { plan, extract: adapted.extract, input, heads, started }, ctx);
   } catch (error) {

@@ -43,10 +43,10 @@ describe('decideMode', () => {
     expect(tight).toMatchObject({ mode: 'heads', adapt: 'none' });
     expect(tight.reason).toMatch(/over the budget of 5 s/);
     expect(decideMode({ mode: 'adapt' }, undefined, extract, 500).epochs).toBe(6);
-    const short = decideMode({ mode: 'adapt', budget: 60 }, undefined, extract, 1000);
+    const short = decideMode({ mode: 'adapt', budget: 60 }, undefined, extract, 10_000);
     expect(short.epochs).toBeLessThan(6);
     expect(short.epochs).toBeGreaterThanOrEqual(1);
-    expect(short.estimatedSeconds).toBeLessThanOrEqual(estimateAdaptSeconds(1000, 96, 6));
+    expect(short.estimatedSeconds).toBeLessThanOrEqual(estimateAdaptSeconds(10_000, 96, 6));
     expect(estimateAdaptSeconds(10_000, 224)).toBeGreaterThan(estimateAdaptSeconds(10_000, 96));
   });
 

@@ -15,14 +15,15 @@ import type { ProjectHandle } from '../project-handle.js';
 export const DEFAULT_ADAPT_BUDGET_SECONDS = 300;
 /** Joint epochs an automatic adapt run trains (AdaptConfig.epochs' default). */
 const AUTO_EPOCHS = 6;
-/** Seconds per image per joint epoch on wasm, block 16 + Conv_1 training, measured by `npm run bench:adapt` at a
- * load average of ~14 on two cores (docs/ssod.md, "Adapt mode: measured"; 96 and 160 scaled by position count):
- * an idle machine is faster, so the budget check errs on the side of fewer epochs. */
+/** Seconds per image per joint epoch on wasm, block 16 + Conv_1 training. 128 is measured: a whole
+ * `ssod train --mode adapt` on 10,000 Fashion-MNIST images took 67–96 s per epoch at load 2.4–3.2 (docs/ssod.md,
+ * "Adapt mode: measured"); 96, 160 and 224 keep the ratios an earlier per-size bench measured between sizes. Rounded
+ * up, so the budget check errs on the side of fewer epochs. */
 const SECONDS_PER_IMAGE_EPOCH: [number, number][] = [
-  [96, 0.03],
-  [128, 0.05],
-  [160, 0.065],
-  [224, 0.078],
+  [96, 0.0048],
+  [128, 0.008],
+  [160, 0.0104],
+  [224, 0.0125],
 ];
 /** Reviewed OOD images an automatic run needs before it trains both modes and lets them compete: fewer give an
  * AUROC too noisy to choose by (the same bar as the default scorer's choice). */
@@ -40,6 +41,8 @@ export interface AdaptRecord {
   inputSize: number;
   seconds: number;
   trainedInRun?: number;
+  /** Standing review decisions when it was trained (the app offers re-adapting once enough have come since). */
+  decisionsAtTraining?: number;
   summary?: Omit<AdaptJobResult['summary'], 'heldOutRows'>;
 }
 
