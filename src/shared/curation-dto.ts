@@ -138,14 +138,35 @@ export interface QualityThresholdsDto {
   greyFlagWhenColourShare: number;
 }
 
-export interface QualityImageDto extends CurationImageRef {
-  flags: QualityFlag[];
+/** The thresholds a new project flags with (each one the user can change). */
+export const DEFAULT_QUALITY_THRESHOLDS: Readonly<QualityThresholdsDto> = Object.freeze({
+  darkBelow: 30,
+  brightAbove: 225,
+  contrastBelow: 12,
+  blurBelow: 40,
+  tinyBelow: 32,
+  aspectAbove: 3,
+  greyBelow: 3,
+  greyFlagWhenColourShare: 0.5,
+});
+
+/** What the flags are computed from, stored once per image (a changed threshold re-flags without a decode). */
+export interface QualityStats {
+  /** Mean luma, 0-255. */
   brightness: number;
+  /** Standard deviation of luma, 0-255. */
   contrast: number;
+  /** Variance of the 4-neighbour Laplacian of luma (higher = sharper). */
   sharpness: number;
+  /** Mean absolute difference between channels, 0-255 (0 = grey). */
   colourfulness: number;
+  /** The original image's size (the pixels may be a thumbnail of it). */
   width: number;
   height: number;
+}
+
+export interface QualityImageDto extends CurationImageRef, QualityStats {
+  flags: QualityFlag[];
 }
 
 export interface QualityReport {

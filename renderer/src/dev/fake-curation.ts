@@ -1,20 +1,10 @@
 // The fake backend's `curation` namespace: answers of the right shape, with nothing found, so the renderer can
 // be developed and tested without services (the real answers come from src/services/curation-service.ts).
 import type { Api } from '../../../src/shared/api.js';
-
-const THRESHOLDS = {
-  darkBelow: 30,
-  brightAbove: 225,
-  contrastBelow: 12,
-  blurBelow: 40,
-  tinyBelow: 32,
-  aspectAbove: 3,
-  greyBelow: 3,
-  greyFlagWhenColourShare: 0.5,
-};
+import { DEFAULT_QUALITY_THRESHOLDS } from '../../../src/shared/curation-dto.js';
 
 export function fakeCuration(): Api['curation'] {
-  let thresholds = { ...THRESHOLDS };
+  let thresholds = { ...DEFAULT_QUALITY_THRESHOLDS };
   return {
     duplicates: async () => ({ runId: 1, groups: [], skipped: 0 }),
     resolveDuplicates: async () => [],

@@ -4,37 +4,19 @@
 // image and stored; flags are a cheap function of statistics and thresholds, so a changed threshold re-flags
 // without decoding anything.
 import { checkPixels, luma, type Pixels } from './perceptual-hash.js';
-import { QUALITY_FLAGS, type QualityFlag, type QualityThresholdsDto } from '../../shared/curation-dto.js';
+import {
+  QUALITY_FLAGS,
+  type QualityFlag,
+  type QualityStats,
+  type QualityThresholdsDto,
+} from '../../shared/curation-dto.js';
 
-export interface QualityStats {
-  /** Mean luma, 0-255. */
-  brightness: number;
-  /** Standard deviation of luma, 0-255. */
-  contrast: number;
-  /** Variance of the 4-neighbour Laplacian of luma (higher = sharper). */
-  sharpness: number;
-  /** Mean absolute difference between channels, 0-255 (0 = grey). */
-  colourfulness: number;
-  /** The original image's size (the pixels may be a thumbnail of it). */
-  width: number;
-  height: number;
-}
-
-// The flag names and thresholds are part of the API (src/shared/curation-dto.ts); the engine computes them.
+// The flag names, statistics and thresholds are part of the API (src/shared/curation-dto.ts); the engine
+// computes them.
+export { DEFAULT_QUALITY_THRESHOLDS, type QualityStats } from '../../shared/curation-dto.js';
 export const QUALITY_KINDS = QUALITY_FLAGS;
 export type QualityKind = QualityFlag;
 export type QualityThresholds = QualityThresholdsDto;
-
-export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
-  darkBelow: 30,
-  brightAbove: 225,
-  contrastBelow: 12,
-  blurBelow: 40,
-  tinyBelow: 32,
-  aspectAbove: 3,
-  greyBelow: 3,
-  greyFlagWhenColourShare: 0.5,
-};
 
 function laplacianVariance(g: Float32Array, w: number, h: number): number {
   if (w < 3 || h < 3) return 0;
