@@ -302,3 +302,49 @@ export function reasonsOf(db: Db, eventIds: readonly number[]): Map<number, stri
 function hasResult(db: Db, runId: number, kind: string): boolean {
   return db.prepare('SELECT 1 FROM curation_results WHERE run_id = ? AND kind = ?').get(runId, kind) !== undefined;
 }
+
+/** Moves whenever a scan may have changed which contents the project holds (every scan bumps its source's
+ * generation; adding or removing a source changes the list): a cheap key for caches of the contents. */
+export function contentsToken(db: Db): string {
+  const t = db.prepare("SELECT group_concat(id || ':' || scan_gen, ',') FROM sources").pluck().get();
+  return typeof t === 'string' ? t : '';
+}
+
+/** The distinct contents of every readable image, in image order (the row order of curation's feature work). */
+export function readableContents(db: Db): string[] {
+  const stmt = db.prepare("SELECT sha256 FROM images WHERE status = 'ok' AND sha256 IS NOT NULL ORDER BY id");
+  return [...new Set(stmt.pluck().all() as string[])];
+}
+
+export interface ContentImage {
+  id: number;
+  sha256: string;
+  role: Role;
+  path: string;
+  class: string | null;
+}
+
+/** The readable images holding these contents, per content in the order given, each content's images by id. */
+export function imagesOfContents(db: Db, shas: readonly string[]): ContentImage[] {
+  // Sources first (a few), then the (source_id, sha256) index: no pass over every image.
+  const stmt = db.prepare(`
+    SELECT i.id, i.sha256, s.role, s.path AS source_path, i.rel_path, i.class
+    FROM sources s CROSS JOIN images i ON i.source_id = s.id AND i.sha256 = ?
+    WHERE i.status = 'ok' ORDER BY i.id`);
+  type Row = { id: number; sha256: string; role: Role; source_path: string; rel_path: string; class: string | null };
+  return shas.flatMap((sha) =>
+    (stmt.all(sha) as Row[]).map((r) => ({
+      id: r.id,
+      sha256: r.sha256,
+      role: r.role,
+      path: join(r.source_path, r.rel_path),
+      class: r.class,
+    })),
+  );
+}
+
+/** The content of a readable image; null when the image is unknown or unreadable. */
+export function contentOfImage(db: Db, imageId: number): string | null {
+  const sha = db.prepare("SELECT sha256 FROM images WHERE id = ? AND status = 'ok'").pluck().get(imageId);
+  return typeof sha === 'string' ? sha : null;
+}

@@ -16,6 +16,7 @@ import { computeQuality, refreshQualityFlags, setQualityThresholds } from './cur
 import { selectImages } from './curation/selection.js';
 import { findSimilar } from './curation/similar.js';
 import { ensureImageSets } from '../db/image-sets.js';
+import { WarmSimilar } from '../engine/curation/similar-client.js';
 import type { ProjectHandle } from './project-handle.js';
 
 /** As review-service.ts: the name given with the call, or else the one saved in the app's settings. */
@@ -114,14 +115,19 @@ function prepareImageSets(ctx: ServiceContext): void {
 }
 
 export function createCurationService(ctx: ServiceContext): CurationService {
-  ctx.bus.on('project.changed', () => prepareImageSets(ctx));
+  // "More like this" stays warm between questions, for one project: another project (or none) ends it.
+  const warm = new WarmSimilar();
+  ctx.bus.on('project.changed', () => {
+    void warm.close();
+    prepareImageSets(ctx);
+  });
   return {
     duplicates: async (options) => computeDuplicates(ctx.current(), options ?? {}),
     resolveDuplicates: (groupIds, reviewer) => resolveDuplicates(ctx, groupIds, reviewer),
     labelIssues: async (options) => computeLabelIssues(ctx.current(), options ?? {}),
     acceptSuggestions: async (imageIds, reviewer) => acceptSuggestions(ctx, imageIds, reviewer),
     map: (options) => computeMap(ctx.current(), options ?? {}),
-    similar: (ref, limit) => findSimilar(ctx, ctx.current(), ref, limit ?? 20),
+    similar: (ref, limit) => findSimilar(ctx, warm, ref, limit ?? 20),
     select: async (input) => selectImages(ctx.current(), input),
     quality: (kind, limit) => computeQuality(ctx.current(), kind, limit),
     setQualityThresholds: async (patch) => setQualityThresholds(ctx.current(), patch),

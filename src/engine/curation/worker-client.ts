@@ -1,25 +1,9 @@
 // Runs a curation request on its own worker thread: the caller's event loop stays free (the UI's server, the
 // Electron main process), progress arrives as it goes, and cancelling ends the thread at once.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { AppError, deserializeError } from '../../shared/errors.js';
 import type { ProgressFn } from '../types.js';
+import { spawnCurationThread } from './worker-spawn.js';
 import type { CurationRequest, CurationResult, FromCurationWorker } from './worker-protocol.js';
-
-/** Same start-up as the engine's other workers: a .ts worker registers tsx itself (Node 20 does not pass --import). */
-function spawn(req: CurationRequest): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    const js = new URL('./worker.js', import.meta.url);
-    if (!existsSync(fileURLToPath(js)))
-      throw new AppError('engine-failed', 'the curation worker is missing from this build');
-    return new Worker(js, { workerData: req });
-  }
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: req });
-}
 
 export function runCuration(
   req: CurationRequest,
@@ -31,7 +15,7 @@ export function runCuration(
       reject(new AppError('cancelled', 'cancelled'));
       return;
     }
-    const worker = spawn(req);
+    const worker = spawnCurationThread('worker', req);
     let settled = false;
     const finish = (fn: () => void): void => {
       if (settled) return;

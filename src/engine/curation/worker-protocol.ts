@@ -6,14 +6,11 @@ import type { Progress } from '../types.js';
 import type { CandidatePair } from './duplicates.js';
 import type { MapOptions } from './embedding-map.js';
 import type { Neighbour } from './neighbour-index.js';
+import type { FeaturePlace } from './similar-session.js';
 
-interface FeatureSource {
-  /** Feature cache root and the backbone key whose pooled features are read. */
-  cacheDir: string;
-  backboneKey: string;
-  /** The contents to read, one row each (rows are in this order in every answer). */
-  shas: string[];
-}
+/** Feature cache root, the backbone key whose pooled features are read, and the contents to read, one row each
+ * (rows are in this order in every answer). */
+type FeatureSource = FeaturePlace;
 
 export type CurationRequest =
   | (FeatureSource & { kind: 'near-pairs'; minCosine: number })
@@ -34,3 +31,20 @@ export type FromCurationWorker =
   | { type: 'progress'; progress: Progress }
   | { type: 'result'; result: CurationResult }
   | { type: 'error'; error: SerializedError };
+
+/** To the long-lived "more like this" thread (similar-worker.ts). `place` is sent only when `key` names contents
+ * the thread may not hold yet (a million names are not copied per query); without it the thread answers
+ * `need-place` when it holds other contents. */
+export interface SimilarAsk {
+  id: number;
+  key: string;
+  place?: FeaturePlace;
+  query: string;
+  k: number;
+}
+
+export type FromSimilarWorker =
+  | { id: number; type: 'progress'; progress: Progress }
+  | { id: number; type: 'result'; neighbours: Neighbour[] }
+  | { id: number; type: 'need-place' }
+  | { id: number; type: 'error'; error: SerializedError };

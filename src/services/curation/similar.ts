@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { RunRecord } from '../../db/index.js';
-import { runCuration } from '../../engine/curation/worker-client.js';
+import type { WarmSimilar } from '../../engine/curation/similar-client.js';
+import type { FeaturePlace } from '../../engine/curation/similar-session.js';
+import { contentOfImage, contentsToken, imagesOfContents, readableContents } from '../../db/curation-repo.js';
 import type { SimilarHit, SimilarRef } from '../../shared/curation-dto.js';
 import { AppError } from '../../shared/errors.js';
 import type { ServiceContext } from '../context.js';
@@ -16,7 +18,7 @@ import { adaptedFeaturesFor } from '../pipeline/adapt-step.js';
 import { runTrainOptions } from '../pipeline/current-run.js';
 import { backboneRequest } from '../pipeline/extract-features.js';
 import type { ProjectHandle } from '../project-handle.js';
-import { backboneKeyOf, imagesOf, requireRun } from './run.js';
+import { backboneKeyOf, requireRun } from './run.js';
 
 interface Outside {
   sha256: string;
@@ -81,48 +83,63 @@ async function extractOutside(ctx: ServiceContext, p: ProjectHandle, run: RunRec
   }
 }
 
+/** The contents "more like this" searches, named by a key that moves with the run and every scan: the list (a
+ * million names) is read again only when the key moves. */
+interface Contents {
+  key: string;
+  shas: string[];
+}
+const contentsOf = new WeakMap<ProjectHandle, Contents>();
+
+function currentContents(p: ProjectHandle, run: RunRecord): Contents {
+  const key = `${p.path}|run ${run.id}|${backboneKeyOf(run)}|${contentsToken(p.db)}`;
+  const known = contentsOf.get(p);
+  if (known?.key === key) return known;
+  const fresh = { key, shas: readableContents(p.db) };
+  contentsOf.set(p, fresh);
+  return fresh;
+}
+
+/** The query's content: an image of the project, or an outside image (extracted first when it is new). */
+async function queryContent(ctx: ServiceContext, p: ProjectHandle, run: RunRecord, ref: SimilarRef): Promise<string> {
+  if (ref.imageId !== undefined) {
+    const sha = contentOfImage(p.db, ref.imageId);
+    if (!sha) throw new AppError('not-found', `no readable image ${ref.imageId} in this project`);
+    return sha;
+  }
+  const o = await outsideImage(ref);
+  if (imagesOfContents(p.db, [o.sha256]).length === 0) {
+    await requireImage(o);
+    // The search's contents stay as they are: the thread reads the query's features by content.
+    await extractOutside(ctx, p, run, o);
+  }
+  return o.sha256;
+}
+
 export async function findSimilar(
   ctx: ServiceContext,
-  p: ProjectHandle,
+  warm: WarmSimilar,
   ref: SimilarRef,
   limit: number,
 ): Promise<SimilarHit[]> {
+  const p = ctx.current();
   const run = requireRun(p);
-  const images = imagesOf(p, run).filter((im) => im.sha256 !== null);
-  const shas = [...new Set(images.map((im) => im.sha256!))];
-  let query: string | undefined;
-  if (ref.imageId !== undefined) {
-    query = images.find((im) => im.id === ref.imageId)?.sha256 ?? undefined;
-    if (!query) throw new AppError('not-found', `no readable image ${ref.imageId} in this project`);
-  } else {
-    const o = await outsideImage(ref);
-    query = o.sha256;
-    if (!shas.includes(query)) {
-      await requireImage(o);
-      // Not added to `shas`: the worker reads the query's features by content, and the run's saved graph stays valid.
-      await extractOutside(ctx, p, run, o);
-    }
-  }
-  const r = await runCuration({
-    kind: 'similar',
-    cacheDir: p.featuresDir,
-    backboneKey: backboneKeyOf(run),
-    shas,
-    query,
-    k: limit,
-  });
-  if (r.kind !== 'similar') throw new Error('curation worker answered another request');
-  const bySha = new Map<string, typeof images>();
-  for (const im of images) bySha.set(im.sha256!, [...(bySha.get(im.sha256!) ?? []), im]);
-  return r.neighbours
-    .flatMap((n) =>
-      (bySha.get(shas[n.row]!) ?? []).map((im) => ({
-        imageId: im.id,
-        path: im.path,
-        class: im.class,
-        role: im.role,
-        similarity: n.similarity,
-      })),
-    )
+  const contents = currentContents(p, run);
+  const query = await queryContent(ctx, p, run, ref);
+  const place = (): FeaturePlace => ({ cacheDir: p.featuresDir, backboneKey: backboneKeyOf(run), shas: contents.shas });
+  const neighbours = await warm.similar(contents.key, place, query, limit);
+  const images = imagesOfContents(
+    p.db,
+    neighbours.map((n) => contents.shas[n.row]!),
+  );
+  const similarity = new Map(neighbours.map((n) => [contents.shas[n.row]!, n.similarity]));
+  return images
+    .map((im) => ({
+      imageId: im.id,
+      path: im.path,
+      class: im.class,
+      role: im.role,
+      similarity: similarity.get(im.sha256)!,
+    }))
     .slice(0, limit);
 }
