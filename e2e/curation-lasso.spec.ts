@@ -1,25 +1,10 @@
 // The map's lasso filters the review grid: lasso the left half of the map, and the grid shows exactly the
 // lassoed images under a "selection: N images" chip; removing the chip shows every image again.
 import { test, expect, type Page } from '@playwright/test';
-import { freshProfile, makeProject, serve, type Project, type Served, tearDown } from './fixture.js';
+import { gridTotal } from './curation-grid.js';
+import { useServedProject } from './served-project.js';
 
-let project: Project;
-let server: Served;
-let home: string;
-
-test.beforeAll(async () => {
-  test.setTimeout(15 * 60_000);
-  project = await makeProject();
-  home = freshProfile();
-  server = await serve(project.dir, home);
-});
-
-test.afterAll(() => tearDown(server, project?.root, home));
-
-async function gridTotal(page: Page): Promise<number> {
-  await expect(page.getByTestId('grid')).toHaveAttribute('data-ready', 'true');
-  return Number(await page.getByTestId('grid').getAttribute('data-total'));
-}
+const served = useServedProject();
 
 async function drawLasso(page: Page, corners: [number, number][]): Promise<void> {
   const box = (await page.getByTestId('map-canvas').boundingBox())!;
@@ -32,7 +17,7 @@ async function drawLasso(page: Page, corners: [number, number][]): Promise<void>
 }
 
 test('a lasso on the map filters the grid to exactly those images; removing the chip shows all', async ({ page }) => {
-  await page.goto(server.url);
+  await page.goto(served.server.url);
   await page.getByTestId('nav-review').click();
   const all = await gridTotal(page);
   expect(all).toBeGreaterThan(10);
@@ -72,7 +57,7 @@ test('a lasso on the map filters the grid to exactly those images; removing the 
 });
 
 test('hover shows the image under the cursor, and colouring by score shows a continuous legend', async ({ page }) => {
-  await page.goto(server.url);
+  await page.goto(served.server.url);
   await page.getByTestId('nav-map').click();
   await expect(page.getByTestId('map-canvas')).toHaveAttribute('data-frames', /[1-9]/);
   await expect(page.getByTestId('legend-entry').first()).toBeVisible();

@@ -4,25 +4,10 @@
 import { test, expect, type Page } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshProfile, makeProject, serve, type Project, type Served, tearDown } from './fixture.js';
+import { gridTotal } from './curation-grid.js';
+import { useServedProject } from './served-project.js';
 
-let project: Project;
-let server: Served;
-let home: string;
-
-test.beforeAll(async () => {
-  test.setTimeout(15 * 60_000);
-  project = await makeProject();
-  home = freshProfile();
-  server = await serve(project.dir, home);
-});
-
-test.afterAll(() => tearDown(server, project?.root, home));
-
-async function gridTotal(page: Page): Promise<number> {
-  await expect(page.getByTestId('grid')).toHaveAttribute('data-ready', 'true');
-  return Number(await page.getByTestId('grid').getAttribute('data-total'));
-}
+const served = useServedProject();
 
 async function saveThreshold(page: Page, key: string, value: string): Promise<void> {
   await page.getByTestId(`threshold-${key}`).fill(value);
@@ -31,7 +16,7 @@ async function saveThreshold(page: Page, key: string, value: string): Promise<vo
 }
 
 test('the quality filter follows the thresholds the person saves', async ({ page }) => {
-  await page.goto(server.url);
+  await page.goto(served.server.url);
   await page.getByTestId('nav-review').click();
   const all = await gridTotal(page);
   await page.getByTestId('quality-thresholds').locator('summary').click();
@@ -64,10 +49,10 @@ async function dropFile(page: Page, name: string, type: string, bytes: Buffer): 
 }
 
 test('an image dropped on the window: more like it, and its hits in the grid', async ({ page }) => {
-  await page.goto(server.url);
+  await page.goto(served.server.url);
   await page.getByTestId('nav-review').click();
   await gridTotal(page);
-  const dir = join(project.root, 'train', 'ring');
+  const dir = join(served.project.root, 'train', 'ring');
   const file = readdirSync(dir).sort()[0]!;
   await dropFile(page, file, 'image/png', readFileSync(join(dir, file)));
   await expect(page.getByTestId('drop-hit').first()).toBeVisible();
@@ -81,7 +66,7 @@ test('an image dropped on the window: more like it, and its hits in the grid', a
 });
 
 test('a dropped file that is not an image gets a clear message', async ({ page }) => {
-  await page.goto(server.url);
+  await page.goto(served.server.url);
   await page.getByTestId('nav-map').click();
   await dropFile(page, 'notes.txt', 'text/plain', Buffer.from('not an image at all'));
   await expect(page.getByTestId('drop-problem')).toContainText('notes.txt is not an image');
