@@ -46,8 +46,17 @@ export function formatImageLine(r: ImageRow, raw = false): string {
 }
 
 export function formatHistoryLine(e: ReviewEvent): string {
-  const what = e.action === 'relabel' ? `relabel → ${e.newClass ?? ''}` : e.action;
-  return `${e.at}  ${e.reviewer.padEnd(12)} ${what.padEnd(16)} image ${e.imageId}${e.path ? ` ${e.path}` : ''}${e.note ? `  “${e.note}”` : ''}`;
+  const what = e.action === 'relabel' ? `${e.label ? 'label' : 'relabel'} → ${e.newClass ?? ''}` : e.action;
+  return `${e.at}  ${e.reviewer.padEnd(12)} ${what.padEnd(16)} image ${e.imageId}${e.path ? ` ${e.path}` : ''}${e.note ? `  “${e.note}”` : ''}${e.label ? `  ${labelTrail(e.label)}` : ''}`;
+}
+
+/** How a label was given and what the run suggested then: the audit trail's answer to "why this class". */
+function labelTrail(l: NonNullable<ReviewEvent['label']>): string {
+  const seen =
+    l.suggested === null
+      ? 'no suggestion'
+      : `run #${l.runId ?? '?'} suggested ${l.suggested} at ${((l.confidence ?? 0) * 100).toFixed(1)}%`;
+  return `[${l.method}, batch ${l.batchId}; ${seen}]`;
 }
 
 export function formatRun(r: RunSummary): string {

@@ -191,6 +191,24 @@ describe('ssod label after a run', () => {
     expect((await json<UndoBatchResult>('label', project, '--undo', ...ANA)).batchId).toBe(one.batchId);
   });
 
+  it('lists a labelled inbox image with its class, where it came from, and the model prediction unchanged', async () => {
+    const [row] = await unlabelled('--order', 'path', '--limit', '1');
+    const other = row!.predicted === 'red' ? 'blue' : 'red';
+    const done = await json<LabelResult>('label', project, row!.path, '--class', other, ...ANA);
+    const listed = (await jsonLines<ImageRow>('list', project, '--role', 'inbox')).find((r) => r.id === row!.id)!;
+    expect(listed).toMatchObject({ class: other, classSource: 'label', predicted: row!.predicted });
+    expect(listed.suggestion).toMatchObject({ class: row!.suggestion!.class });
+    const [event] = await jsonLines<ReviewEvent>('history', project, row!.path, '--limit', '1');
+    expect(event!.label).toMatchObject({ batchId: done.batchId, method: 'manual', suggested: row!.suggestion!.class });
+    const line = await ok('history', project, row!.path, '--limit', '1');
+    expect(line).toMatch(
+      new RegExp(`label → ${other} .*\\[manual, batch ${done.batchId}; run #\\d+ suggested \\w+ at \\d+\\.\\d%\\]`),
+    );
+    await ok('label', project, '--undo', String(done.batchId), ...ANA);
+    const after = (await jsonLines<ImageRow>('list', project, '--role', 'inbox')).find((r) => r.id === row!.id)!;
+    expect(after).toMatchObject({ class: null, classSource: null, predicted: row!.predicted });
+  });
+
   it('refuses a cut outside [0, 1] by its option name, and a cut nothing reaches', async () => {
     expectError(await ssod('label', project, '--accept-suggestions', '--min-confidence', '1.5'), 2, /--min-confidence/);
     const r = await ssod('label', project, '--accept-suggestions', '--min-confidence', '1', ...ANA);

@@ -1,6 +1,6 @@
 // The audit trail: append-only review events and the standing decision per image derived from them.
 import { join } from 'node:path';
-import type { Action, EventAction, ReviewEvent } from '../shared/dto.js';
+import type { Action, EventAction, LabelTrail, ReviewEvent } from '../shared/dto.js';
 import { ACTIONS } from '../shared/dto.js';
 import { AppError } from '../shared/errors.js';
 import type { Db } from './connection.js';
@@ -36,6 +36,11 @@ interface EventRow {
   undoes: number | null;
   source_path?: string | null;
   rel_path?: string | null;
+  label_batch?: number | null;
+  label_method?: LabelTrail['method'] | null;
+  label_suggested?: string | null;
+  label_confidence?: number | null;
+  label_run?: number | null;
 }
 
 function toEvent(r: EventRow): ReviewEvent {
@@ -52,12 +57,25 @@ function toEvent(r: EventRow): ReviewEvent {
     undoes: r.undoes,
   };
   if (r.source_path && r.rel_path !== null && r.rel_path !== undefined) event.path = join(r.source_path, r.rel_path);
+  if (r.label_batch !== null && r.label_batch !== undefined) {
+    event.label = {
+      batchId: r.label_batch,
+      method: r.label_method!,
+      suggested: r.label_suggested ?? null,
+      confidence: r.label_confidence ?? null,
+      runId: r.label_run ?? null,
+    };
+  }
   return event;
 }
 
+// A label's event carries its batch and the suggestion it saw (label_events), so the trail says it all.
 const EVENT_WITH_PATH = `
-  SELECT e.*, s.path AS source_path, i.rel_path FROM review_events e
-  JOIN images i ON i.id = e.image_id JOIN sources s ON s.id = i.source_id`;
+  SELECT e.*, s.path AS source_path, i.rel_path, l.batch_id AS label_batch, b.method AS label_method,
+    l.suggested AS label_suggested, l.confidence AS label_confidence, l.run_id AS label_run
+  FROM review_events e
+  JOIN images i ON i.id = e.image_id JOIN sources s ON s.id = i.source_id
+  LEFT JOIN label_events l ON l.event_id = e.id LEFT JOIN label_batches b ON b.id = l.batch_id`;
 
 // The latest decision of an image that no undo cancels: what stands after any sequence of decisions and undos.
 const LATEST_STANDING = `

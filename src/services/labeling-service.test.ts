@@ -102,6 +102,17 @@ describe('labeling after a run', () => {
     expect(done.labels.map((l) => l.class)).toEqual(['blue', 'blue']);
     expect(done.labels[0]!.runId).not.toBeNull();
     expect(done.labels[0]!.confidence).not.toBeNull();
+    // The audit trail: who, when, how, and what the run suggested with which confidence.
+    const [event] = await services.api.review.history(target[0], 1);
+    expect(event).toMatchObject({ action: 'relabel', newClass: 'blue', reviewer: 'tester' });
+    expect(Date.parse(event!.at)).not.toBeNaN();
+    expect(event!.label).toEqual({
+      batchId: done.batchId,
+      method: 'manual',
+      suggested: done.labels[0]!.suggested,
+      confidence: done.labels[0]!.confidence,
+      runId: done.labels[0]!.runId,
+    });
     const row = (await images.get(target[0]!)) as { class: string | null; classSource?: string | null };
     expect(row).toMatchObject({ class: 'blue', classSource: 'label' });
     const legend = await labeling.classes();
@@ -195,6 +206,8 @@ describe('labels in retraining and export', () => {
     expect(run.metrics.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/'violet' \(2\)/)]));
     const trend = await labeling.accuracy();
     expect(trend.points.at(-1)!.labelsTrained).toBeGreaterThanOrEqual(4);
+    // Labelled inbox images are scored out of fold like the train folders: they join the held-out calibration rows.
+    expect((await labeling.calibration()).heldOut).toBe(28 + trend.points.at(-1)!.labelsTrained);
   }, 180_000);
 
   it('exports labelled inbox images under their class with their origin', async () => {
@@ -213,5 +226,12 @@ describe('labels in retraining and export', () => {
     });
     expect(manifest.images.find((r) => r.path.endsWith('green1.png'))!.path).toBe('images/violet/green1.png');
     expect(manifest.images.find((r) => r.path === 'images/blue/b0.png')!.class_source).toBe('folder');
+    const log = (await readFile(join(out, 'decisions.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { path?: string; action: string; label?: { method: string; batchId: number } });
+    const red2Label = log.filter((e) => e.path?.endsWith('red2.png') && e.action === 'relabel').at(-1);
+    expect(red2Label?.label?.method).toBe('manual');
+    expect(red2Label?.label?.batchId).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -206,6 +206,17 @@ export interface ReviewEvent {
   /** For `undo`: the event it cancels. */
   undoes: number | null;
   path?: string;
+  /** Set when the event is a label (src/shared/labeling-dto.ts): how it was given, in which batch, and what the
+   * suggesting run proposed then with its calibrated confidence (null: no run had a suggestion). */
+  label?: LabelTrail;
+}
+
+export interface LabelTrail {
+  batchId: number;
+  method: 'manual' | 'accept' | 'bulk' | 'cluster';
+  suggested: string | null;
+  confidence: number | null;
+  runId: number | null;
 }
 
 export interface DecisionInput {
