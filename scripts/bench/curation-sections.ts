@@ -36,18 +36,54 @@ export function benchLabels(n: number): void {
   );
 }
 
-export async function benchMap(n: number): Promise<void> {
+/** Seconds from the start at which each progress phase first reported, e.g. "map-reduce 0.0, map 12.3". */
+function phaseClock(): { onProgress: (p: { phase: string }) => void; line: () => string } {
+  const t0 = performance.now();
+  const first = new Map<string, number>();
+  return {
+    onProgress: (p) => void (first.has(p.phase) || first.set(p.phase, (performance.now() - t0) / 1000)),
+    line: () => [...first].map(([k, v]) => `${k} from ${v.toFixed(1)} s`).join(', '),
+  };
+}
+
+export async function benchMap(n: number, reduceTo?: number, sampleSize?: number): Promise<void> {
   const m = clusteredVectors(Math.ceil(n / 100), 100, 960, 0.6, 9);
   const t0 = performance.now();
   pcaLayout(m);
   const pca = (performance.now() - t0) / 1000;
+  const clock = phaseClock();
   const t1 = performance.now();
-  await umapLayout(m, {});
+  const options = {
+    onProgress: clock.onProgress,
+    ...(reduceTo !== undefined ? { reduceTo } : {}),
+    ...(sampleSize !== undefined ? { sampleSize } : {}),
+  };
+  const layout = await umapLayout(m, options);
   const umap = (performance.now() - t1) / 1000;
   console.log(
-    `\n## map of ${m.rows} vectors (960-d): PCA layout ${pca.toFixed(1)} s; UMAP on a 20,000 sample + kNN placement ` +
-      `${umap.toFixed(1)} s; peak RSS ${rssMiB()} MiB`,
+    `\n## map of ${m.rows} vectors (960-d, ${m.rows / 100} clusters): PCA layout ${pca.toFixed(1)} s; UMAP ` +
+      `(reduce to ${reduceTo ?? 'default'} dims, sample ${sampleSize ?? 'default'}) ${umap.toFixed(1)} s ` +
+      `(${clock.line()}); nearest map neighbour in the same cluster ${(100 * mapPurity(layout, 100)).toFixed(1)}% ` +
+      `of 2,000 probes; peak RSS ${rssMiB()} MiB`,
   );
+}
+
+/** Share of probe points whose nearest other point on the map is of their own cluster (rows i, cluster i / per). */
+function mapPurity(layout: Float32Array, perCluster: number): number {
+  const n = layout.length / 2;
+  const rng = createRng(5);
+  let same = 0;
+  const probes = 2000;
+  for (let p = 0; p < probes; p++) {
+    const i = Math.floor(rng() * n);
+    let [best, bestD] = [-1, Infinity];
+    for (let j = 0; j < n; j++) {
+      const d = (layout[2 * i]! - layout[2 * j]!) ** 2 + (layout[2 * i + 1]! - layout[2 * j + 1]!) ** 2;
+      if (j !== i && d < bestD) [best, bestD] = [j, d];
+    }
+    if (Math.floor(best / perCluster) === Math.floor(i / perCluster)) same++;
+  }
+  return same / probes;
 }
 
 interface Measured {

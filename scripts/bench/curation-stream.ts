@@ -4,13 +4,15 @@
 // cache, then read back in chunks. Run each section as its own command so each peak RSS is its own:
 //   stream-cache    writes the cache (skipped when it exists);
 //   stream-dups     duplicate candidates over every vector: wall time, planted copies found, peak RSS;
-//   stream-similar  "more like this": the first query builds and saves the graph, the next ones open the saved one.
-// Usage: npm run bench:curation -- --only stream-cache|stream-dups|stream-similar [--n 1000000] [--work DIR]
+//   stream-similar  "more like this": the first query builds and saves the graph, the next ones open the saved one;
+//   stream-warm     "more like this" as the app asks it: one thread kept warm, 50 questions after the first.
+// Usage: npm run bench:curation -- --only stream-cache|stream-dups|stream-similar|stream-warm [--n 1000000] [--work DIR]
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openFeatureCache } from '../../src/engine/features/feature-cache.js';
 import { runCurationJob } from '../../src/engine/curation/curation-jobs.js';
 import { cacheSource } from '../../src/engine/curation/pooled-source.js';
+import { WarmSimilar } from '../../src/engine/curation/similar-client.js';
 import { openOrBuildGraph } from '../../src/engine/curation/saved-graph.js';
 import { clusteredVectors } from '../../src/engine/curation/testing.js';
 import { dot, normaliseVector } from '../../src/engine/curation/vectors.js';
@@ -118,10 +120,41 @@ async function benchSimilar(dir: string, n: number): Promise<void> {
   );
 }
 
+/** "More like this" as the app asks it: one thread kept warm (similar-client.ts), the first question opening the
+ * cache and the saved graph (built first when there is none), then 50 questions timed from the caller's side
+ * (message to the thread, search, exact re-score, answer). */
+async function benchWarm(dir: string, n: number): Promise<void> {
+  const shas = Array.from({ length: n }, (_, i) => shaOf(i));
+  const warm = new WarmSimilar();
+  const place = () => ({ cacheDir: dir, backboneKey: KEY, shas });
+  try {
+    const t0 = performance.now();
+    await warm.similar('bench', place, shaOf(3), 20);
+    const first = (performance.now() - t0) / 1000;
+    const times: number[] = [];
+    let copiesFirst = 0;
+    for (let q = 0; q < 50; q++) {
+      const t1 = performance.now();
+      const hits = await warm.similar('bench', place, shaOf(q), 20);
+      times.push(performance.now() - t1);
+      if (hits[0]?.row === n - COPIES + q) copiesFirst++;
+    }
+    times.sort((a, b) => a - b);
+    console.log(
+      `\n## "more like this" kept warm at ${n} cached vectors: first question (open the cache and the saved graph) ` +
+        `${first.toFixed(1)} s; the next 50 (k = 20, through the thread) median ${times[25]!.toFixed(2)} ms, ` +
+        `worst ${times[49]!.toFixed(2)} ms; planted copy first in ${copiesFirst}/50; peak RSS ${rssMiB()} MiB (this process)`,
+    );
+  } finally {
+    await warm.close();
+  }
+}
+
 /** The `stream-*` sections of bench:curation. */
 export async function benchStream(section: string, n: number, work: string): Promise<void> {
   const dir = join(work, `curation-cache-${n}`);
   if (section === 'stream-cache') await writeCache(dir, n);
   if (section === 'stream-dups') await benchDups(dir, n);
   if (section === 'stream-similar') await benchSimilar(dir, n);
+  if (section === 'stream-warm') await benchWarm(dir, n);
 }

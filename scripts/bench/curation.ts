@@ -7,7 +7,7 @@
 //   labels   confident learning + rankings over N images (default 100,000) of synthetic probabilities;
 //   map      the 2-D map of N vectors (default 100,000): fast layout, then UMAP on a sample + kNN placement;
 //   fmnist   label issues on Fashion-MNIST with 5% of the labels moved (MobileNetV2 features, cached in --work);
-//   stream-cache, stream-dups, stream-similar: the jobs at --n (default 1,000,000) through a feature cache
+//   stream-cache, stream-dups, stream-similar, stream-warm: the jobs at --n (default 1,000,000) through a feature cache
 //            (curation-stream.ts; not in the default set: the cache takes minutes to write).
 // Usage: npm run bench:curation -- [--only index,dups,query,labels,map,fmnist] [--dups N] [--query N] [--labels N]
 //        [--map N] [--work DIR] [--per-class N] [--n N]
@@ -25,6 +25,7 @@ import { createRng, normals } from '../../src/engine/ssod/rng.js';
 import { commandLine, machineLine } from './machine.js';
 import { benchFashionNoise, benchLabels, benchMap } from './curation-sections.js';
 import { benchStream } from './curation-stream.js';
+import { benchSpace, type SpaceCase } from './curation-projected.js';
 
 const DIM = 960;
 
@@ -124,15 +125,50 @@ function benchQuery(n: number): void {
   }
 }
 
+/** The duplicate search's graph in full and projected spaces (curation-projected.ts); --cases picks some. */
+function benchDupsSpace(n: number, picked: string[]): void {
+  const m = withCopies(n, 1000, 11);
+  const cases: SpaceCase[] = [
+    { label: '960-d i8 cos 12/48/48', dims: DIM, metric: 'cos', graph: { quantization: 'i8' } },
+    { label: '128-d f32 l2sq 12/48/48', dims: 128, metric: 'l2sq', graph: { quantization: 'f32' } },
+    { label: '128-d i8 cos 12/48/48', dims: 128, metric: 'cos', graph: { quantization: 'i8' } },
+    { label: '64-d f32 l2sq 12/48/48', dims: 64, metric: 'l2sq', graph: { quantization: 'f32' } },
+    {
+      label: '960-d i8 cos 8/32/32',
+      dims: DIM,
+      metric: 'cos',
+      graph: { connectivity: 8, expansionAdd: 32, expansionSearch: 32 },
+    },
+    {
+      label: '128-d f32 l2sq 8/32/32',
+      dims: 128,
+      metric: 'l2sq',
+      graph: { quantization: 'f32', connectivity: 8, expansionAdd: 32, expansionSearch: 32 },
+    },
+  ];
+  console.log(`\n## duplicate graph by space, ${n} vectors, minCosine 0.93, k = 8 (seconds)`);
+  console.log('| space | project | build | search | pairs proposed | planted copies proposed |');
+  console.log('|---|---|---|---|---|---|');
+  cases.forEach((c, i) => {
+    if (picked.length === 0 || picked.includes(String(i))) console.log(benchSpace(m, 1000, 0.93, c));
+  });
+}
+
 async function main(): Promise<void> {
   console.log(machineLine());
   console.log(commandLine('bench:curation'));
   const only = arg('only', 'index,dups,query,labels,map,fmnist').split(',');
   if (only.includes('index')) benchIndex();
   if (only.includes('dups')) benchDups(Number(arg('dups', '100000')));
+  if (only.includes('dups-space'))
+    benchDupsSpace(Number(arg('dups', '100000')), arg('cases', '').split(',').filter(Boolean));
   if (only.includes('query')) benchQuery(Number(arg('query', '1000000')));
   if (only.includes('labels')) benchLabels(Number(arg('labels', '100000')));
-  if (only.includes('map')) await benchMap(Number(arg('map', '100000')));
+  if (only.includes('map')) {
+    const opt = (name: string): number | undefined =>
+      process.argv.includes(`--${name}`) ? Number(arg(name, '0')) : undefined;
+    await benchMap(Number(arg('map', '100000')), opt('reduce'), opt('sample'));
+  }
   if (only.includes('fmnist')) await benchFashionNoise(arg('work', '/tmp/ssod-bench'), Number(arg('per-class', '500')));
   for (const section of only.filter((s) => s.startsWith('stream-')))
     await benchStream(section, Number(arg('n', '1000000')), arg('work', '/tmp/ssod-bench'));

@@ -63,6 +63,15 @@ describe('embeddings map', () => {
     expect(clusterPurity(layout, cluster)).toBeGreaterThan(0.9);
   });
 
+  it('projects wide rows on their strongest directions first and still keeps the clusters apart', async () => {
+    const progress: string[] = [];
+    const layout = await umapLayout(lifted, { nEpochs: 120, reduceTo: 6, onProgress: (p) => progress.push(p.phase) });
+    expect(progress).toContain('map-reduce');
+    expect(clusterPurity(layout, cluster)).toBeGreaterThan(0.95);
+    const sampled = await umapLayout(lifted, { nEpochs: 120, reduceTo: 6, sampleSize: 120 });
+    expect(clusterPurity(sampled, cluster)).toBeGreaterThan(0.9);
+  });
+
   it('stops when cancelled, and lays out tiny sets without UMAP', async () => {
     const ctl = new AbortController();
     ctl.abort();

@@ -119,6 +119,9 @@ export interface GraphOptions {
   /** Stored precision. 'i8' (the default) quarters memory and was the fastest to build and search in the
    * benchmark; its similarities are off by ~0.005, so callers that report a similarity re-score exactly. */
   quantization?: 'f32' | 'f16' | 'i8';
+  /** 'cos' (the default) for unit-length rows; 'l2sq' where lengths matter (projected rows): a hit's `similarity`
+   * is then 1 - squared distance. */
+  metric?: 'cos' | 'l2sq';
   connectivity?: number;
   expansionAdd?: number;
   expansionSearch?: number;
@@ -141,7 +144,7 @@ export class UsearchIndex implements NeighbourIndex {
     this.threads = options.threads ?? 0;
     this.index = new usearch.Index({
       dimensions: cols,
-      metric: 'cos',
+      metric: options.metric ?? 'cos',
       quantization: options.quantization ?? 'i8',
       // bench:curation at 100,000 x 960: 12 / 48 / 48 found 995-1,000 of 1,000 planted copies in 65.6-72.6 s;
       // 16 / 40 / 48 took 141 s at the same load; a search breadth of 24 lost 6% (docs/benchmarks.md).
