@@ -3,6 +3,7 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ImageRow } from '../../../src/shared/dto.js';
 import { installFakeBackend, type TestBackend } from '../dev/test-backend.js';
+import { showInGrid } from './grid-selection.js';
 import { canAccept, chunks, labeling, labelsRatherThanRelabels } from './labeling.svelte.js';
 import { project } from './project.svelte.js';
 import { review } from './review.svelte.js';
@@ -103,6 +104,20 @@ describe('labels by key, Enter and the picker', () => {
     expect(at(t)?.decision).toBeNull();
   });
 
+  it('Enter on a selection accepts each selected image its own suggestion, in one batch', async () => {
+    review.setLabelled('no');
+    await ready();
+    let start = 0;
+    while (start < review.total && ![0, 1, 2].every((k) => at(start + k) && canAccept(at(start + k)!))) start++;
+    expect(start).toBeLessThan(review.total);
+    const rows = [start, start + 1, start + 2].map((i) => at(i)!);
+    review.moveTo(start);
+    review.moveTo(start + 2, true);
+    expect(await labeling.acceptTargets()).toBe(true);
+    expect((await fake.api.labeling.batches(1))[0]).toMatchObject({ method: 'accept', count: 3 });
+    for (const r of rows) expect((await fake.api.images.get(r.id)).class).toBe(r.suggestion!.class);
+  });
+
   it('the picker labels inbox images and relabels train images', async () => {
     const inbox = firstIndex(waiting);
     review.moveTo(inbox);
@@ -134,6 +149,25 @@ describe('labels by key, Enter and the picker', () => {
     expect(await labeling.pick('bag', true)).toBe(false);
     expect(toasts.items.at(-1)?.text).toMatch(/only in case/);
     expect(at(i)?.class).toBeNull();
+  });
+
+  it("a key on the lasso's images in the grid labels the selected ones as one cluster batch", async () => {
+    review.setLabelled('no');
+    await ready();
+    const ids = [0, 1, 2].map((i) => at(i)!.id);
+    expect(await showInGrid({ imageIds: ids }, 'map lasso')).toBe(true);
+    await ready();
+    expect(review.query.selection).toBeDefined();
+    review.moveTo(0);
+    review.moveTo(2, true);
+    await labeling.assignKey(4);
+    const name = labeling.classForKey(4)!.name;
+    expect((await fake.api.labeling.batches(1))[0]).toMatchObject({ method: 'cluster', count: 3 });
+    for (const id of ids) expect((await fake.api.images.get(id)).class).toBe(name);
+    // One image under the cursor is a plain label, not a cluster, even while the lasso filter is on.
+    review.moveTo(5);
+    await labeling.assignKey(4);
+    expect((await fake.api.labeling.batches(1))[0]).toMatchObject({ method: 'manual', count: 1 });
   });
 
   it('label these: exactly the images given, in one cluster batch', async () => {
