@@ -145,6 +145,14 @@ function benchDupsSpace(n: number, picked: string[]): void {
       metric: 'l2sq',
       graph: { quantization: 'f32', connectivity: 8, expansionAdd: 32, expansionSearch: 32 },
     },
+    { label: '960-d i8 cos 12/48/32', dims: DIM, metric: 'cos', graph: { expansionSearch: 32 } },
+    { label: '960-d i8 cos 8/48/48', dims: DIM, metric: 'cos', graph: { connectivity: 8 } },
+    {
+      label: '960-d i8 cos 8/40/24',
+      dims: DIM,
+      metric: 'cos',
+      graph: { connectivity: 8, expansionAdd: 40, expansionSearch: 24 },
+    },
   ];
   console.log(`\n## duplicate graph by space, ${n} vectors, minCosine 0.93, k = 8 (seconds)`);
   console.log('| space | project | build | search | pairs proposed | planted copies proposed |');

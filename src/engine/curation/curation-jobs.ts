@@ -3,6 +3,7 @@ import type { ProgressFn } from '../types.js';
 import { streamNearCandidates } from './near-stream.js';
 import { cacheSource, readAll, type CacheSource, type PooledSource } from './pooled-source.js';
 import { pcaLayout, umapLayout } from './embedding-map.js';
+import { openOrBuildGraph } from './saved-graph.js';
 import { SimilarSession } from './similar-session.js';
 import type { Matrix } from './vectors.js';
 import type { CurationRequest, CurationResult } from './worker-protocol.js';
@@ -43,7 +44,9 @@ async function runOn(
 ): Promise<CurationResult> {
   const missing = [...source.missing];
   if (req.kind === 'near-pairs') {
-    const pairs = await streamNearCandidates(source, req.minCosine, { onProgress });
+    // Through the saved graph: a duplicate search and "more like this" over the same contents build it once.
+    const openGraph = async () => (await openOrBuildGraph(source, req, { onProgress })).index;
+    const pairs = await streamNearCandidates(source, req.minCosine, { onProgress, openGraph });
     return { kind: 'near-pairs', pairs, missing };
   }
   const m = await readPooled(source, onProgress);

@@ -1,7 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRng, normals } from '../ssod/rng.js';
 import { streamNearCandidates } from './near-stream.js';
 import { matrixSource } from './pooled-source.js';
+import { openOrBuildGraph } from './saved-graph.js';
 import { clusteredVectors } from './testing.js';
 import { dot, normaliseRows, type Matrix } from './vectors.js';
 
@@ -58,6 +62,26 @@ describe('streamed near-duplicate candidates', () => {
     });
     expect(batched).toEqual(once);
     expect(phases.length).toBeGreaterThan(5);
+  });
+
+  it('searches the graph the caller keeps (the saved one): built by the first search, opened by the next', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ssod-near-graph-'));
+    try {
+      const place = { cacheDir: dir, backboneKey: 'test:key', shas: Array.from({ length: m.rows }, (_, i) => `${i}`) };
+      const built: boolean[] = [];
+      const openGraph = async () => {
+        const g = await openOrBuildGraph(matrixSource(m, missing), place, { threads: 1 });
+        built.push(g.built);
+        return g.index;
+      };
+      const first = await streamNearCandidates(matrixSource(m, missing), 0.99, { chunkRows: 200, openGraph });
+      const again = await streamNearCandidates(matrixSource(m, missing), 0.99, { openGraph });
+      expect(built).toEqual([true, false]);
+      expect(first.map((p) => [p.a, p.b])).toEqual(reference(m, 0.99, missing));
+      expect(again).toEqual(first);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('searches a small set by brute force and still leaves out rows without features', async () => {

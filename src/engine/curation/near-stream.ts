@@ -17,6 +17,9 @@ export interface StreamNearOptions {
   /** Rows held at once while re-scoring candidate pairs exactly (more pairs than fit take more passes). */
   rescoreRows?: number;
   graph?: Omit<GraphOptions, 'onProgress'>;
+  /** The graph of every present row, when the caller keeps one (the saved "more like this" graph: built once, then
+   * shared by both questions); without it the graph is built here and dropped after. */
+  openGraph?: () => Promise<UsearchIndex>;
   onProgress?: ProgressFn;
 }
 
@@ -139,7 +142,7 @@ export async function streamNearCandidates(
     const m = await readAll(source, (done, total) => o.onProgress?.({ phase: 'read-features', done, total }));
     return nearCandidates(m, minCosine, o.k, o.graph).filter((p) => !missing.has(p.a) && !missing.has(p.b));
   }
-  const index = await buildGraph(source, o);
+  const index = o.openGraph ? await o.openGraph() : await buildGraph(source, o);
   const proposed = await proposePairs(source, index, minCosine - INDEX_SLACK, o);
   return rescore(source, proposed, minCosine, o);
 }
