@@ -232,6 +232,27 @@ function curveSection(curves: Curve[], evalSize: number): void {
     report(`To reach ${pct(target)}: ${needs.join(', ')} labels.`);
   }
   report();
+  noiseNote(curves, evalSize);
+}
+
+/** How far apart two accuracies on the evaluation set must be before they differ by more than sampling noise. */
+function noiseNote(curves: Curve[], evalSize: number): void {
+  const p = curves[0]!.points[0]!.accuracy;
+  // Two accuracies measured on the same n images: 2 standard errors of their difference (binomial, approximate).
+  const margin = 2 * Math.sqrt((2 * p * (1 - p)) / Math.max(1, evalSize));
+  const [a, b] = curves;
+  if (!a || !b) return;
+  const gaps = a.points
+    .slice(1)
+    .map((pa, i) => ({ labels: pa.labels, gap: pa.accuracy - (b.points[i + 1]?.accuracy ?? NaN) }));
+  const clear = gaps.filter((g) => Math.abs(g.gap) > margin);
+  report(
+    `Sampling noise: on ${evalSize} images two accuracies near ${pct(p)} differ by more than noise only beyond ` +
+      `±${(100 * margin).toFixed(1)} points (2 standard errors). ${a.order} − ${b.order}: ` +
+      gaps.map((g) => `${g.labels} labels ${g.gap >= 0 ? '+' : ''}${(100 * g.gap).toFixed(1)}`).join(', ') +
+      ` points; ${clear.length === 0 ? 'none is beyond the noise' : `beyond the noise at ${clear.map((g) => g.labels).join(', ')} labels`}.`,
+  );
+  report();
 }
 
 async function main(): Promise<void> {
