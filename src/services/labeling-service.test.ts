@@ -55,6 +55,8 @@ describe('labeling before a run', () => {
     ]);
     await expect(labeling.suggestions()).rejects.toMatchObject({ code: 'no-run' });
     await expect(labeling.previewBulk({ minConfidence: 0.9 })).rejects.toThrow(/train first/);
+    await expect(labeling.bulkAccept({ minConfidence: 0.9 })).rejects.toMatchObject({ code: 'no-run' });
+    expect(await decisionCount()).toBe(0);
     const ids = await inboxIds();
     const done = await labeling.label({ imageIds: [ids.get('red0.png')!], key: 2 });
     expect(done.labels[0]).toMatchObject({ class: 'red', suggested: null, runId: null, method: 'manual' });
