@@ -7,20 +7,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 
+import { FASHION_CLASSES } from '../../src/shared/fashion-mnist-classes.js';
+
+export { FASHION_CLASSES };
 export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
-/** Class names as folder names: "T-shirt/top" has no '/' here. */
-export const FASHION_CLASSES = [
-  'T-shirt_top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle_boot',
-];
 
 export interface IdxImages {
   count: number;

@@ -27,20 +27,11 @@ import type {
   SourceInfo,
 } from '../../../src/shared/dto.js';
 import { AppError } from '../../../src/shared/errors.js';
+import { FASHION_CLASSES } from '../../../src/shared/fashion-mnist-classes.js';
 import { createRng } from '../../../src/shared/random.js';
 
-export const FAKE_CLASSES = [
-  'T-shirt_top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
+/** The demo project's classes, so what the UI shows in development looks like the real demo. */
+export const FAKE_CLASSES: readonly string[] = FASHION_CLASSES;
 const SCORERS = ['ssod', 'msp', 'energy', 'knn'];
 
 interface FakeOptions {
@@ -546,7 +537,7 @@ export class FakeApi implements Api {
       return Promise.resolve({
         ...run,
         lossCurve,
-        classes: FAKE_CLASSES,
+        classes: [...FAKE_CLASSES],
         snapshot: { images: this.rows.length, decisions: this.events.length },
       });
     },

@@ -11,11 +11,10 @@ import type {
   HeadsConfig,
   ImageScore,
   PreprocessSpec,
-  ProgressFn,
   SavedHeads,
   TrainHeadsResult,
-  TrainItem,
 } from '../types.js';
+import type { TrainHeadsInput } from '../ssod/index.js';
 
 export interface BackboneLoadOptions {
   inputSize?: number;
@@ -25,15 +24,8 @@ export interface BackboneLoadOptions {
   cacheDir?: string;
 }
 
-export interface TrainHeadsArgs {
-  features: FeatureStore;
-  classes: string[];
-  train: TrainItem[];
-  scoreRows: number[];
-  config: HeadsConfig;
-  onProgress?: ProgressFn;
-  signal?: AbortSignal;
-}
+/** The trainer's own input type: a type-only import, so loading this module still loads no trainer. */
+export type TrainHeadsArgs = TrainHeadsInput;
 
 export interface EngineDeps {
   selectBackend(force?: BackendName): Promise<BackendChoice>;
