@@ -2,13 +2,12 @@
 // run stays current and usable, and the next adapt run on the same data resumes from the last epoch checkpoint
 // instead of starting over. Random kills: SSOD_RELIABILITY_ADAPT_KILLS (default 2), plus one kill right after an
 // epoch's checkpoint is written, which the resume is checked against.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LineChild, REPO, cliArgv } from './helpers/child.js';
+import { LineChild, cliArgv } from './helpers/child.js';
+import { checkModelFiles, readRuns, runCli as cli, type RunRow } from './helpers/project-runs.js';
 import { writeSmallImages } from './helpers/corpus.js';
 import { hashTree, treeDiff, type TreeHash } from './helpers/hash-tree.js';
 import { baseSeed, envInt, rng } from './helpers/rng.js';
@@ -24,28 +23,7 @@ let project: string;
 let before: TreeHash;
 let span = 0;
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const [node, ...rest] = cliArgv(...args);
-  const r = spawnSync(node as string, rest, { cwd: REPO, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-interface RunRow {
-  id: number;
-  status: string;
-  is_current: number;
-  model_path: string | null;
-  metrics: string | null;
-}
-
-function runs(): RunRow[] {
-  const db = new Database(join(project, 'project.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT id, status, is_current, model_path, metrics FROM runs ORDER BY id').all() as RunRow[];
-  } finally {
-    db.close();
-  }
-}
+const runs = (): RunRow[] => readRuns(project);
 
 const checkpointFile = (): string => join(project, 'models', 'adapt.checkpoint', 'adapt-checkpoint.json');
 
@@ -55,22 +33,7 @@ function checkpointEpoch(): number | null {
   return (JSON.parse(readFileSync(checkpointFile(), 'utf8')) as { epoch: number }).epoch;
 }
 
-/** Every model file under its final name parses; every done run's model exists. */
-function checkModels(): number {
-  const models = join(project, 'models');
-  let parsed = 0;
-  for (const name of readdirSync(models)) {
-    if (name.endsWith('.json')) {
-      expect(() => JSON.parse(readFileSync(join(models, name), 'utf8')) as unknown, name).not.toThrow();
-      parsed += 1;
-    }
-  }
-  for (const run of runs().filter((r) => r.status === 'done')) {
-    const path = run.model_path as string;
-    expect(existsSync(path.startsWith('/') ? path : join(project, path)), `run ${run.id}: ${path}`).toBe(true);
-  }
-  return parsed;
-}
+const checkModels = (): number => checkModelFiles(project);
 
 /** Starts an adapt run and resolves once its run row exists (start-up time varies a lot on a loaded machine). */
 async function startRun(): Promise<LineChild> {

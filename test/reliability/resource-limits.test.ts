@@ -3,12 +3,13 @@
 // non-zero exit, nothing at OUT, and a project that still works.
 // Sizes: SSOD_RELIABILITY_SCAN_N (5,000; 50,000 for the full promise), SSOD_RELIABILITY_RESOURCE_EXTRACT (0),
 // SSOD_RELIABILITY_RSS_LIMIT_MB (400).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LineChild, REPO, cliArgv, tsArgv } from './helpers/child.js';
+import { LineChild, tsArgv } from './helpers/child.js';
+import { runCli as cli } from './helpers/project-runs.js';
 import { writeSmallImages } from './helpers/corpus.js';
 import { hashTree, treeDiff } from './helpers/hash-tree.js';
 import { scannedProject } from './helpers/project-setup.js';
@@ -25,12 +26,6 @@ beforeAll(() => {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const [node, ...rest] = cliArgv(...args);
-  const r = spawnSync(node as string, rest, { cwd: REPO, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('resource limits', () => {
   it(`a scan of ${N} images keeps peak RSS under ${RSS_LIMIT_MB} MB`, async () => {

@@ -2,13 +2,12 @@
 // run still loads (its model files exist and parse, `ssod score` works with it) and the killed run is marked
 // failed the next time the project is opened. Training is slow, so CI kills a few times:
 // SSOD_RELIABILITY_TRAIN_KILLS=20 for more.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LineChild, REPO, cliArgv } from './helpers/child.js';
+import { LineChild, cliArgv } from './helpers/child.js';
+import { checkModelFiles, readRuns, runCli as cli, type RunRow } from './helpers/project-runs.js';
 import { writeSmallImages } from './helpers/corpus.js';
 import { hashTree, treeDiff, type TreeHash } from './helpers/hash-tree.js';
 import { baseSeed, envInt, rng } from './helpers/rng.js';
@@ -22,48 +21,9 @@ let project: string;
 let before: TreeHash;
 let span = 0;
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const [node, ...rest] = cliArgv(...args);
-  const r = spawnSync(node as string, rest, { cwd: REPO, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const runs = (): RunRow[] => readRuns(project);
 
-interface RunRow {
-  id: number;
-  status: string;
-  is_current: number;
-  model_path: string | null;
-  error: string | null;
-}
-
-function runs(): RunRow[] {
-  const db = new Database(join(project, 'project.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT id, status, is_current, model_path, error FROM runs ORDER BY id').all() as RunRow[];
-  } finally {
-    db.close();
-  }
-}
-
-/** Every model file under its final name parses; every done run's model exists. */
-function checkModels(): number {
-  const models = join(project, 'models');
-  let parsed = 0;
-  for (const name of readdirSync(models)) {
-    if (name.endsWith('.json')) {
-      expect(() => JSON.parse(readFileSync(join(models, name), 'utf8')) as unknown, name).not.toThrow();
-      parsed += 1;
-    }
-  }
-  for (const run of runs().filter((r) => r.status === 'done')) {
-    expect(run.model_path, `run ${run.id}`).toBeTruthy();
-    const path = (run.model_path as string).startsWith('/')
-      ? (run.model_path as string)
-      : join(project, run.model_path as string);
-    expect(existsSync(path), `run ${run.id}: ${path}`).toBe(true);
-  }
-  return parsed;
-}
+const checkModels = (): number => checkModelFiles(project);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ssod-train-crash-'));

@@ -1,6 +1,5 @@
 // Promise 8: a project made by any older schema version opens after migration with every decision intact, and a
 // project from a newer app is refused, by the store and by the CLI, with a clear one-line message.
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,8 @@ import {
   schemaVersion,
 } from '../../src/db/index.js';
 import { AppError } from '../../src/shared/errors.js';
-import { REPO, cliArgv } from './helpers/child.js';
+import { REPO } from './helpers/child.js';
+import { runCli as cli } from './helpers/project-runs.js';
 import { buildOldProject, decisionsOf } from './helpers/old-projects.js';
 
 let dir: string;
@@ -34,12 +34,6 @@ function readRaw(file: string): ReturnType<typeof decisionsOf> {
   } finally {
     raw.close();
   }
-}
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const [node, ...rest] = cliArgv(...args);
-  const r = spawnSync(node as string, rest, { cwd: REPO, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Opens an old project and checks it reached the newest schema with its decisions unchanged. */
