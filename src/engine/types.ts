@@ -36,8 +36,26 @@ export interface TrainItem {
    * index in the training list of the image it was cut from. It trains the heads wherever its source does (same
    * fold), and is never scored, never held out for validation and never enters the post-hoc scorers' statistics. */
   source?: number;
+  /** The image's content hash. When every real item has one, its fold and validation membership follow from it
+   * alone (ssod/warm-start.ts), the same in every run, so a retrain can start each fold's model from the previous
+   * run's same-fold model without it having seen the fold's held-out images. */
+  key?: string;
 }
 export const OOD_LABEL = -1;
+
+/** One model's weights and input statistics, kept from a run to start the next run's same model from. */
+export interface WarmModel {
+  arrays: Record<string, Float32Array>;
+  mapStats: { mean: Float32Array; std: Float32Array };
+  pooledStats: { mean: Float32Array; std: Float32Array };
+}
+
+/** A run's models for the next run's warm start: valid only for a run whose fingerprint (classes, layout,
+ * folds, seed, variant, fold scheme) is the same. `models[index]`: 0 = all-data, f + 1 = fold f. */
+export interface WarmStart {
+  fingerprint: string;
+  models: Record<number, WarmModel>;
+}
 
 export interface HeadsConfig {
   /** SSOD sampling threshold: ID positions c_j >= gamma, OOD positions c_j <= 1 - gamma. */
@@ -112,6 +130,8 @@ export interface TrainHeadsResult {
   metrics: Record<string, unknown>;
   lossCurve: LossRecord[];
   model: SavedHeads;
+  /** The run's models to warm-start the next retrain from (only when every training item had a key). */
+  warm?: WarmStart;
 }
 
 /** How an image becomes the backbone's input tensor; recorded in every run. */

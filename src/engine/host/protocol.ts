@@ -63,6 +63,9 @@ export interface TrainRequest {
   config?: Partial<HeadsConfig>;
   /** Model JSON path; weights go beside it as `<name>.bin`. Both written temp-then-rename. */
   modelOut: string;
+  /** The previous run's model JSON: its warm-start file (`<name>.warm.bin`) starts this run's models when the
+   * runs match (ssod/warm-start.ts); anything else trains from scratch. */
+  warmFrom?: string;
 }
 
 export interface ScoreRequest {

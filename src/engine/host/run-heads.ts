@@ -6,6 +6,7 @@ import type { FeatureStore, ImageScore } from '../types.js';
 import { throwIfCancelled } from './cancel.js';
 import type { EngineJobContext } from './job-context.js';
 import { loadModel, saveModel } from './model-file.js';
+import { loadWarm, saveWarm, warmPath } from './warm-file.js';
 import type { ScoreRequest, ScoreResult, ShaScore, TrainRequest, TrainResult } from './protocol.js';
 
 async function openForKey(cacheDir: string, backboneKey: string): Promise<FeatureCache> {
@@ -38,6 +39,10 @@ function cancellable(store: FeatureStore, signal: AbortSignal): FeatureStore {
   };
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
 function withShas(scores: ImageScore[], shas: readonly string[]): ShaScore[] {
   return scores.map((s) => ({ ...s, sha256: shas[s.row] ?? '' }));
 }
@@ -58,6 +63,7 @@ export async function runTrain(req: TrainRequest, ctx: EngineJobContext): Promis
     const shas = [...req.train.map((t) => t.sha256), ...(req.score ?? [])];
     const features = cancellable(cache.featureStore(shas), ctx.signal);
     const config = { ...(await ctx.deps.defaultHeadsConfig()), ...(req.config ?? {}) };
+    const warm = req.warmFrom ? await loadWarm(warmPath(req.warmFrom), req.backboneKey) : undefined;
     const result = await ctx.deps.trainHeads({
       features,
       classes: req.classes,
@@ -65,16 +71,21 @@ export async function runTrain(req: TrainRequest, ctx: EngineJobContext): Promis
         row,
         label: t.label,
         ...(t.source !== undefined ? { source: t.source } : {}),
+        // Augmented views share their source's content hash: only real images carry it as their key.
+        ...(t.source === undefined ? { key: t.sha256 } : {}),
       })),
       scoreRows: (req.score ?? []).map((_, j) => req.train.length + j),
       config,
       onProgress: (p) => ctx.progress(p),
       signal: ctx.signal,
+      ...(warm && !('cold' in warm) ? { warmStart: warm } : {}),
     });
     throwIfCancelled(ctx.signal, 'training');
     ctx.progress({ phase: 'save-model', done: 0, total: 1 });
     await saveModel(req.modelOut, req.backboneKey, result.model);
-    const { model: _model, scores, ...rest } = result;
+    if (result.warm) await saveWarm(warmPath(req.modelOut), req.backboneKey, result.warm);
+    if (warm && 'cold' in warm && isRecord(result.metrics.warmStart)) result.metrics.warmStart.reason = warm.cold;
+    const { model: _model, scores, warm: _warm, ...rest } = result;
     return {
       ...rest,
       scores: withShas(scores, shas),

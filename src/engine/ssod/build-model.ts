@@ -1,7 +1,14 @@
 // One model of a training run (a fold's or the all-data one): train the heads, fit every scorer's statistics and
 // score its held-out rows. A job depends only on its own index and seed, never on which ran before it, so the
 // models can train one after the other or side by side in worker threads with identical results.
-import { OOD_LABEL, type FeatureStore, type HeadsConfig, type ProgressFn, type TrainItem } from '../types.js';
+import {
+  OOD_LABEL,
+  type FeatureStore,
+  type HeadsConfig,
+  type ProgressFn,
+  type TrainItem,
+  type WarmModel,
+} from '../types.js';
 import type { Variant } from './config.js';
 import { stratifiedSplit } from './folds.js';
 import type { HeadsModel } from './model.js';
@@ -18,6 +25,7 @@ import {
 import { trainOne, type TrainedHeads } from './train.js';
 import { adoptKnnIndex, type SharedKnnBasis } from './knn.js';
 import { fitPosthoc } from './posthoc-model.js';
+import { inValSplit } from './warm-start.js';
 
 /** What every model of a run shares. */
 export interface ModelContext {
@@ -53,6 +61,10 @@ export interface ModelJob {
   phase: string;
   /** The folds whose ID images this model trains on (LateInputs.foldScatter). */
   scatterFolds: number[];
+  /** Every real item has a content key: the early-stopping split follows from the keys (warm-start.ts). */
+  keyed: boolean;
+  /** The previous run's same model to start from (warm-start.ts). */
+  start?: WarmModel;
 }
 
 export interface ModelResult {
@@ -106,22 +118,35 @@ function splitItems(
   sub: readonly TrainItem[],
   valFraction: number,
   seed: number,
+  keyedAs?: { modelIndex: number; runSeed: number },
 ): { realK: number[]; fit: number[]; val: number[] } {
   // Augmented views always train and are never held out; the split is of the real images only.
   const realK = sub.map((_, k) => k).filter((k) => sub[k]!.source === undefined);
   const augK = sub.map((_, k) => k).filter((k) => sub[k]!.source !== undefined);
+  const held = keyedAs
+    ? realK.filter((k) => inValSplit(sub[k]!.key!, keyedAs.modelIndex, keyedAs.runSeed, valFraction))
+    : heldByStratifiedSplit(sub, realK, valFraction, seed);
+  const heldSet = new Set(held);
+  const fitReal = realK.filter((k) => !heldSet.has(k));
+  // Reviewed-OOD items always train: early stopping and scales are about held-out ID.
+  const val = held.filter((k) => sub[k]!.label !== OOD_LABEL);
+  const fit = [...fitReal, ...held.filter((k) => sub[k]!.label === OOD_LABEL), ...augK].sort((a, b) => a - b);
+  return { realK, fit, val };
+}
+
+/** A seeded stratified hold-out of the real items (`realK`, indices into `sub`), for runs without content keys. */
+function heldByStratifiedSplit(
+  sub: readonly TrainItem[],
+  realK: readonly number[],
+  valFraction: number,
+  seed: number,
+): number[] {
   const split = stratifiedSplit(
     realK.map((k) => sub[k]!),
     valFraction,
     seed,
   );
-  const held = split.held.map((j) => realK[j]!);
-  // Reviewed-OOD items always train: early stopping and scales are about held-out ID.
-  const val = held.filter((k) => sub[k]!.label !== OOD_LABEL);
-  const fit = [...split.fit.map((j) => realK[j]!), ...held.filter((k) => sub[k]!.label === OOD_LABEL), ...augK].sort(
-    (a, b) => a - b,
-  );
-  return { realK, fit, val };
+  return split.held.map((j) => realK[j]!);
 }
 
 type ModelBase = Omit<HeadsModel, 'density' | 'mahalanobis' | 'knnRefs' | 'scales' | 'ssodScore' | 'posthoc'>;
@@ -202,7 +227,8 @@ async function setFusionScales(
 async function buildModel(input: ModelContext, job: ModelJob): Promise<{ model: HeadsModel; trained: TrainedHeads }> {
   const { itemIdx, variant, seed, phase } = job;
   const sub = itemIdx.map((i) => input.train[i]!);
-  const { realK, fit, val } = splitItems(sub, input.config.valFraction, seed);
+  const keyedAs = job.keyed ? { modelIndex: job.index, runSeed: input.config.seed } : undefined;
+  const { realK, fit, val } = splitItems(sub, input.config.valFraction, seed, keyedAs);
   const t = now();
   const trained = await trainOne({
     store: input.features,
@@ -216,6 +242,7 @@ async function buildModel(input: ModelContext, job: ModelJob): Promise<{ model: 
     phase,
     onProgress: input.onProgress,
     signal: input.signal,
+    ...(job.start ? { start: job.start } : {}),
   });
   lap('model: train heads', t);
   const base: ModelBase = {

@@ -32,6 +32,9 @@ export interface Variant {
   maxStepsPerEpoch: number;
   /** Below this ratio of background to ID position spread, the run warns that the background is all alike. */
   minBackgroundSpread: number;
+  /** Epochs of a model warm-started from the previous run's same model (warm-start.ts), all SSOD epochs with
+   * early stopping; 0 = always train from scratch. */
+  warmEpochs: number;
 }
 
 /** A doubled batch's positions stay under this size: larger typed arrays cost more to allocate and copy than the
@@ -71,6 +74,7 @@ export const DEFAULT_VARIANT: Variant = {
   minOodShare: 0.02,
   maxStepsPerEpoch: 48,
   minBackgroundSpread: 0.1,
+  warmEpochs: 4,
 };
 
 export function defaultHeadsConfig(overrides: Partial<HeadsConfig> = {}): HeadsConfig {
@@ -128,5 +132,6 @@ export function resolveConfig(config: HeadsConfig): Variant {
     minOodShare: num('variant.minOodShare', v.minOodShare, 0, 1),
     maxStepsPerEpoch: Math.round(num('variant.maxStepsPerEpoch', v.maxStepsPerEpoch, 0, 1_000_000)),
     minBackgroundSpread: num('variant.minBackgroundSpread', v.minBackgroundSpread, 0, 1000),
+    warmEpochs: Math.round(num('variant.warmEpochs', v.warmEpochs, 0, 10_000)),
   };
 }

@@ -11,6 +11,7 @@ import {
   type SavedHeads,
   type TrainHeadsResult,
   type TrainItem,
+  type WarmStart,
 } from '../types.js';
 import { calibrateAll, calibrateThresholds, calibrationSample } from './calibrate.js';
 import { resolveConfig } from './config.js';
@@ -27,6 +28,7 @@ import type { LateInputs, ModelJob, ModelResult } from './build-model.js';
 import type { TrainedHeads } from './train.js';
 import type { Variant } from './config.js';
 import { adoptKnnIndex, sharedKnnBasis } from './knn.js';
+import { collectWarm, keyFold, keyedRun, warmFingerprint, warmModelFor, warmStartReason } from './warm-start.js';
 
 export { defaultHeadsConfig, DEFAULT_VARIANT, type Variant } from './config.js';
 export { serializeHeads, deserializeHeads } from './model.js';
@@ -47,6 +49,8 @@ export interface TrainHeadsInput {
   /** Held-out rows (not in `train`) to choose the default `ssod` estimate on: ID images and named groups of OOD
    * images, scored by the all-data model. Without it, reviewed OOD decides (default-choice.ts). */
   validation?: { id: number[]; ood: Record<string, number[]> };
+  /** The previous run's models (its result's `warm`): used when the run matches (warm-start.ts). */
+  warmStart?: WarmStart;
 }
 
 const isReal = (it: TrainItem): boolean => it.source === undefined;
@@ -73,13 +77,16 @@ function validate(input: TrainHeadsInput): void {
 
 /** Folds of the real training images; an augmented view takes its source's fold (its source is never scored by
  * a model that trained on a crop of it). */
-function foldsOf(train: readonly TrainItem[], k: number, seed: number): number[] {
+export function foldsOf(train: readonly TrainItem[], k: number, seed: number): number[] {
   const real = train.map((_, i) => i).filter((i) => isReal(train[i]!));
-  const realFold = assignFolds(
-    real.map((i) => train[i]!),
-    k,
-    seed,
-  );
+  // With content keys, an image's fold depends on nothing else in the run (what makes warm starts honest).
+  const realFold = keyedRun(train, k)
+    ? real.map((i) => keyFold(train[i]!.key!, k, seed))
+    : assignFolds(
+        real.map((i) => train[i]!),
+        k,
+        seed,
+      );
   const fold = new Array<number>(train.length).fill(0);
   real.forEach((i, j) => (fold[i] = realFold[j]!));
   train.forEach((it, i) => {
@@ -144,9 +151,18 @@ export async function trainHeads(given: TrainHeadsInput): Promise<TrainHeadsResu
 }
 
 /** The run's models: one per fold (trained on the other folds, scoring its own), then the all-data model. */
-function modelJobs(input: TrainHeadsInput, variant: Variant, fold: number[]): ModelJob[] {
+function modelJobs(input: TrainHeadsInput, variant: Variant, fold: number[], fingerprint: string): ModelJob[] {
   const { config, train } = input;
   const allFolds = Array.from({ length: config.folds }, (_, g) => g);
+  const keyed = keyedRun(train, config.folds);
+  const offered = keyed && variant.warmEpochs > 0 ? input.warmStart : undefined;
+  // All models start warm or none does: a run half from scratch would be no clean base for the next.
+  const indices = Array.from({ length: config.folds + 1 }, (_, i) => i);
+  const warm = indices.every((i) => warmModelFor(offered, fingerprint, i)) ? offered : undefined;
+  const start = (index: number): Pick<ModelJob, 'start'> => {
+    const m = warmModelFor(warm, fingerprint, index);
+    return m ? { start: m } : {};
+  };
   // Folds first, then the all-data model: each seeded by its index, so any execution order gives the same models.
   const jobs: ModelJob[] = [];
   for (let f = 0; f < config.folds; f++) {
@@ -160,6 +176,8 @@ function modelJobs(input: TrainHeadsInput, variant: Variant, fold: number[]): Mo
       seed: deriveSeed(config.seed, f + 1),
       phase: `fold ${f + 1}/${config.folds}`,
       scatterFolds: allFolds.filter((g) => g !== f),
+      keyed,
+      ...start(f + 1),
     });
   }
   jobs.push({
@@ -170,6 +188,8 @@ function modelJobs(input: TrainHeadsInput, variant: Variant, fold: number[]): Mo
     seed: deriveSeed(config.seed, 0),
     phase: 'all data',
     scatterFolds: allFolds,
+    keyed,
+    ...start(0),
   });
   return jobs;
 }
@@ -278,7 +298,8 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
   const P = input.features.layout.mapH * input.features.layout.mapW;
   const fold = foldsOf(train, config.folds, config.seed);
   const idIdx = train.map((_, i) => i).filter((i) => train[i]!.label !== OOD_LABEL && isReal(train[i]!));
-  const jobs = modelJobs(input, variant, fold);
+  const fingerprint = warmFingerprint(input.classes, input.features.layout, config, variant);
+  const jobs = modelJobs(input, variant, fold, fingerprint);
   const workers = headsWorkerCount(train.length, jobs.length);
   const { results, threads, late } = await runModelJobs(input, jobs, workers, lateInputs(input, fold, idIdx));
   const oof = gatherOutOfFold(jobs, results, train.length, P);
@@ -295,6 +316,15 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
   const realIdx = train.map((_, i) => i).filter((i) => isReal(train[i]!));
   const choice = await decideDefault(input, model, oof.parts, oof.scores, idIdx, oodIdx);
   const metrics = runMetrics({ results, threads, perModel, trained }, choice, model, variant);
+  const keyed = keyedRun(train, config.folds);
+  metrics.warmStart = {
+    used: jobs.filter((j) => j.start).length,
+    of: jobs.length,
+    reason:
+      variant.warmEpochs > 0
+        ? warmStartReason(input.warmStart, fingerprint, keyed)
+        : 'cold: warm starts are off (variant.warmEpochs 0)',
+  };
   const heldOut: Record<string, number[]> = {};
   for (const s of SCORERS) heldOut[s] = idIdx.map((i) => oof.scores[s]![i]!);
   const thresholds = calibrateThresholds(heldOut, config.idPassRate);
@@ -325,6 +355,19 @@ async function trainOnRows(input: TrainHeadsInput, tStart: number): Promise<Trai
     metrics,
     lossCurve: trained.lossCurve,
     model: toSavedHeads(model),
+    // A warm run hands its own start on: every retrain of the chain starts from the same base.
+    ...(keyed
+      ? {
+          warm:
+            jobs.every((j) => j.start) && input.warmStart
+              ? input.warmStart
+              : collectWarm(
+                  fingerprint,
+                  jobs,
+                  results.map((r) => r.trained),
+                ),
+        }
+      : {}),
   };
 }
 

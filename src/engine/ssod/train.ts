@@ -9,6 +9,7 @@ import {
   type LossRecord,
   type ProgressFn,
   type TrainItem,
+  type WarmModel,
 } from '../types.js';
 import { effectiveBatchSize, type Variant } from './config.js';
 import {
@@ -61,6 +62,15 @@ export interface TrainOneInput {
   phase: string;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /** The previous run's same model (warm-start.ts): its weights and input statistics are the start, and it
+   * trains variant.warmEpochs SSOD epochs (no CLS warm-up) with early stopping instead of the full schedule. */
+  start?: WarmModel;
+}
+
+/** Epochs in all and CLS warm-up epochs of this model: the full schedule, or a warm start's short one. */
+function schedule(input: TrainOneInput): { epochs: number; warmup: number } {
+  if (input.start) return { epochs: Math.max(1, input.variant.warmEpochs), warmup: 0 };
+  return { epochs: input.config.epochs, warmup: input.config.warmupEpochs };
 }
 
 export function throwIfCancelled(signal?: AbortSignal): void {
@@ -183,11 +193,14 @@ async function setUp(
   const rng = createRng(input.seed);
   const shapes = headShapes(mapC, m, v);
   const fitRows = input.fit.map((i) => items[i]!.row);
-  const stats = await inputStats(
-    store,
-    fitRows.filter((_, k) => items[input.fit[k]!]!.label !== OOD_LABEL),
-  );
-  const vars = toVariables(initHeadArrays(shapes, v, rng, pooledC), shapes, pooledC);
+  // A warm start keeps its model's standardisation: its weights were learned on inputs scaled that way.
+  const stats = input.start
+    ? { map: input.start.mapStats, pooled: input.start.pooledStats }
+    : await inputStats(
+        store,
+        fitRows.filter((_, k) => items[input.fit[k]!]!.label !== OOD_LABEL),
+      );
+  const vars = toVariables(input.start?.arrays ?? initHeadArrays(shapes, v, rng, pooledC), shapes, pooledC);
   const t0 = now();
   const itemRows = items.map((it) => it.row);
   // Without input normalisation the prepared positions are the raw ones: their mean is the store's map mean.
@@ -217,15 +230,16 @@ async function setUp(
 }
 
 export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
-  const { config, variant: v } = input;
+  const { variant: v } = input;
   const { st, stats } = await setUp(input);
   const { ctx, vars } = st;
   const lossCurve: LossRecord[] = [];
   let best = { loss: Infinity, epoch: -1, arrays: readVariables(vars) };
   let epoch = 0;
+  const { epochs, warmup } = schedule(input);
   try {
-    for (; epoch < config.epochs; epoch++) {
-      const sample = epoch >= config.warmupEpochs;
+    for (; epoch < epochs; epoch++) {
+      const sample = epoch >= warmup;
       const loss = await trainEpoch(st, epoch, sample);
       const tv = now();
       // Validation samples with a fixed seed of its own, the same every epoch (the training rng is left alone).
@@ -233,7 +247,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       const valLoss = sample && input.val.length ? await evalLoss(input, valCtx, st.read, st.gamma) : undefined;
       const t0 = lap('train: validation loss', tv);
       lossCurve.push({ epoch: epoch + 1, phase: sample ? 'ssod' : 'warmup', loss, valLoss });
-      input.onProgress?.({ phase: input.phase, done: epoch + 1, total: config.epochs, loss });
+      input.onProgress?.({ phase: input.phase, done: epoch + 1, total: epochs, loss });
       if (sample) {
         const l = valLoss ?? loss;
         if (l < best.loss - 1e-6) best = { loss: l, epoch, arrays: readVariables(vars) };

@@ -212,6 +212,9 @@ function trainInput(project: ProjectHandle, plan: TrainPlan, extract: ExtractRes
     },
     modelOut: join(project.modelsDir, `run-${runId}.json`),
   };
+  // The engine starts from the previous run's models only if that run matches (same features, classes, folds).
+  const warmFrom = currentRun(project.db)?.modelPath;
+  if (warmFrom) request.warmFrom = warmFrom;
   return { request, trainCount: trainItems.length, scoreCount: scoreItems.length };
 }
 
