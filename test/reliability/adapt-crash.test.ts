@@ -2,13 +2,11 @@
 // run stays current and usable, and the next adapt run on the same data resumes from the last epoch checkpoint
 // instead of starting over. Random kills: SSOD_RELIABILITY_ADAPT_KILLS (default 2), plus one kill right after an
 // epoch's checkpoint is written, which the resume is checked against.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineChild, cliArgv } from './helpers/child.js';
-import { checkModelFiles, readRuns, runCli as cli, type RunRow } from './helpers/project-runs.js';
-import { writeSmallImages } from './helpers/corpus.js';
+import { checkModelFiles, readRuns, runCli as cli, trainedProject, type RunRow } from './helpers/project-runs.js';
 import { hashTree, treeDiff, type TreeHash } from './helpers/hash-tree.js';
 import { baseSeed, envInt, rng } from './helpers/rng.js';
 
@@ -65,18 +63,7 @@ function currentRunId(): number {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ssod-adapt-crash-'));
-  source = join(dir, 'source');
-  project = join(dir, 'project');
-  await writeSmallImages(source, 30, { classes: 2, size: 48 });
-  before = hashTree(source);
-  expect(cli('init', project).status).toBe(0);
-  const add = cli('add', project, source, '--role', 'train', '--json');
-  expect(add.status, add.stderr).toBe(0);
-  const t0 = performance.now();
-  const first = cli('train', project, ...TRAIN, '--json');
-  expect(first.status, first.stderr).toBe(0);
-  span = performance.now() - t0;
+  ({ dir, source, project, before, span } = await trainedProject('ssod-adapt-crash-', 30, TRAIN));
 }, 600_000);
 
 afterAll(() => {

@@ -2,13 +2,10 @@
 // run still loads (its model files exist and parse, `ssod score` works with it) and the killed run is marked
 // failed the next time the project is opened. Training is slow, so CI kills a few times:
 // SSOD_RELIABILITY_TRAIN_KILLS=20 for more.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineChild, cliArgv } from './helpers/child.js';
-import { checkModelFiles, readRuns, runCli as cli, type RunRow } from './helpers/project-runs.js';
-import { writeSmallImages } from './helpers/corpus.js';
+import { checkModelFiles, readRuns, runCli as cli, trainedProject, type RunRow } from './helpers/project-runs.js';
 import { hashTree, treeDiff, type TreeHash } from './helpers/hash-tree.js';
 import { baseSeed, envInt, rng } from './helpers/rng.js';
 
@@ -26,18 +23,7 @@ const runs = (): RunRow[] => readRuns(project);
 const checkModels = (): number => checkModelFiles(project);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ssod-train-crash-'));
-  source = join(dir, 'source');
-  project = join(dir, 'project');
-  await writeSmallImages(source, 20, { classes: 2, size: 48 });
-  before = hashTree(source);
-  expect(cli('init', project).status).toBe(0);
-  const add = cli('add', project, source, '--role', 'train', '--json');
-  expect(add.status, add.stderr).toBe(0);
-  const t0 = performance.now();
-  const first = cli('train', project, ...TRAIN, '--json');
-  expect(first.status, first.stderr).toBe(0);
-  span = performance.now() - t0;
+  ({ dir, source, project, before, span } = await trainedProject('ssod-train-crash-', 20, TRAIN));
 }, 600_000);
 
 afterAll(() => {
