@@ -132,6 +132,11 @@ try {
     `  in the engine: rows into memory ${fmt(tm.cacheMs! / 1000)} s, models ${fmt(tm.foldsMs! / 1000)} s, ` +
       `calibration + inbox scores ${fmt(tm.allDataMs! / 1000)} s (heads job total ${fmt(tm.totalMs! / 1000)} s)`,
   );
+  const warm = retrain.metrics.warmStart as { used: number; of: number; reason: string } | undefined;
+  const epochs = ((retrain.metrics.models ?? []) as { epochs: number }[]).map((m) => m.epochs);
+  console.log(
+    `  warm start: ${warm ? `${warm.used}/${warm.of} models, ${warm.reason}` : 'not recorded'}; epochs ${epochs.join(', ')}`,
+  );
   const phases = Object.entries((retrain.metrics.phaseMs ?? {}) as Record<string, number>).slice(0, 6);
   report(
     `  where the models' time went (summed over ${Number(retrain.metrics.modelThreads ?? 1)} threads): ` +
