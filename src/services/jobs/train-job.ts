@@ -32,6 +32,7 @@ import { MIN_CLASS_EXAMPLES } from '../../shared/labeling-dto.js';
 import {
   adaptMetrics,
   decideMode,
+  followAdaptedTop,
   runAdaptStep,
   type AdaptOutcome,
   type ModeDecision,
@@ -133,9 +134,10 @@ async function modeAndHeads(
 async function planTraining(
   project: ProjectHandle,
   engine: EngineClient,
-  options: TrainOptions,
+  asked: TrainOptions,
   ctx: JobContext,
 ): Promise<TrainPlan> {
+  const options = followAdaptedTop(asked, currentRun(project.db) ?? undefined);
   const endToEnd = options.mode === 'end-to-end';
   if (endToEnd) await checkEndToEndAllowed(engine, options);
   const set = buildTrainingSet(project);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decideMode, DEFAULT_ADAPT_BUDGET_SECONDS, estimateAdaptSeconds, type AdaptRecord } from './adapt-step.js';
+import {
+  decideMode,
+  DEFAULT_ADAPT_BUDGET_SECONDS,
+  estimateAdaptSeconds,
+  followAdaptedTop,
+  type AdaptRecord,
+} from './adapt-step.js';
 
 const extract = {
   backboneKey: 'mobilenet_v2:block12',
@@ -58,5 +64,23 @@ describe('decideMode', () => {
     expect(decideMode({}, previous, { ...extract, backboneKey: 'other' }, 500).adapt).toBe('none');
     // A rejected adaptation is not reused.
     expect(decideMode({}, { metrics: { adapt: { rejected: record } } }, extract, 500).adapt).toBe('none');
+  });
+});
+
+describe('followAdaptedTop', () => {
+  const previous = { metrics: { adapt: { record: { ...record, inputSize: 128 } } } };
+
+  it("makes a plain retrain extract at the adapted top's input size, so the top is reused", () => {
+    expect(followAdaptedTop({}, previous)).toEqual({ inputSize: 128 });
+    expect(followAdaptedTop({ seed: 2, budget: 60 }, previous)).toEqual({ seed: 2, budget: 60, inputSize: 128 });
+  });
+
+  it('leaves explicit options and runs without an adapted top alone', () => {
+    expect(followAdaptedTop({ inputSize: 224 }, previous)).toEqual({ inputSize: 224 });
+    expect(followAdaptedTop({ mode: 'heads' }, previous)).toEqual({ mode: 'heads' });
+    expect(followAdaptedTop({ mode: 'adapt' }, previous)).toEqual({ mode: 'adapt' });
+    expect(followAdaptedTop({ backbone: 'small-cnn' }, previous)).toEqual({ backbone: 'small-cnn' });
+    expect(followAdaptedTop({}, undefined)).toEqual({});
+    expect(followAdaptedTop({}, { metrics: { adapt: { rejected: record } } })).toEqual({});
   });
 });

@@ -85,6 +85,16 @@ function previousAdapt(previous: PreviousRun): AdaptRecord | undefined {
   return a && typeof a.modelPath === 'string' && typeof a.adaptedKey === 'string' ? a : undefined;
 }
 
+/** A plain retrain after an adapt run extracts at the input size the adapted top was trained at: with the size
+ * chosen from the images instead (say 96 after `--mode adapt --input-size 128`), its features would fit no adapted
+ * top and the retrain would silently fall back to heads on the pretrained backbone. Explicit options win. */
+export function followAdaptedTop(options: TrainOptions, previous: PreviousRun): TrainOptions {
+  const plain = options.mode === undefined && options.inputSize === undefined && options.layer === undefined;
+  const record = previousAdapt(previous);
+  if (!plain || !record || (options.backbone ?? 'mobilenet_v2') !== 'mobilenet_v2') return options;
+  return { ...options, inputSize: record.inputSize };
+}
+
 export function decideMode(
   options: TrainOptions,
   previous: PreviousRun,
