@@ -1,5 +1,5 @@
 // The project store's public surface. Nothing outside src/db writes SQL: services call these functions.
-export { closeDatabase, openDatabase, openReadonly, optimize } from './connection.js';
+export { closeDatabase, openDatabase, openReadonly, optimize, SCAN_CACHE_KIB, useScanPragmas } from './connection.js';
 export type { Db, OpenOptions } from './connection.js';
 export { LATEST_VERSION, MIGRATIONS, migrate, schemaVersion } from './migrations.js';
 export type { Migration } from './migrations.js';

@@ -67,6 +67,9 @@ export function hardenSharp(): void {
   // One libvips thread per image: a scan decodes many small images at once (one per probe in flight), which uses
   // the cores better than splitting each image across threads. (sharp already defaults to 1 on glibc Linux.)
   sharp.concurrency(1);
+  // No operation cache: a scan never repeats an operation on the same input, so libvips' cache (up to 50 MiB and
+  // 100 operations by default) would only hold memory that grows with the images' sizes.
+  sharp.cache(false);
   sharp.block({
     operation: [
       'VipsForeignLoadSvg',

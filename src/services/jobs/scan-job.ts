@@ -12,6 +12,7 @@ import {
   markSeen,
   touchScan,
   upsertScanned,
+  useScanPragmas,
   type KnownFile,
   type ScannedFile,
 } from '../../db/index.js';
@@ -46,11 +47,16 @@ export async function runScan(
     decoded: 0,
     seconds: 0,
   };
-  for (const source of sources) {
-    if (!existsSync(source.path)) {
-      throw new AppError('not-found', `source folder is gone: ${source.path} (reconnect the drive or remove it)`);
+  const restorePragmas = useScanPragmas(project.db);
+  try {
+    for (const source of sources) {
+      if (!existsSync(source.path)) {
+        throw new AppError('not-found', `source folder is gone: ${source.path} (reconnect the drive or remove it)`);
+      }
+      await scanSource(project, source, ctx, summary, options);
     }
-    await scanSource(project, source, ctx, summary, options);
+  } finally {
+    restorePragmas();
   }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;

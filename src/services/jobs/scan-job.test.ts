@@ -1,0 +1,64 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addSource, SCAN_CACHE_KIB } from '../../db/index.js';
+import { encode } from '../../scan/testing/images.js';
+import type { JobContext, ProgressStep } from '../../shared/dto.js';
+import { createProject, type ProjectHandle } from '../project-handle.js';
+// eslint-disable-next-line no-restricted-imports -- the job's own unit test, not another job
+import { runScan } from './scan-job.js';
+
+let dir: string;
+let project: ProjectHandle;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ssod-scan-job-'));
+  mkdirSync(join(dir, 'source', 'a'), { recursive: true });
+  for (let i = 0; i < 6; i++) writeFileSync(join(dir, 'source', 'a', `${i}.png`), await encode('png', 8, 8, i + 1));
+  project = createProject(join(dir, 'project'));
+});
+
+afterEach(() => {
+  project.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function context(updates: ProgressStep[] = [], controller = new AbortController()): JobContext {
+  return { signal: controller.signal, progress: (p) => updates.push(p) };
+}
+
+const pragmas = (p: ProjectHandle): { cache: number; mmap: number } => ({
+  cache: p.db.pragma('cache_size', { simple: true }) as number,
+  mmap: p.db.pragma('mmap_size', { simple: true }) as number,
+});
+
+describe('runScan memory settings', () => {
+  it('scans with a small page cache and no memory map, and puts the read settings back after', async () => {
+    addSource(project.db, join(dir, 'source'), 'train');
+    const readSettings = pragmas(project);
+    expect(readSettings.mmap).toBeGreaterThan(0);
+    const during: { cache: number; mmap: number }[] = [];
+    const summary = await runScan(project, context(), {
+      batchSize: 2,
+      afterBatch: () => during.push(pragmas(project)),
+    });
+    expect(summary.added).toBe(6);
+    expect(during).toHaveLength(3);
+    for (const d of during) expect(d).toEqual({ cache: -SCAN_CACHE_KIB, mmap: 0 });
+    expect(pragmas(project)).toEqual(readSettings);
+  });
+
+  it('puts the read settings back when the scan fails or is cancelled', async () => {
+    addSource(project.db, join(dir, 'source'), 'train');
+    const readSettings = pragmas(project);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(runScan(project, context([], controller))).rejects.toMatchObject({ code: 'cancelled' });
+    expect(pragmas(project)).toEqual(readSettings);
+
+    addSource(project.db, join(dir, 'gone'), 'inbox');
+    await expect(runScan(project, context())).rejects.toMatchObject({ code: 'not-found' });
+    expect(pragmas(project)).toEqual(readSettings);
+  });
+});
