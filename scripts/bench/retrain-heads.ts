@@ -1,8 +1,9 @@
 // The heads part of a retrain, in this process, on a project that `npm run bench:loop -- --keep` left behind: the
-// same training set (scan + standing decisions), the same cached features and the trainer's defaults, without the
-// engine process around it, so it can be profiled (`node --cpu-prof`) and its CPU time read.
-//   node bin/run-ts.js scripts/bench/retrain-heads.ts PROJECT_DIR [--workers N] [--runs R] [--config JSON]
-// (--config: HeadsConfig overrides, e.g. '{"epochs":8}', to weigh a schedule's cost.)
+// same training set (scan + standing decisions), the same cached features, content keys and warm start as the
+// app's retrain, without the engine process around it, so it can be profiled (`node --cpu-prof`) and its CPU time
+// read.
+//   node bin/run-ts.js scripts/bench/retrain-heads.ts PROJECT_DIR [--workers N] [--runs R] [--config JSON] [--cold]
+// (--config: HeadsConfig overrides, e.g. '{"epochs":8}', to weigh a schedule's cost; --cold: no warm start.)
 import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -13,7 +14,8 @@ import { dropPool } from '../../src/engine/ssod/model-pool.js';
 import { openProject } from '../../src/services/project-handle.js';
 import { buildTrainingSet } from '../../src/services/pipeline/training-set.js';
 import { uniqueBySha } from '../../src/services/pipeline/by-content-hash.js';
-import { listRuns } from '../../src/db/index.js';
+import { currentRun } from '../../src/db/index.js';
+import { loadWarm, warmPath } from '../../src/engine/host/warm-file.js';
 
 const args = process.argv.slice(2);
 const dir = args[0];
@@ -29,9 +31,13 @@ const overrides = JSON.parse(opt('--config', '{}')) as Parameters<typeof default
 await tf.setBackend('wasm');
 const project = openProject(dir);
 const set = buildTrainingSet(project);
-const run = listRuns(project.db)[0];
+const run = currentRun(project.db);
 if (!run) throw new Error('the project has no run: train it first');
-const backboneKey = (run.config as { backboneKey: string }).backboneKey;
+const runConfig = run.config as { backboneKey: string; seed?: number };
+const backboneKey = runConfig.backboneKey;
+const warm =
+  args.includes('--cold') || !run.modelPath ? undefined : await loadWarm(warmPath(run.modelPath), backboneKey);
+if (warm && 'cold' in warm) console.log(`no warm start: ${warm.cold}`);
 const train = uniqueBySha(set.train.map((t) => ({ sha256: t.image.sha256, label: t.label })));
 const trained = new Set(train.map((t) => t.sha256));
 const score = uniqueBySha(set.inbox)
@@ -51,9 +57,10 @@ try {
     const result = await trainHeads({
       features: cache.featureStore(shas),
       classes: set.classes,
-      train: train.map((t, row) => ({ row, label: t.label })),
+      train: train.map((t, row) => ({ row, label: t.label, key: t.sha256! })),
       scoreRows: score.map((_, j) => train.length + j),
-      config: defaultHeadsConfig({ seed: 1, ...overrides }),
+      config: defaultHeadsConfig({ seed: runConfig.seed ?? 1, ...overrides }),
+      ...(warm && !('cold' in warm) ? { warmStart: warm } : {}),
     });
     const wall = (performance.now() - t0) / 1000;
     const timings = result.metrics.timings as Record<string, number>;
@@ -67,6 +74,7 @@ try {
         engineThreadCpuSeconds: +cpuSec(process.cpuUsage(cpu0)).toFixed(2),
         timings,
         epochs: (result.metrics.models as { epochs: number }[]).map((m) => m.epochs),
+        warmStart: result.metrics.warmStart,
         threads: result.metrics.modelThreads,
         load: [load0, loadavg()[0]!].map((x) => +x.toFixed(1)),
         cores: cpus().length,

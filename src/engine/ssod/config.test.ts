@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BATCH_BYTES, defaultHeadsConfig, effectiveBatchSize, resolveConfig } from './config.js';
+import { warmFingerprint } from './warm-start.js';
 
 describe('effectiveBatchSize', () => {
   const v = { maxStepsPerEpoch: 48 };
@@ -28,5 +29,23 @@ describe('effectiveBatchSize', () => {
   it('is part of the recorded variant and checked', () => {
     expect(resolveConfig(defaultHeadsConfig()).maxStepsPerEpoch).toBe(48);
     expect(() => resolveConfig(defaultHeadsConfig({ variant: { maxStepsPerEpoch: -1 } }))).toThrow(/maxStepsPerEpoch/);
+  });
+});
+
+describe('warm-start knobs', () => {
+  it('stop a warm start at its first epoch without progress by default, checked where they enter', () => {
+    const v = resolveConfig(defaultHeadsConfig());
+    expect(v.warmPatience).toBe(1);
+    expect(v.warmPatience).toBeLessThan(v.patience);
+    expect(() => resolveConfig(defaultHeadsConfig({ variant: { warmPatience: 0 } }))).toThrow(/warmPatience/);
+  });
+
+  it('do not change what a model is: runs differing only there still chain', () => {
+    const layout = { mapH: 6, mapW: 6, mapC: 96, pooledC: 960 };
+    const config = defaultHeadsConfig();
+    const base = resolveConfig(config);
+    const fp = (v: typeof base): string => warmFingerprint(['a', 'b'], layout, config, v);
+    expect(fp({ ...base, warmPatience: 3, warmEpochs: 8 })).toBe(fp(base));
+    expect(fp({ ...base, patience: 5 })).not.toBe(fp(base));
   });
 });

@@ -35,6 +35,9 @@ export interface Variant {
   /** Epochs of a model warm-started from the previous run's same model (warm-start.ts), all SSOD epochs with
    * early stopping; 0 = always train from scratch. */
   warmEpochs: number;
+  /** `patience` of a warm-started model: its start has converged already, so the first epoch that does not lower
+   * the validation loss ends it (the best epoch's weights are kept either way). */
+  warmPatience: number;
 }
 
 /** A doubled batch's positions stay under this size: larger typed arrays cost more to allocate and copy than the
@@ -75,6 +78,7 @@ export const DEFAULT_VARIANT: Variant = {
   maxStepsPerEpoch: 48,
   minBackgroundSpread: 0.1,
   warmEpochs: 4,
+  warmPatience: 1,
 };
 
 export function defaultHeadsConfig(overrides: Partial<HeadsConfig> = {}): HeadsConfig {
@@ -133,5 +137,6 @@ export function resolveConfig(config: HeadsConfig): Variant {
     maxStepsPerEpoch: Math.round(num('variant.maxStepsPerEpoch', v.maxStepsPerEpoch, 0, 1_000_000)),
     minBackgroundSpread: num('variant.minBackgroundSpread', v.minBackgroundSpread, 0, 1000),
     warmEpochs: Math.round(num('variant.warmEpochs', v.warmEpochs, 0, 10_000)),
+    warmPatience: Math.round(num('variant.warmPatience', v.warmPatience, 1, 1000)),
   };
 }

@@ -68,9 +68,10 @@ export interface TrainOneInput {
 }
 
 /** Epochs in all and CLS warm-up epochs of this model: the full schedule, or a warm start's short one. */
-function schedule(input: TrainOneInput): { epochs: number; warmup: number } {
-  if (input.start) return { epochs: Math.max(1, input.variant.warmEpochs), warmup: 0 };
-  return { epochs: input.config.epochs, warmup: input.config.warmupEpochs };
+function schedule(input: TrainOneInput): { epochs: number; warmup: number; patience: number } {
+  const v = input.variant;
+  if (input.start) return { epochs: Math.max(1, v.warmEpochs), warmup: 0, patience: v.warmPatience };
+  return { epochs: input.config.epochs, warmup: input.config.warmupEpochs, patience: v.patience };
 }
 
 export function throwIfCancelled(signal?: AbortSignal): void {
@@ -236,7 +237,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
   const lossCurve: LossRecord[] = [];
   let best = { loss: Infinity, epoch: -1, arrays: readVariables(vars) };
   let epoch = 0;
-  const { epochs, warmup } = schedule(input);
+  const { epochs, warmup, patience } = schedule(input);
   try {
     for (; epoch < epochs; epoch++) {
       const sample = epoch >= warmup;
@@ -251,7 +252,7 @@ export async function trainOne(input: TrainOneInput): Promise<TrainedHeads> {
       if (sample) {
         const l = valLoss ?? loss;
         if (l < best.loss - 1e-6) best = { loss: l, epoch, arrays: readVariables(vars) };
-        else if (epoch - best.epoch >= v.patience) {
+        else if (epoch - best.epoch >= patience) {
           epoch++;
           break;
         }

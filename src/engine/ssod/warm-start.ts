@@ -71,8 +71,8 @@ export function warmFingerprint(
   variant: Variant,
 ): string {
   const { folds, seed, valFraction, alpha } = config;
-  // How many epochs a warm start trains does not change what a model is: runs differing only there chain.
-  const { warmEpochs: _warmEpochs, ...shape } = variant;
+  // How long a warm start trains does not change what a model is: runs differing only there chain.
+  const { warmEpochs: _warmEpochs, warmPatience: _warmPatience, ...shape } = variant;
   return JSON.stringify({ scheme: FOLD_SCHEME, classes, layout, folds, seed, valFraction, alpha, variant: shape });
 }
 

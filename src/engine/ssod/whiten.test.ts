@@ -71,6 +71,25 @@ describe('whitening', () => {
     }
   });
 
+  it('by recursive halving at the default size gives the Mahalanobis distances of the unblocked W', () => {
+    const d = 300; // above BLOCKED_FROM, three levels deep, uneven halves
+    const a = covariance(d);
+    const exact = invertLower(cholesky(a, d), d);
+    const fast = whitening(a, d);
+    const x = Float64Array.from({ length: d }, (_, j) => Math.cos(1.3 * j) * 2);
+    const dist = (w: Float64Array): number => {
+      let s = 0;
+      for (let i = 0; i < d; i++) {
+        let z = 0;
+        for (let j = 0; j <= i; j++) z += w[i * d + j]! * x[j]!;
+        s += z * z;
+      }
+      return s;
+    };
+    expect(Math.abs(dist(fast) - dist(exact))).toBeLessThan(1e-4 * dist(exact));
+    for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) expect(fast[i * d + j]).toBe(0);
+  });
+
   it('refuses a matrix that is not positive definite, blocked or not', () => {
     const d = 3;
     const a = Float64Array.from([1, 2, 0, 2, 1, 0, 0, 0, 1]);

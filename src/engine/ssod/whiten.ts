@@ -1,10 +1,11 @@
 // The whitening matrix of the Gaussian scorers: W = L^-1 for the Cholesky factor L of a covariance (so that
 // Sigma^-1 = W^T W). Both steps take d^3/6 multiply-adds; at the 960 channels of pooled MobileNetV2 features that
-// is ~0.5 s per model in JavaScript, so large matrices go by blocks: the small triangular parts in float64 here,
-// the products that hold almost all of the work as float32 matMuls on the backend (~20x faster on wasm). The
-// scores are float32 products on the backend anyway; a blocked W differs from the unblocked one by ~1e-6.
+// is ~0.5 s per model in JavaScript, and a run whitens a dozen such matrices. Large matrices therefore go by
+// recursive halving: W of the leading half, then the trailing half's Schur complement, with every product that
+// holds the work a float32 matMul on the backend (~20x faster than float64 JavaScript on wasm) and the
+// complement itself formed in float64. The scores are float32 products on the backend anyway; the recursive W
+// differs from the unblocked one by ~1e-6 of its scale (whiten.test.ts).
 import * as tf from '@tensorflow/tfjs';
-import { transposeRows } from './knn.js';
 
 /** From this size on, whitening() goes by blocks. */
 export const BLOCKED_FROM = 256;
@@ -49,87 +50,69 @@ export function invertLower(L: Float64Array, d: number): Float64Array {
 /** W = L^-1 where L L^T = a (symmetric positive definite, row-major). */
 export function whitening(a: Float64Array, d: number, blockedFrom = BLOCKED_FROM): Float64Array {
   if (d < blockedFrom) return invertLower(cholesky(a, d), d);
-  return blockedInvertLower(blockedCholesky(a, d), d);
+  return recursiveWhitening(a, d);
 }
 
-/** [rows, cols] float64 block of m (row-major, width d) at (r0, c0), as float32. */
-function block(m: Float64Array, d: number, r0: number, rows: number, c0: number, cols: number): Float32Array {
+/** [rows, cols] block of m (row-major, width d) at (r0, c0), as float32 for the backend. */
+function block32(m: Float64Array, d: number, r0: number, rows: number, c0: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = m[(r0 + i) * d + c0 + j]!;
   return out;
 }
 
-/** x y on the backend, as a plain array. */
-function product(x: Float32Array, y: Float32Array, n: number, k: number, m: number): Float32Array {
-  const t = tf.tidy(() => tf.matMul(tf.tensor2d(x, [n, k]), tf.tensor2d(y, [k, m])));
+/** [rows, cols] float64 copy of a block of m. */
+function block64(m: Float64Array, d: number, r0: number, rows: number, c0: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) out.set(m.subarray((r0 + i) * d + c0, (r0 + i) * d + c0 + cols), i * cols);
+  return out;
+}
+
+/** Runs `f` on the backend and returns its result as a plain array (never return a typed array from tf.tidy: it
+ * walks every element as a possible tensor). */
+function onBackend(f: () => tf.Tensor): Float32Array {
+  const t = tf.tidy(f);
   const out = t.dataSync() as Float32Array;
   t.dispose();
   return out;
 }
 
-/** Right-looking blocked Cholesky: factor a diagonal block, solve its panel, update the trailing matrix. */
-function blockedCholesky(a: Float64Array, d: number): Float64Array {
-  const A = Float64Array.from(a);
-  const L = new Float64Array(d * d);
-  for (let k = 0; k < d; k += NB) {
-    const kb = Math.min(NB, d - k);
-    // Diagonal block: A already holds the updates of every column before k.
-    for (let j = k; j < k + kb; j++) {
-      let s = A[j * d + j]!;
-      for (let p = k; p < j; p++) s -= L[j * d + p]! * L[j * d + p]!;
-      if (!(s > 0)) throw new Error('covariance is not positive definite');
-      const ljj = Math.sqrt(s);
-      L[j * d + j] = ljj;
-      for (let i = j + 1; i < k + kb; i++) {
-        let t = A[i * d + j]!;
-        for (let p = k; p < j; p++) t -= L[i * d + p]! * L[j * d + p]!;
-        L[i * d + j] = t / ljj;
+/** With A = [A11 ., A21 A22] and L11 = chol(A11), W11 = L11^-1: L21 = A21 W11^T, the Schur complement
+ * S = A22 - L21 L21^T, W22 = chol(S)^-1 and W21 = -W22 L21 W11. Splits at a multiple of NB so the leaves are
+ * NB wide. On wasm a matMul with a transposed operand flag is ~5x slower than one on an explicit transpose. */
+function recursiveWhitening(a: Float64Array, d: number): Float64Array {
+  if (d <= NB) return invertLower(cholesky(a, d), d);
+  const h = Math.ceil(d / 2 / NB) * NB;
+  const r = d - h;
+  const W11 = recursiveWhitening(block64(a, d, 0, h, 0, h), h);
+  const A21 = tf.tensor2d(block32(a, d, h, r, 0, h), [r, h]);
+  const W11t = tf.tensor2d(Float32Array.from(W11), [h, h]);
+  let W22: Float64Array;
+  let W21: Float32Array;
+  try {
+    const L21 = tf.tidy(() => tf.matMul(A21, tf.transpose(W11t)));
+    try {
+      const P = onBackend(() => tf.matMul(L21, tf.transpose(L21)));
+      const S = block64(a, d, h, r, h, r);
+      for (let i = 0; i < S.length; i++) S[i]! -= P[i]!;
+      W22 = recursiveWhitening(S, r);
+      const W22t = tf.tensor2d(Float32Array.from(W22), [r, r]);
+      try {
+        W21 = onBackend(() => tf.neg(tf.matMul(W22t, tf.matMul(L21, W11t))));
+      } finally {
+        W22t.dispose();
       }
+    } finally {
+      L21.dispose();
     }
-    const r0 = k + kb;
-    const r = d - r0;
-    if (r === 0) break;
-    // Panel below it: each row solves L11 x = its part of A.
-    for (let i = r0; i < d; i++)
-      for (let j = k; j < k + kb; j++) {
-        let t = A[i * d + j]!;
-        for (let p = k; p < j; p++) t -= L[i * d + p]! * L[j * d + p]!;
-        L[i * d + j] = t / L[j * d + j]!;
-      }
-    // Trailing matrix (lower triangle): A22 -= L21 L21^T.
-    const panel = block(L, d, r0, r, k, kb);
-    const u = product(panel, transposeRows(panel, r, kb), r, kb, r);
-    for (let i = 0; i < r; i++) {
-      const row = (r0 + i) * d + r0;
-      for (let j = 0; j <= i; j++) A[row + j]! -= u[i * r + j]!;
-    }
+  } finally {
+    tf.dispose([A21, W11t]);
   }
-  return L;
-}
-
-/** L^-1 by block rows: W[I, :k] = -L_II^-1 L[I, :k] W[:k, :k] and W[I, I] = L_II^-1 (W is lower triangular). */
-function blockedInvertLower(L: Float64Array, d: number): Float64Array {
   const W = new Float64Array(d * d);
-  for (let k = 0; k < d; k += NB) {
-    const kb = Math.min(NB, d - k);
-    const diag = (i: number, p: number): number => L[(k + i) * d + k + p]!;
-    // Columns before the block: forward substitution of L_II y = -P[:, c], P = L[I, :k] W[:k, :k].
-    if (k > 0) {
-      const P = product(block(L, d, k, kb, 0, k), block(W, d, 0, k, 0, k), kb, k, k);
-      for (let c = 0; c < k; c++)
-        for (let i = 0; i < kb; i++) {
-          let s = -P[i * k + c]!;
-          for (let p = 0; p < i; p++) s -= diag(i, p) * W[(k + p) * d + c]!;
-          W[(k + i) * d + c] = s / diag(i, i);
-        }
-    }
-    // The diagonal block: the inverse of L_II.
-    for (let j = 0; j < kb; j++)
-      for (let i = j; i < kb; i++) {
-        let s = i === j ? 1 : 0;
-        for (let p = j; p < i; p++) s -= diag(i, p) * W[(k + p) * d + k + j]!;
-        W[(k + i) * d + k + j] = s / diag(i, i);
-      }
+  for (let i = 0; i < h; i++) W.set(W11.subarray(i * h, i * h + i + 1), i * d);
+  for (let i = 0; i < r; i++) {
+    const row = (h + i) * d;
+    for (let j = 0; j < h; j++) W[row + j] = W21[i * h + j]!;
+    for (let j = 0; j <= i; j++) W[row + h + j] = W22[i * r + j]!;
   }
   return W;
 }
