@@ -9,6 +9,7 @@ import { AppError } from '../shared/errors.js';
 import { ScanFailure } from './failure.js';
 import { probeFile, DEFAULT_LIMITS } from './probe.js';
 import type { ProbeLimits } from './probe.js';
+import { ScanEta } from './scan-eta.js';
 import { walk, countFiles, resolveRoot, isInside } from './walk.js';
 import type { WalkEntry, SkipReason } from './walk.js';
 
@@ -40,6 +41,7 @@ export interface ScanProgress {
   total: number;
   /** Files per second since the scanning phase began. */
   rate: number;
+  /** Priced per kind of file (scan-eta.ts): unchanged files cost far less than new ones. */
   etaSeconds: number | null;
 }
 
@@ -88,6 +90,8 @@ export interface ScanOptions {
   limits?: ProbeLimits;
   /** Skip the counting walk (total then grows as files are found). */
   skipCount?: boolean;
+  /** Files the caller already holds for this root (most will be found unchanged): lets the ETA price them. */
+  knownCount?: number;
 }
 
 function classOf(role: Role, relPath: string): string | null {
@@ -129,7 +133,7 @@ export async function* scanFolder(root: string, options: ScanOptions): AsyncGene
     onSkip: options.onSkip,
     decoding: new Map(),
   };
-  const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs ?? 200);
+  const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs ?? 200, options.knownCount);
   if (!options.skipCount) await countFirst(absRoot, run.signal, progress);
   progress.startScanning();
   // Twice the cores: while one probe waits on the disk another decodes. Each holds one file in memory.
@@ -137,7 +141,7 @@ export async function* scanFolder(root: string, options: ScanOptions): AsyncGene
   const limit = new InflightLimit(base, options.concurrency === undefined ? base * 4 : base);
   for await (const record of boundedScan(absRoot, run, limit)) {
     countRecord(run.counters, record);
-    progress.fileDone();
+    progress.fileDone(record.kind === 'unchanged');
     yield record;
     progress.report('scanning');
   }
@@ -166,22 +170,30 @@ async function countFirst(absRoot: string, signal: AbortSignal | undefined, prog
 /** Progress at most every `interval` ms (the first and last report always go out), with rate and ETA. */
 class ProgressReporter {
   total = 0;
-  private done = 0;
+  private readonly tally = { unchanged: 0, probed: 0 };
   private lastReport = -Infinity;
   private scanStart = 0;
+  private readonly eta = new ScanEta();
 
   constructor(
     private readonly onProgress: ((p: ScanProgress) => void) | undefined,
     private readonly interval: number,
+    private readonly known: number | undefined,
   ) {}
+
+  private get done(): number {
+    return this.tally.unchanged + this.tally.probed;
+  }
 
   startScanning(): void {
     this.scanStart = performance.now();
+    this.eta.start();
     this.report('scanning', true);
   }
 
-  fileDone(): void {
-    this.done += 1;
+  fileDone(unchanged: boolean): void {
+    if (unchanged) this.tally.unchanged += 1;
+    else this.tally.probed += 1;
   }
 
   report(phase: ScanProgress['phase'], force = false): void {
@@ -190,10 +202,13 @@ class ProgressReporter {
     if (!force && now - this.lastReport < this.interval) return;
     this.lastReport = now;
     const seconds = (now - this.scanStart) / 1000;
-    const rate = phase === 'counting' || seconds <= 0 ? 0 : this.done / seconds;
-    this.total = Math.max(this.total, this.done);
-    const etaSeconds = phase === 'done' ? 0 : rate > 0 ? (this.total - this.done) / rate : null;
-    this.onProgress({ phase, done: this.done, total: this.total, rate, etaSeconds });
+    const done = this.done;
+    const rate = phase === 'counting' || seconds <= 0 ? 0 : done / seconds;
+    this.total = Math.max(this.total, done);
+    let etaSeconds: number | null = null;
+    if (phase === 'done') etaSeconds = 0;
+    else if (phase === 'scanning') etaSeconds = this.eta.sample(this.tally, { total: this.total, known: this.known });
+    this.onProgress({ phase, done, total: this.total, rate, etaSeconds });
   }
 }
 

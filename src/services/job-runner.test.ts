@@ -21,6 +21,21 @@ describe('JobRunner', () => {
     expect(runner.active()).toBeNull();
   });
 
+  it("passes a job's own ETA through, and estimates one when the job gives none", async () => {
+    const bus = new EventBus<ApiEvents>();
+    const etas: (number | null)[] = [];
+    bus.on('job.progress', (p) => etas.push(p.etaSeconds));
+    const runner = new JobRunner(bus);
+    const ref = runner.start('scan', async (ctx) => {
+      ctx.progress({ phase: 'scanning', done: 1, total: 10, etaSeconds: 123 });
+      ctx.progress({ phase: 'scanning', done: 2, total: 10, etaSeconds: null });
+      ctx.progress({ phase: 'walk', done: 0, total: 10 });
+    });
+    await runner.wait(ref.id);
+    // The runner's own meter needs two samples of a phase; the job's ETA needs none.
+    expect(etas).toEqual([123, null, null]);
+  });
+
   it('refuses a second job while one runs', async () => {
     const runner = new JobRunner(new EventBus<ApiEvents>());
     let release = (): void => {};

@@ -48,8 +48,9 @@ export class JobRunner {
           phase = p.phase;
           meter.reset();
         }
-        const { rate, etaSeconds } = meter.sample(p.done, p.total);
-        job.last = { jobId: id, kind, ...p, rate, etaSeconds };
+        const measured = meter.sample(p.done, p.total);
+        const etaSeconds = p.etaSeconds !== undefined ? p.etaSeconds : measured.etaSeconds;
+        job.last = { jobId: id, kind, ...p, rate: measured.rate, etaSeconds };
         this.bus.emit('job.progress', job.last);
       },
     };

@@ -378,7 +378,9 @@ export interface Progress {
 }
 
 /** A report from inside the work: rate and ETA are added by whoever times it. */
-export type ProgressStep = Omit<Progress, 'rate' | 'etaSeconds'>;
+/** What a job reports. `etaSeconds`, when set, replaces the runner's done/rate estimate: for work whose items cost
+ * very different amounts (a scan's unchanged files against its new ones). */
+export type ProgressStep = Omit<Progress, 'rate' | 'etaSeconds'> & { etaSeconds?: number | null };
 
 /** What a job body gets, in the services and in the engine process alike: cancel, and where to report. */
 export interface JobContext {

@@ -62,3 +62,17 @@ describe('runScan memory settings', () => {
     expect(pragmas(project)).toEqual(readSettings);
   });
 });
+
+describe('runScan progress', () => {
+  it('shows an ETA while scanning, priced by the scanner, and none while counting', async () => {
+    addSource(project.db, join(dir, 'source'), 'train');
+    const updates: ProgressStep[] = [];
+    await runScan(project, context(updates), { batchSize: 1 });
+    expect(updates[0]).toMatchObject({ phase: 'counting', etaSeconds: null });
+    const scanning = updates.filter((u) => u.phase === 'scanning');
+    expect(scanning.length).toBeGreaterThan(0);
+    for (const u of scanning) expect(u).toHaveProperty('etaSeconds');
+    // The last report is the scanner's 'done' (shown as scanning, nothing left).
+    expect(scanning.at(-1)).toMatchObject({ done: 6, total: 6, etaSeconds: 0 });
+  });
+});

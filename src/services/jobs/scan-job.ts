@@ -81,8 +81,15 @@ async function scanSource(
     signal: ctx.signal,
     counters,
     batchSize: options.batchSize ?? 200,
+    knownCount: source.counts.ok + source.counts.error,
+    // The scanner's ETA prices unchanged and new files apart; the runner's single rate cannot.
     onProgress: (p) =>
-      ctx.progress({ phase: p.phase === 'counting' ? 'counting' : 'scanning', done: p.done, total: p.total }),
+      ctx.progress({
+        phase: p.phase === 'counting' ? 'counting' : 'scanning',
+        done: p.done,
+        total: p.total,
+        etaSeconds: p.etaSeconds,
+      }),
   });
   for await (const batch of batches) {
     const unchangedIds: number[] = [];
