@@ -11,6 +11,7 @@ import { openFeatureCache, readCacheLayout } from '../../src/engine/features/fea
 import { defaultHeadsConfig, trainHeads } from '../../src/engine/ssod/index.js';
 import { phaseMs, resetPhases } from '../../src/engine/ssod/profile.js';
 import { dropPool } from '../../src/engine/ssod/model-pool.js';
+import { knnStats } from '../../src/engine/ssod/knn.js';
 import { openProject } from '../../src/services/project-handle.js';
 import { buildTrainingSet } from '../../src/services/pipeline/training-set.js';
 import { uniqueBySha } from '../../src/services/pipeline/by-content-hash.js';
@@ -81,6 +82,8 @@ try {
       }),
     );
     console.log(`  models' phases, summed over threads (s): ${phases}`);
+    // Counted on this thread only (with --workers 1: every model's KNN).
+    console.log(`  knn on this thread: ${JSON.stringify(knnStats)}`);
     console.log(
       `  engine-thread phases (s): ${JSON.stringify(Object.fromEntries(Object.entries(phaseMs).map(([k, v]) => [k, +(v / 1000).toFixed(2)])))}`,
     );
