@@ -13,6 +13,7 @@
 //   more. Cancellation throws AppError('cancelled'); records yielded before stay valid.
 export { scanFolder, scanFolderBatches, createCounters } from './scanner.js';
 export type { FileRecord, ScanOptions, ScanProgress, ScanCounters, SkippedEntry } from './scanner.js';
+export type { ScanCosts } from './scan-eta.js';
 export { walk, countFiles, escapeName } from './walk.js';
 export type { WalkEntry, FileStat, SkipReason, SpecialKind } from './walk.js';
 export { probeFile, hardenSharp, DEFAULT_LIMITS } from './probe.js';

@@ -94,4 +94,23 @@ describe('ScanEta', () => {
     // Within 10% of the current rate's answer; the whole-run average (62.5/s) would be 37.5% short.
     expect(last! / (left / 25)).toBeGreaterThan(0.9);
   });
+
+  it("prices new files it has not met yet at an earlier scan's cost", () => {
+    // A resume: 1,000 committed files found unchanged at 1,000/s so far; an earlier scan measured 10 ms per new file.
+    let t = 0;
+    const eta = new ScanEta(() => t, { unchanged: null, probed: 0.01 });
+    eta.start();
+    const tally: ScanTally = { unchanged: 0, probed: 0 };
+    let last: number | null = null;
+    for (let i = 0; i < 3; i++) {
+      t += 200;
+      tally.unchanged += 200;
+      last = eta.sample(tally, { total: 2_000, known: 1_000 });
+    }
+    // 400 unchanged left at 1 ms, 1,000 new at 10 ms.
+    expect(last).toBeCloseTo(400 * 0.001 + 1_000 * 0.01, 6);
+    const measured = eta.measured(tally);
+    expect(measured.unchanged).toBeCloseTo(0.001, 9);
+    expect(measured.probed).toBeNull();
+  });
 });

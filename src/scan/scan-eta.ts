@@ -2,7 +2,9 @@
 // (thousands per second), a new or changed file is read, hashed and decoded (hundreds per second). One overall
 // files/s says "two minutes" while a resumed scan runs through the files it already committed, and keeps saying
 // far too little long after the slow part began. This fits seconds ≈ a·unchanged + b·probed over recent progress
-// windows (least squares, recent windows weigh more) and prices what is left of each kind.
+// windows (least squares, recent windows weigh more) and prices what is left of each kind. A kind this scan has
+// not met yet (the new files of a resumed scan, while it still runs through the committed ones) is priced at what
+// an earlier scan of the same folder measured, when there is one.
 
 /** How far a scan is: files decided so far, by kind. */
 export interface ScanTally {
@@ -19,6 +21,12 @@ export interface ScanRemaining {
   known: number | undefined;
 }
 
+/** Seconds per file of each kind; null for a kind not measured. */
+export interface ScanCosts {
+  unchanged: number | null;
+  probed: number | null;
+}
+
 /** Windows older than this weigh e⁻¹ as much as the newest: the estimate follows a machine whose load changes. */
 const MEMORY_SECONDS = 60;
 
@@ -32,7 +40,10 @@ export class ScanEta {
   private last: { t: number; tally: ScanTally } | null = null;
   private startT = 0;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly prior: ScanCosts = { unchanged: null, probed: null },
+  ) {}
 
   /** Marks the start of the scanning phase (the first window starts here). */
   start(tally: ScanTally = { unchanged: 0, probed: 0 }): void {
@@ -64,13 +75,19 @@ export class ScanEta {
     this.spt = this.spt * keep + dp * dt;
   }
 
-  /** Seconds per file of each kind; a kind not seen yet costs what the scan so far cost per file. */
+  /** The costs this scan measured (null for a kind it has not met): what a later scan may take as its prior. */
+  measured(tally: ScanTally): ScanCosts {
+    const c = this.costs(tally);
+    return { unchanged: c && this.suu > 0 ? c.unchanged : null, probed: c && this.spp > 0 ? c.probed : null };
+  }
+
+  /** Seconds per file of each kind; a kind not met yet costs the prior, else what the scan so far cost per file. */
   costs(tally: ScanTally): { unchanged: number; probed: number } | null {
     const done = tally.unchanged + tally.probed;
     if (done === 0) return null;
     const average = (this.now() - this.startT) / 1000 / done;
-    let a = this.suu > 0 ? this.sut / this.suu : average;
-    let b = this.spp > 0 ? this.spt / this.spp : average;
+    let a = this.suu > 0 ? this.sut / this.suu : (this.prior.unchanged ?? average);
+    let b = this.spp > 0 ? this.spt / this.spp : (this.prior.probed ?? average);
     const det = this.suu * this.spp - this.sup * this.sup;
     if (this.suu > 0 && this.spp > 0 && det > 1e-9 * this.suu * this.spp) {
       a = (this.sut * this.spp - this.spt * this.sup) / det;

@@ -9,7 +9,7 @@ import { AppError } from '../shared/errors.js';
 import { ScanFailure } from './failure.js';
 import { probeFile, DEFAULT_LIMITS } from './probe.js';
 import type { ProbeLimits } from './probe.js';
-import { ScanEta } from './scan-eta.js';
+import { ScanEta, type ScanCosts } from './scan-eta.js';
 import { walk, countFiles, resolveRoot, isInside } from './walk.js';
 import type { WalkEntry, SkipReason } from './walk.js';
 
@@ -43,6 +43,8 @@ export interface ScanProgress {
   rate: number;
   /** Priced per kind of file (scan-eta.ts): unchanged files cost far less than new ones. */
   etaSeconds: number | null;
+  /** Seconds per file this scan measured, by kind: keep them as the next scan's `priorCosts`. */
+  costs: ScanCosts;
 }
 
 export interface SkippedEntry {
@@ -92,6 +94,8 @@ export interface ScanOptions {
   skipCount?: boolean;
   /** Files the caller already holds for this root (most will be found unchanged): lets the ETA price them. */
   knownCount?: number;
+  /** Costs an earlier scan of this root measured (ScanProgress.costs): the ETA's price for a kind not met yet. */
+  priorCosts?: ScanCosts;
 }
 
 function classOf(role: Role, relPath: string): string | null {
@@ -133,7 +137,7 @@ export async function* scanFolder(root: string, options: ScanOptions): AsyncGene
     onSkip: options.onSkip,
     decoding: new Map(),
   };
-  const progress = new ProgressReporter(options.onProgress, options.progressIntervalMs ?? 200, options.knownCount);
+  const progress = new ProgressReporter(options, options.progressIntervalMs ?? 200);
   if (!options.skipCount) await countFirst(absRoot, run.signal, progress);
   progress.startScanning();
   // Twice the cores: while one probe waits on the disk another decodes. Each holds one file in memory.
@@ -173,13 +177,18 @@ class ProgressReporter {
   private readonly tally = { unchanged: 0, probed: 0 };
   private lastReport = -Infinity;
   private scanStart = 0;
-  private readonly eta = new ScanEta();
+  private readonly eta: ScanEta;
+  private readonly onProgress: ScanOptions['onProgress'];
+  private readonly known: number | undefined;
 
   constructor(
-    private readonly onProgress: ((p: ScanProgress) => void) | undefined,
+    options: Pick<ScanOptions, 'onProgress' | 'knownCount' | 'priorCosts'>,
     private readonly interval: number,
-    private readonly known: number | undefined,
-  ) {}
+  ) {
+    this.onProgress = options.onProgress;
+    this.known = options.knownCount;
+    this.eta = new ScanEta(undefined, options.priorCosts);
+  }
 
   private get done(): number {
     return this.tally.unchanged + this.tally.probed;
@@ -206,9 +215,10 @@ class ProgressReporter {
     const rate = phase === 'counting' || seconds <= 0 ? 0 : done / seconds;
     this.total = Math.max(this.total, done);
     let etaSeconds: number | null = null;
+    // The last window counts too: a short scan's costs are measured only there.
+    if (phase !== 'counting') etaSeconds = this.eta.sample(this.tally, { total: this.total, known: this.known });
     if (phase === 'done') etaSeconds = 0;
-    else if (phase === 'scanning') etaSeconds = this.eta.sample(this.tally, { total: this.total, known: this.known });
-    this.onProgress({ phase, done, total: this.total, rate, etaSeconds });
+    this.onProgress({ phase, done, total: this.total, rate, etaSeconds, costs: this.eta.measured(this.tally) });
   }
 }
 

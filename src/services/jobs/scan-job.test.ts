@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addSource, SCAN_CACHE_KIB } from '../../db/index.js';
+import { addSource, getSetting, SCAN_CACHE_KIB, setSetting } from '../../db/index.js';
 import { encode } from '../../scan/testing/images.js';
 import type { JobContext, ProgressStep } from '../../shared/dto.js';
 import { createProject, type ProjectHandle } from '../project-handle.js';
@@ -74,5 +74,33 @@ describe('runScan progress', () => {
     for (const u of scanning) expect(u).toHaveProperty('etaSeconds');
     // The last report is the scanner's 'done' (shown as scanning, nothing left).
     expect(scanning.at(-1)).toMatchObject({ done: 6, total: 6, etaSeconds: 0 });
+  });
+});
+
+describe('runScan costs', () => {
+  const key = (id: number): string => `scan.costs.${id}`;
+  type Stored = { unchanged: unknown; probed: unknown } | null;
+  const stored = (id: number): Stored => getSetting<Stored>(project.db, key(id), null);
+
+  it('keeps what a scan cost per file for the next one, each kind only once measured', async () => {
+    const source = addSource(project.db, join(dir, 'source'), 'train');
+    await runScan(project, context());
+    const first = stored(source.id);
+    expect(first?.probed).toBeGreaterThan(0);
+    expect(first?.unchanged).toBeNull();
+    await runScan(project, context()); // nothing changed: only unchanged files
+    const second = stored(source.id);
+    expect(second?.probed).toBe(first?.probed);
+    expect(second?.unchanged).toBeGreaterThanOrEqual(0);
+  });
+
+  it('ignores a stored value that is not seconds per file', async () => {
+    const source = addSource(project.db, join(dir, 'source'), 'train');
+    setSetting(project.db, key(source.id), { unchanged: 'fast', probed: -1 });
+    const summary = await runScan(project, context());
+    expect(summary.added).toBe(6);
+    const saved = stored(source.id);
+    expect(saved?.unchanged).toBeNull();
+    expect(typeof saved?.probed).toBe('number');
   });
 });

@@ -5,18 +5,21 @@ import { join } from 'node:path';
 import {
   beginScan,
   findMissingBySha,
+  getSetting,
   getSource,
   knownFileLookup,
   listSources,
   markMissing,
   markSeen,
   touchScan,
+  setSetting,
   upsertScanned,
   useScanPragmas,
+  type Db,
   type KnownFile,
   type ScannedFile,
 } from '../../db/index.js';
-import { createCounters, scanFolderBatches, type FileRecord } from '../../scan/index.js';
+import { createCounters, scanFolderBatches, type FileRecord, type ScanCosts } from '../../scan/index.js';
 import type { ScanSummary, SourceInfo } from '../../shared/dto.js';
 import { AppError } from '../../shared/errors.js';
 import type { JobContext } from '../../shared/dto.js';
@@ -73,6 +76,7 @@ async function scanSource(
   const gen = beginScan(db, source.id);
   const known = new KnownPaths(knownFileLookup(db, source.id));
   const counters = createCounters();
+  const costs = new SavedCosts(db, source.id);
   let committed = 0;
   const batches = scanFolderBatches(source.path, {
     role: source.role,
@@ -82,14 +86,17 @@ async function scanSource(
     counters,
     batchSize: options.batchSize ?? 200,
     knownCount: source.counts.ok + source.counts.error,
+    priorCosts: costs.prior,
     // The scanner's ETA prices unchanged and new files apart; the runner's single rate cannot.
-    onProgress: (p) =>
+    onProgress: (p) => {
+      costs.offer(p.costs);
       ctx.progress({
         phase: p.phase === 'counting' ? 'counting' : 'scanning',
         done: p.done,
         total: p.total,
         etaSeconds: p.etaSeconds,
-      }),
+      });
+    },
   });
   for await (const batch of batches) {
     const unchangedIds: number[] = [];
@@ -120,6 +127,7 @@ async function scanSource(
     options.afterBatch?.(committed);
   }
   summary.decoded += counters.decoded;
+  costs.save();
   if (ctx.signal.aborted) throw new AppError('cancelled', 'scan cancelled');
   // Only a complete scan may decide what is missing.
   summary.missing += markMissing(db, source.id, gen);
@@ -146,6 +154,50 @@ class KnownPaths {
     this.held.delete(relPath);
     return k;
   }
+}
+
+/**
+ * What scans of a source cost per file, kept in the project's settings so the next scan (a resume after a kill
+ * above all) can price the new files before it meets one. Saved every SAVE_EVERY_MS while a scan runs, since a
+ * killed scan never reaches its end.
+ */
+class SavedCosts {
+  static readonly SAVE_EVERY_MS = 30_000;
+  readonly prior: ScanCosts;
+  private readonly key: string;
+  private current: ScanCosts;
+  private savedAt = performance.now();
+
+  constructor(
+    private readonly db: Db,
+    sourceId: number,
+  ) {
+    this.key = `scan.costs.${sourceId}`;
+    this.prior = validCosts(getSetting<unknown>(db, this.key, null));
+    this.current = { ...this.prior };
+  }
+
+  /** Takes the scan's latest measurement; a kind it has not met keeps the earlier figure. */
+  offer(measured: ScanCosts): void {
+    this.current = {
+      unchanged: measured.unchanged ?? this.current.unchanged,
+      probed: measured.probed ?? this.current.probed,
+    };
+    if (performance.now() - this.savedAt >= SavedCosts.SAVE_EVERY_MS) this.save();
+  }
+
+  save(): void {
+    this.savedAt = performance.now();
+    if (this.current.unchanged === null && this.current.probed === null) return;
+    setSetting(this.db, this.key, this.current);
+  }
+}
+
+/** A stored value is only trusted as seconds per file: anything else (an older or hand-edited value) is ignored. */
+function validCosts(value: unknown): ScanCosts {
+  const ok = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
+  const o = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  return { unchanged: ok(o.unchanged), probed: ok(o.probed) };
 }
 
 /** A new path whose content matches an image that is no longer at its old path: the same image, moved. */
