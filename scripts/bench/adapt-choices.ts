@@ -2,7 +2,13 @@
 import { loadavg } from 'node:os';
 import { auroc } from '../../src/engine/metrics/index.js';
 import { loadBackbone } from '../../src/engine/backbones/load-backbone.js';
-import { adaptedFeatureStore, scoreAdaptedHeads, trainAdapt, type AdaptConfig } from '../../src/engine/adapt/index.js';
+import {
+  adaptedFeatureStore,
+  scoreAdaptedHeads,
+  trainAdapt,
+  unprojected,
+  type AdaptConfig,
+} from '../../src/engine/adapt/index.js';
 import { fashionImages, toInput } from '../../src/engine/adapt/testing/fashion-maps.js';
 import { createMemoryStore } from '../../src/engine/ssod/memory-store.js';
 import { createRng } from '../../src/engine/ssod/rng.js';
@@ -137,7 +143,8 @@ export async function compareChoices(): Promise<void> {
       train: data.train,
       config,
     });
-    const adapted = adaptedFeatureStore(r, data.store);
+    // The run's own heads read the full adapted map, and so does the cosine below (as when these were measured).
+    const adapted = adaptedFeatureStore(unprojected(r), data.store);
     // OOD scores (higher = more OOD): 1 - P(ID), with the mean and the min over positions.
     const score = async (rows: number[]): Promise<{ mean: number[]; min: number[] }> => {
       const s = await scoreAdaptedHeads(r.heads, adapted, rows);

@@ -4,6 +4,7 @@ import type { FeatureLayout, FeatureStore, FoldedGraph, LossRecord, TrainItem } 
 import type { HeadWeights } from './adapt-heads.js';
 import type { AdaptConfig } from './config.js';
 import type { SamplingReport } from './sampler.js';
+import type { MapProjection } from './map-projection.js';
 
 export interface AdaptProgress {
   phase: 'prepare' | 'warm-up' | 'sample' | 'train' | 'validate' | 'checkpoint';
@@ -29,6 +30,9 @@ export interface AdaptInput {
   checkpointDir?: string;
   onProgress?: (p: AdaptProgress) => void;
   signal?: AbortSignal;
+  /** Seconds the training (preparation, warm-up and joint epochs) may take: no joint epoch starts that, going by
+   * the last one's duration, would end after it; at least one always runs. Not part of the checkpoint's identity. */
+  budgetSeconds?: number;
   /** Memory the frozen blocks' outputs may take when held once per image (default FROZEN_CACHE_MAX_BYTES); 0 runs
    * the frozen blocks on every pass instead (same result, slower: what the benchmark compares against). */
   frozenCacheMaxBytes?: number;
@@ -41,12 +45,16 @@ export interface AdaptResult {
   heads: HeadWeights;
   classes: string[];
   config: AdaptConfig;
-  /** Layout of the block-12 maps it reads and of the adapted features it gives (pooled = mean of the map). */
+  /** Layout of the block-12 maps it reads and of the adapted features it gives (pooled = mean of the map; with a
+   * projection, the projected map's channels). */
   inputLayout: FeatureLayout;
   layout: FeatureLayout;
+  /** The adapted map's dominant channels (config.mapChannels), fitted on the training images with the trained top. */
+  projection?: MapProjection;
   epochsRun: number;
   bestEpoch: number;
-  stopReason: 'epochs' | 'early-stop';
+  /** 'budget': the next epoch would have ended after AdaptInput.budgetSeconds. */
+  stopReason: 'epochs' | 'early-stop' | 'budget';
   resumedFromEpoch?: number;
   lossCurve: LossRecord[];
   sampling: SamplingReport[];

@@ -28,7 +28,7 @@ export async function adaptedBackbone(model: AdaptedModel, sha256: string): Prom
     layout: model.layout,
     extract: async (pixels, n) => {
       const { maps } = await base.extract(pixels, n);
-      return adaptMaps(model.top, maps, n, want);
+      return adaptMaps(model.top, maps, n, want, model.projection);
     },
     dispose: () => base.dispose(),
   };

@@ -1,25 +1,34 @@
-// Adapted features: the trained top run over cached block-12 maps (fused convolutions, no gradient). The
-// adapted map is the heads' new sampling map and its mean the pooled feature, so the heads pipeline trains and
-// scores on features SSOD's loss has shaped. Rows are computed on demand and the most recent kept (bounded).
+// Adapted features: the trained top run over cached block-12 maps (fused convolutions, no gradient), its map
+// projected onto the dominant channels fitted with the top (map-projection.ts) when it has one. The adapted map is
+// the heads' new sampling map and its mean the pooled feature, so the heads pipeline trains and scores on features
+// SSOD's loss has shaped. Rows are computed on demand and the most recent kept (bounded).
 import * as tf from '@tensorflow/tfjs';
+import { AppError } from '../../shared/errors.js';
 import { runFoldedGraph } from '../backbones/folded-graph.js';
 import type { FeatureLayout, FeatureStore, FoldedGraph } from '../types.js';
 import { chunks, readMaps } from './adapt-data.js';
 import { headTensors, oodLogits, clsLogits, type HeadWeights } from './adapt-heads.js';
+import { projectPositions, type MapProjection } from './map-projection.js';
 
 const CHUNK = 64;
 const DEFAULT_MEMO_BYTES = 256 * 2 ** 20;
 
-/** Adapted maps and pooled features of block-12 maps [n, h*w*c] (row-major per image). */
+/** Adapted maps and pooled features of block-12 maps [n, h*w*c] (row-major per image); with a projection, the
+ * map's positions in its k coordinates and the pooled feature their mean. */
 export function adaptMaps(
   top: FoldedGraph,
   maps: Float32Array,
   n: number,
   input: FeatureLayout,
+  projection?: MapProjection,
 ): { maps: Float32Array; pooled: Float32Array } {
   const [out, pooled] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
-    const [y] = runFoldedGraph(top, tf.tensor4d(maps, [n, input.mapH, input.mapW, input.mapC]));
-    return [y!, tf.mean(y!, [1, 2])];
+    const [raw] = runFoldedGraph(top, tf.tensor4d(maps, [n, input.mapH, input.mapW, input.mapC]));
+    const [, h, w, c] = raw!.shape;
+    const y = projection
+      ? tf.reshape(projectPositions(tf.reshape(raw!, [n * h * w, c]), projection), [n, h, w, projection.k])
+      : raw!;
+    return [y, tf.mean(y, [1, 2])];
   });
   try {
     return { maps: out.dataSync() as Float32Array, pooled: pooled.dataSync() as Float32Array };
@@ -31,7 +40,16 @@ export function adaptMaps(
 export interface AdaptedSource {
   top: FoldedGraph;
   inputLayout: FeatureLayout;
+  /** What the heads read: the projected map when there is a projection. */
   layout: FeatureLayout;
+  projection?: MapProjection;
+}
+
+/** The same top without its projection: the full adapted map, as the adapt run's own heads read it. */
+export function unprojected<T extends AdaptedSource>(source: T): T {
+  const { projection, ...rest } = source;
+  if (!projection) return source;
+  return { ...rest, layout: { ...source.layout, mapC: projection.c, pooledC: projection.c } } as T;
 }
 
 /** A FeatureStore of adapted features over `base` (same rows). */
@@ -50,7 +68,7 @@ export function adaptedFeatureStore(
   const compute = async (rows: readonly number[]): Promise<void> => {
     const missing = [...new Set(rows.filter((r) => !memo.has(r)))];
     for (const part of chunks(missing, CHUNK)) {
-      const out = adaptMaps(result.top, await readMaps(base, part), part.length, inputLayout);
+      const out = adaptMaps(result.top, await readMaps(base, part), part.length, inputLayout, result.projection);
       part.forEach((r, i) => {
         memo.set(r, {
           map: out.maps.slice(i * mapSize, (i + 1) * mapSize),
@@ -88,13 +106,19 @@ export interface HeadScore {
   predicted: number;
 }
 
-/** The adapt run's own heads on adapted features (an adaptedFeatureStore's rows). */
+/** The adapt run's own heads on adapted features (rows of an adaptedFeatureStore without projection: the heads
+ * trained on the full map). */
 export async function scoreAdaptedHeads(
   heads: HeadWeights,
   adapted: FeatureStore,
   rows: readonly number[],
 ): Promise<HeadScore[]> {
   const { mapH, mapW, mapC } = adapted.layout;
+  if (heads.channels !== mapC)
+    throw new AppError(
+      'invalid-argument',
+      `the adapt run's heads read ${heads.channels} channels, these features have ${mapC}: score the unprojected map`,
+    );
   const p = mapH * mapW;
   const h = headTensors(heads);
   const out: HeadScore[] = [];

@@ -5,7 +5,7 @@ import { loadBackbone } from '../backbones/load-backbone.js';
 import { selectBackend } from '../backends/select-backend.js';
 import { createMemoryStore } from '../ssod/memory-store.js';
 import { createRng } from '../ssod/rng.js';
-import { adaptedFeatureStore, scoreAdaptedHeads } from './adapted-store.js';
+import { adaptedFeatureStore, scoreAdaptedHeads, unprojected } from './adapted-store.js';
 import { trainAdapt } from './train-adapt.js';
 import { fashionBlock12Maps } from './testing/fashion-maps.js';
 
@@ -49,7 +49,7 @@ describe('bounded OOD head after adaptation', () => {
       config: { epochs: 3, warmupEpochs: 2 },
     });
     const rows = Array.from({ length: N + 2 }, (_, i) => i);
-    const s = await scoreAdaptedHeads(r.heads, adaptedFeatureStore(r, store), rows);
+    const s = await scoreAdaptedHeads(r.heads, adaptedFeatureStore(unprojected(r), store), rows);
     // "Not confident": below even odds, pooled by the mean or by the minimum over positions. (Ranking them below
     // held-out ID images is not promised: on this data the trained head does not, see docs/ssod.md.)
     for (const odd of [s[N]!, s[N + 1]!]) {

@@ -9,11 +9,15 @@ import { writeDurably } from '../durable-write.js';
 import type { FoldedGraph, FoldedUnit, PreprocessSpec } from '../types.js';
 import type { HeadWeights } from './adapt-heads.js';
 import type { AdaptResult } from './adapt-types.js';
+import type { MapProjection } from './map-projection.js';
 
 const FORMAT = 'ssod-adapted-top/1';
 
 /** What scoring and extraction need of an adapt run. */
-export type AdaptedModel = Pick<AdaptResult, 'top' | 'heads' | 'classes' | 'config' | 'inputLayout' | 'layout'> & {
+export type AdaptedModel = Pick<
+  AdaptResult,
+  'top' | 'heads' | 'classes' | 'config' | 'inputLayout' | 'layout' | 'projection'
+> & {
   /** How images become the base backbone's input (recorded so new images are treated alike). */
   preprocess?: PreprocessSpec;
 };
@@ -38,13 +42,14 @@ function pack(model: AdaptedModel): Packed {
     clsB: put(model.heads.clsB),
     prototypes: put(model.heads.prototypes),
   };
+  const projection = model.projection ? { ...model.projection, dirs: put(model.projection.dirs) } : undefined;
   const weights = new Float32Array(offset);
   let at = 0;
   for (const p of parts) {
     weights.set(p, at);
     at += p.length;
   }
-  return { json: { ...model, top: { ...model.top, units }, heads }, weights };
+  return { json: { ...model, top: { ...model.top, units }, heads, ...(projection ? { projection } : {}) }, weights };
 }
 
 type Ref = { offset: number; length: number };
@@ -70,7 +75,11 @@ function unpack(json: Record<string, unknown>, weights: Float32Array): AdaptedMo
     clsB: take(h.clsB),
     prototypes: take(h.prototypes),
   };
-  return { ...(json as unknown as AdaptedModel), top: { ...top, units }, heads };
+  const p = json['projection'] as (Omit<MapProjection, 'dirs'> & { dirs: Ref }) | undefined;
+  const projection = p ? { ...p, dirs: take(p.dirs) } : undefined;
+  if (projection && projection.dirs.length !== projection.c * projection.k)
+    throw new AppError('io-error', 'adapted model: the projection does not match its size');
+  return { ...(json as unknown as AdaptedModel), top: { ...top, units }, heads, ...(projection ? { projection } : {}) };
 }
 
 export function adaptedWeightsSha256(model: AdaptedModel): string {

@@ -8,7 +8,7 @@ import { selectBackend } from '../backends/select-backend.js';
 import { createMemoryStore } from '../ssod/memory-store.js';
 import { OOD_LABEL, type FeatureStore, type FoldedConvUnit, type TrainItem } from '../types.js';
 import { adaptedFeatureStore, adaptMaps } from './adapted-store.js';
-import { trainAdapt, type AdaptProgress } from './train-adapt.js';
+import { nextEpochOverruns, trainAdapt, type AdaptProgress } from './train-adapt.js';
 import { fashionBlock12Maps } from './testing/fashion-maps.js';
 
 const CLASSES = '0123456789'.split('');
@@ -45,7 +45,9 @@ describe('trainAdapt on real block-12 maps', () => {
       onProgress: (p: AdaptProgress) => phases.add(p.phase),
     });
     expect([...phases]).toEqual(expect.arrayContaining(['prepare', 'warm-up', 'sample', 'train', 'validate']));
-    expect(r.layout).toEqual({ mapH: 3, mapW: 3, mapC: 1280, pooledC: 1280 });
+    // The heads read the map's 128 dominant channels (config.mapChannels), fitted on the training images.
+    expect(r.layout).toEqual({ mapH: 3, mapW: 3, mapC: 128, pooledC: 128 });
+    expect([r.projection?.c, r.projection?.k]).toEqual([1280, 128]);
     expect(r.lossCurve.filter((l) => l.phase === 'adapt')).toHaveLength(2);
     for (const l of r.lossCurve) expect(Number.isFinite(l.loss)).toBe(true);
     expect(r.sampling[0]!.oodShare).toBeGreaterThan(0);
@@ -177,12 +179,34 @@ describe('trainAdapt when things go wrong', () => {
   });
 });
 
+describe('the training budget', () => {
+  it('starts no joint epoch that the last one says would overrun it', () => {
+    expect(nextEpochOverruns(50, [30], 100)).toBe(false);
+    expect(nextEpochOverruns(80, [30], 100)).toBe(true);
+    expect(nextEpochOverruns(80, [], 100)).toBe(false);
+    expect(nextEpochOverruns(1e6, [30])).toBe(false);
+  });
+
+  it('stops after the first joint epoch when the budget is spent, and says so', async () => {
+    const r = await trainAdapt({
+      features: store,
+      classes: CLASSES,
+      train,
+      config: { ...FAST, cropShare: 0, epochs: 3 },
+      budgetSeconds: 0.001,
+    });
+    expect(r.epochsRun).toBe(1);
+    expect(r.stopReason).toBe('budget');
+    expect(r.warnings.join(' ')).toMatch(/stopped after joint epoch 1 of 3/);
+  }, 300_000);
+});
+
 describe('adapted features', () => {
   it('gives adapted features equal to running the trained top directly', async () => {
     const r = await trainAdapt({ features: store, classes: CLASSES, train, config: { ...FAST, epochs: 1 } });
     const adapted = adaptedFeatureStore(r, store);
-    const direct = adaptMaps(r.top, await store.maps([3, 4]), 2, store.layout);
+    const direct = adaptMaps(r.top, await store.maps([3, 4]), 2, store.layout, r.projection);
     expect(await adapted.maps([3, 4])).toEqual(direct.maps);
-    expect(await adapted.pooled([4])).toEqual(direct.pooled.slice(1280));
+    expect(await adapted.pooled([4])).toEqual(direct.pooled.slice(128));
   }, 300_000);
 });

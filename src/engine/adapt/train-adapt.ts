@@ -16,6 +16,7 @@ import { passGraph, passStore, runEpoch, valAccuracyOf, type EpochContext } from
 import { cacheFrozenOutputs } from './frozen-cache.js';
 import { joinTop, splitTop, truncateTop, type TopSplit } from './top-split.js';
 import { warmUp } from './warm-up.js';
+import { withProjection } from './compact-output.js';
 import type { AdaptInput, AdaptResult } from './adapt-types.js';
 
 export type { AdaptInput, AdaptProgress, AdaptResult } from './adapt-types.js';
@@ -222,6 +223,12 @@ function finish(ctx: EpochContext, t0: number, stopReason: AdaptResult['stopReas
   };
 }
 
+/** Whether another joint epoch would overrun the training's budget, going by the last epoch's duration. */
+export function nextEpochOverruns(elapsedSeconds: number, epochSeconds: readonly number[], budget?: number): boolean {
+  const last = epochSeconds.at(-1);
+  return budget !== undefined && last !== undefined && elapsedSeconds + last > budget;
+}
+
 export async function trainAdapt(input: AdaptInput): Promise<AdaptResult> {
   const t0 = performance.now();
   const config = resolveAdaptConfig(input.config);
@@ -236,8 +243,20 @@ export async function trainAdapt(input: AdaptInput): Promise<AdaptResult> {
         stopReason = 'early-stop';
         break;
       }
+      const elapsed = (performance.now() - t0) / 1000;
+      if (epoch < config.epochs && nextEpochOverruns(elapsed, ctx.epochSeconds, input.budgetSeconds)) {
+        stopReason = 'budget';
+        ctx.warnings.push(
+          `stopped after joint epoch ${epoch} of ${config.epochs}: another would end after the adapt step's ` +
+            `share of the budget (${Math.round(input.budgetSeconds!)} s of training; ${Math.round(elapsed)} s spent)`,
+        );
+        break;
+      }
     }
-    return finish(ctx, t0, stopReason);
+    const result = finish(ctx, t0, stopReason);
+    const fitRows = ctx.fit.map((t) => t.row);
+    const projected = await withProjection(result, input.features, fitRows, config.mapChannels);
+    return { ...projected, seconds: (performance.now() - t0) / 1000 };
   } finally {
     ctx.top.dispose();
     ctx.heads?.dispose();

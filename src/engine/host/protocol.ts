@@ -138,6 +138,8 @@ export interface AdaptRequest {
   /** Images (inbox) whose adapted features are cached too. */
   score?: string[];
   config?: Partial<AdaptConfig>;
+  /** Seconds the training may take before it stops starting joint epochs (AdaptInput.budgetSeconds). */
+  budgetSeconds?: number;
   /** The base extraction's preprocessing, recorded so new images go through the same steps. */
   preprocess?: PreprocessSpec;
   /** Adapted model JSON path (weights beside it). */
@@ -154,7 +156,10 @@ export interface AdaptJobResult {
   /** sha256 of the adapted weights. */
   sha256: string;
   layout: FeatureLayout;
-  summary: Omit<AdaptResult, 'top' | 'heads'>;
+  /** The run without its weights; the map's projection as its size and the energy it keeps. */
+  summary: Omit<AdaptResult, 'top' | 'heads' | 'projection'> & {
+    projection?: { c: number; k: number; energyKept: number };
+  };
   /** Adapted feature records written. */
   written: number;
   backend: BackendChoice;

@@ -30,6 +30,8 @@ function checkRequest(req: AdaptRequest): void {
   for (const t of req.train)
     if (typeof t?.sha256 !== 'string' || !Number.isInteger(t.label))
       throw new AppError('invalid-argument', `train-adapt: bad item ${JSON.stringify(t)}`);
+  if (req.budgetSeconds !== undefined && !(Number.isFinite(req.budgetSeconds) && req.budgetSeconds > 0))
+    throw new AppError('invalid-argument', `train-adapt: budgetSeconds must be a positive number of seconds`);
 }
 
 /** Adapted features of `shas` (those not cached yet) from the base cache into the adapted cache. */
@@ -49,7 +51,13 @@ async function writeAdaptedFeatures(
     for (let at = 0; at < todo.length; at += CHUNK) {
       throwIfCancelled(ctx.signal, 'adapted features');
       const rows = Array.from({ length: Math.min(CHUNK, todo.length - at) }, (_, i) => at + i);
-      const { maps, pooled } = adaptMaps(model.top, await store.maps(rows), rows.length, model.inputLayout);
+      const { maps, pooled } = adaptMaps(
+        model.top,
+        await store.maps(rows),
+        rows.length,
+        model.inputLayout,
+        model.projection,
+      );
       rows.forEach((r, i) =>
         out.append(
           todo[r]!,
@@ -100,6 +108,7 @@ export async function runTrainAdapt(req: AdaptRequest, ctx: EngineJobContext): P
       classes: req.classes,
       train: req.train.map((t, row) => ({ row, label: t.label })),
       ...(req.config ? { config: req.config } : {}),
+      ...(req.budgetSeconds !== undefined ? { budgetSeconds: req.budgetSeconds } : {}),
       checkpointDir,
       onProgress: progressOf(ctx),
       signal: ctx.signal,
@@ -118,7 +127,11 @@ export async function runTrainAdapt(req: AdaptRequest, ctx: EngineJobContext): P
       ctx,
     );
     await clearCheckpoint(checkpointDir);
-    const { top: _top, heads: _heads, ...summary } = result;
+    const { top: _top, heads: _heads, projection, ...rest } = result;
+    const summary = {
+      ...rest,
+      ...(projection ? { projection: { c: projection.c, k: projection.k, energyKept: projection.energyKept } } : {}),
+    };
     return {
       adaptedKey: key,
       modelPath: req.modelOut,

@@ -4,6 +4,7 @@ import {
   DEFAULT_ADAPT_BUDGET_SECONDS,
   estimateAdaptSeconds,
   followAdaptedTop,
+  runBudget,
   type AdaptRecord,
 } from './adapt-step.js';
 
@@ -47,13 +48,32 @@ describe('decideMode', () => {
     expect(decideMode({ mode: 'heads' }, undefined, extract, 500, true, 12).adapt).toBe('none');
     const tight = decideMode({ budget: 5 }, undefined, extract, 500);
     expect(tight).toMatchObject({ mode: 'heads', adapt: 'none' });
-    expect(tight.reason).toMatch(/over the budget of 5 s/);
+    expect(tight.reason).toMatch(/over the 0 s the budget of 5 s \(--budget\) leaves it/);
     expect(decideMode({ mode: 'adapt' }, undefined, extract, 500).epochs).toBe(6);
     const short = decideMode({ mode: 'adapt', budget: 60 }, undefined, extract, 10_000);
     expect(short.epochs).toBeLessThan(6);
     expect(short.epochs).toBeGreaterThanOrEqual(1);
     expect(short.estimatedSeconds).toBeLessThanOrEqual(estimateAdaptSeconds(10_000, 96, 6));
     expect(estimateAdaptSeconds(10_000, 224)).toBeGreaterThan(estimateAdaptSeconds(10_000, 96));
+  });
+
+  it('gives the adapt step what the whole run budget leaves after extraction, the heads and storing the run', () => {
+    const at128 = { ...extract, preprocess: { ...extract.preprocess, size: 128 }, layout: { ...extract.layout } };
+    const b = runBudget(300, 25, 10_000, 128);
+    expect(b.adaptSeconds).toBeCloseTo(300 - 25 - b.headsSeconds - b.otherSeconds, 6);
+    expect(b.trainSeconds).toBeLessThan(b.adaptSeconds);
+    const d = decideMode({ mode: 'adapt' }, undefined, { ...at128, seconds: 25 }, 10_000);
+    expect(d.budget).toEqual(b);
+    // The predicted whole run stays within the budget, and says how it was shared.
+    expect(25 + d.estimatedSeconds! + b.headsSeconds + b.otherSeconds).toBeLessThanOrEqual(300);
+    expect(d.reason).toMatch(/extraction took 25 s/);
+    // A slower extraction leaves fewer joint epochs; one that takes the whole budget still leaves one.
+    const slow = decideMode({ mode: 'adapt' }, undefined, { ...at128, seconds: 120 }, 10_000);
+    expect(slow.epochs!).toBeLessThan(d.epochs!);
+    const none = decideMode({ mode: 'adapt' }, undefined, { ...at128, seconds: 400 }, 10_000);
+    expect(none).toMatchObject({ epochs: 1, budget: { adaptSeconds: 0, trainSeconds: 1 } });
+    // Validating both modes trains the heads twice: less is left for adapting.
+    expect(runBudget(300, 25, 10_000, 128, 2).adaptSeconds).toBeCloseTo(b.adaptSeconds - b.headsSeconds, 6);
   });
 
   it("reuses the current run's adapted top on a retrain, unless re-adaptation is asked for", () => {

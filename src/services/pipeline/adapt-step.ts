@@ -11,7 +11,7 @@ import { AppError } from '../../shared/errors.js';
 import type { JobContext } from '../../shared/dto.js';
 import type { ProjectHandle } from '../project-handle.js';
 
-/** Default --budget: the adapt run's target at 10,000 images on two cores. */
+/** Default --budget: the whole `ssod train --mode adapt` at 10,000 images on two cores. */
 export const DEFAULT_ADAPT_BUDGET_SECONDS = 300;
 /** Joint epochs an automatic adapt run trains (AdaptConfig.epochs' default). */
 const AUTO_EPOCHS = 6;
@@ -25,6 +25,19 @@ const SECONDS_PER_IMAGE_EPOCH: [number, number][] = [
   [160, 0.0104],
   [224, 0.0125],
 ];
+/** Per image at input 128, the adapt step besides its joint epochs: preparing the frozen blocks' outputs and the
+ * warm-up (25 s at 10,000 images), fitting the map's projection and writing every image's adapted features
+ * (26 s); measured in the default run of docs/ssod.md. Other sizes scale as an epoch does. */
+const ADAPT_FIXED_PER_IMAGE = 0.0052;
+/** Of that, the part after the training: the projection and the adapted features written (what the engine's
+ * training budget leaves room for). */
+const ADAPT_WRITE_PER_IMAGE = 0.0027;
+/** Per image at input 128, the heads and every scorer on the projected adapted map, 5 folds and the all-data
+ * model, trained cold (docs/ssod.md, "A retrain on an adapted top"). */
+const HEADS_PER_IMAGE = 0.0025;
+/** Start-up, planning and storing the run (its rows, thresholds and model): fixed and per image. */
+const OTHER_SECONDS = 8;
+const OTHER_PER_IMAGE = 0.0006;
 /** Reviewed OOD images an automatic run needs before it trains both modes and lets them compete: fewer give an
  * AUROC too noisy to choose by (the same bar as the default scorer's choice). */
 export const MIN_REVIEWED_OOD_FOR_MODE = 10;
@@ -56,24 +69,67 @@ export interface ModeDecision {
   estimatedSeconds?: number;
   /** Joint epochs an adapt run trains: the default, fewer when that does not fit the budget (at least 1). */
   epochs?: number;
+  /** How the whole run's budget is shared (absent when no adapting was considered). */
+  budget?: RunBudget;
   reuse?: AdaptRecord;
 }
 
-const OVERHEAD_SECONDS = 10;
+const OVERHEAD_SECONDS = 5;
+
+function rateAt(inputSize: number): number {
+  return SECONDS_PER_IMAGE_EPOCH.find(([s]) => inputSize <= s)?.[1] ?? SECONDS_PER_IMAGE_EPOCH.at(-1)![1];
+}
 
 function epochSeconds(images: number, inputSize: number): number {
-  const rate = SECONDS_PER_IMAGE_EPOCH.find(([s]) => inputSize <= s)?.[1] ?? SECONDS_PER_IMAGE_EPOCH.at(-1)![1];
-  return images * rate;
+  return images * rateAt(inputSize);
 }
 
-/** Joint epochs, plus one epoch's worth for the warm-up pass and writing the adapted features. */
+/** Seconds per image of a part measured at input 128, at another input size (it scales as an epoch does). */
+function atSize(perImageAt128: number, inputSize: number): number {
+  return perImageAt128 * (rateAt(inputSize) / rateAt(128));
+}
+
+/** The adapt step: its joint epochs, preparation, warm-up and writing the adapted features. */
 export function estimateAdaptSeconds(images: number, inputSize: number, epochs = AUTO_EPOCHS): number {
-  return epochSeconds(images, inputSize) * (epochs + 1) + OVERHEAD_SECONDS;
+  return (
+    epochSeconds(images, inputSize) * epochs + images * atSize(ADAPT_FIXED_PER_IMAGE, inputSize) + OVERHEAD_SECONDS
+  );
 }
 
-/** The most epochs (up to the default, at least 1) whose estimate fits the budget. */
-function epochsWithin(budget: number, images: number, inputSize: number): number {
-  const fit = Math.floor((budget - OVERHEAD_SECONDS) / Math.max(1e-9, epochSeconds(images, inputSize))) - 1;
+/** How a run's --budget is shared: what extraction took (measured), what the heads and storing the run will take
+ * (predicted), and the rest for the adapt step. Recorded in the run (metrics.adapt.budget). */
+export interface RunBudget {
+  /** The whole run's budget (--budget). */
+  total: number;
+  extractSeconds: number;
+  /** Heads and every scorer on the adapted features (both modes' heads when the modes are validated). */
+  headsSeconds: number;
+  /** Start-up, planning and storing the run. */
+  otherSeconds: number;
+  /** What is left for the adapt step. */
+  adaptSeconds: number;
+  /** Of that, what the engine's training may take before it stops starting epochs (the rest writes features). */
+  trainSeconds: number;
+}
+
+export function runBudget(
+  total: number,
+  extractSeconds: number,
+  images: number,
+  inputSize: number,
+  headsTrainings = 1,
+): RunBudget {
+  const headsSeconds = headsTrainings * images * atSize(HEADS_PER_IMAGE, inputSize);
+  const otherSeconds = OTHER_SECONDS + images * OTHER_PER_IMAGE;
+  const adaptSeconds = Math.max(0, total - extractSeconds - headsSeconds - otherSeconds);
+  const trainSeconds = Math.max(1, adaptSeconds - images * atSize(ADAPT_WRITE_PER_IMAGE, inputSize) - OVERHEAD_SECONDS);
+  return { total, extractSeconds, headsSeconds, otherSeconds, adaptSeconds, trainSeconds };
+}
+
+/** The most joint epochs (up to the default, at least 1) whose estimate fits the adapt step's seconds. */
+function epochsWithin(adaptSeconds: number, images: number, inputSize: number): number {
+  const fixed = estimateAdaptSeconds(images, inputSize, 0);
+  const fit = Math.floor((adaptSeconds - fixed) / Math.max(1e-9, epochSeconds(images, inputSize)));
   return Math.max(1, Math.min(AUTO_EPOCHS, fit));
 }
 
@@ -95,64 +151,46 @@ export function followAdaptedTop(options: TrainOptions, previous: PreviousRun): 
   return { ...options, inputSize: record.inputSize };
 }
 
-export function decideMode(
-  options: TrainOptions,
-  previous: PreviousRun,
-  extract: Pick<ExtractResult, 'backboneKey' | 'preprocess' | 'layout'>,
-  trainImages: number,
-  engineAdapts = true,
-  reviewedOod = 0,
-): ModeDecision {
-  const budgetSeconds = options.budget ?? DEFAULT_ADAPT_BUDGET_SECONDS;
-  const base = { budgetSeconds };
-  const adaptable = (options.backbone ?? 'mobilenet_v2') === 'mobilenet_v2' && extract.layout.mapC === 96;
-  if (options.mode === 'adapt') {
-    if (!adaptable)
-      throw new AppError(
-        'invalid-argument',
-        'adapt mode trains the top of the bundled mobilenet_v2 above its block-12 map: use the default backbone and layer',
-      );
-    const epochs = epochsWithin(budgetSeconds, trainImages, extract.preprocess.size);
-    const estimatedSeconds = estimateAdaptSeconds(trainImages, extract.preprocess.size, epochs);
-    const within = epochs < AUTO_EPOCHS ? `, ${epochs} epoch(s) to stay near the budget of ${budgetSeconds} s` : '';
-    return {
-      ...base,
-      mode: 'adapt',
-      adapt: 'train',
-      epochs,
-      estimatedSeconds,
-      reason: `adapt mode was asked for: the top is trained anew (about ${Math.round(estimatedSeconds)} s${within})`,
-    };
-  }
-  if (options.mode !== undefined)
-    return { ...base, mode: 'heads', adapt: 'none', reason: `${options.mode} mode was asked for` };
-  if (!adaptable)
-    return {
-      ...base,
-      mode: 'heads',
-      adapt: 'none',
-      reason: 'adapt mode needs the bundled mobilenet_v2 at its block-12 map',
-    };
-  if (!engineAdapts) return { ...base, mode: 'heads', adapt: 'none', reason: 'this engine cannot run adapt mode' };
-  const reuse = previousAdapt(previous);
-  if (reuse && reuse.baseKey === extract.backboneKey)
-    return {
-      ...base,
-      mode: 'adapt',
-      adapt: 'reuse',
-      reuse,
-      reason: `retrain: the adapted top of run ${reuse.trainedInRun ?? '?'} is reused (re-adapt with --mode adapt)`,
-    };
-  const estimatedSeconds = estimateAdaptSeconds(trainImages, extract.preprocess.size);
-  if (estimatedSeconds > budgetSeconds)
+type ExtractSeen = Pick<ExtractResult, 'backboneKey' | 'preprocess' | 'layout'> &
+  Partial<Pick<ExtractResult, 'seconds'>>;
+
+/** `--mode adapt`: the adapt step gets what the budget leaves after extraction, the heads and storing the run. */
+function askedAdapt(budget: RunBudget, trainImages: number, inputSize: number): ModeDecision {
+  const epochs = epochsWithin(budget.adaptSeconds, trainImages, inputSize);
+  const estimatedSeconds = estimateAdaptSeconds(trainImages, inputSize, epochs);
+  const share =
+    `${Math.round(budget.adaptSeconds)} s of the run's budget of ${budget.total} s (extraction took ` +
+    `${Math.round(budget.extractSeconds)} s; heads and storing the run about ${Math.round(budget.headsSeconds + budget.otherSeconds)} s)`;
+  const within =
+    epochs < AUTO_EPOCHS
+      ? `; ${epochs} joint epoch(s) of ${AUTO_EPOCHS} fit ${share}`
+      : `; all ${AUTO_EPOCHS} joint epochs fit ${share}`;
+  return {
+    budgetSeconds: budget.total,
+    budget,
+    mode: 'adapt',
+    adapt: 'train',
+    epochs,
+    estimatedSeconds,
+    reason: `adapt mode was asked for: the top is trained anew (about ${Math.round(estimatedSeconds)} s${within})`,
+  };
+}
+
+/** No --mode and no adapted top to reuse: validate both modes when adapting fits and there is reviewed OOD. */
+function automaticMode(budget: RunBudget, trainImages: number, inputSize: number, reviewedOod: number): ModeDecision {
+  const base = { budgetSeconds: budget.total, budget };
+  const estimatedSeconds = estimateAdaptSeconds(trainImages, inputSize);
+  if (estimatedSeconds > budget.adaptSeconds)
     return {
       ...base,
       mode: 'heads',
       adapt: 'none',
       estimatedSeconds,
-      reason: `adapting ${trainImages} images would take about ${Math.round(estimatedSeconds)} s, over the budget of ${budgetSeconds} s (--budget)`,
+      reason:
+        `adapting ${trainImages} images would take about ${Math.round(estimatedSeconds)} s, over the ` +
+        `${Math.round(budget.adaptSeconds)} s the budget of ${budget.total} s (--budget) leaves it`,
     };
-  const fits = `adapting ${trainImages} images fits the budget (about ${Math.round(estimatedSeconds)} s of ${budgetSeconds} s)`;
+  const fits = `adapting ${trainImages} images fits the budget (about ${Math.round(estimatedSeconds)} s of ${Math.round(budget.adaptSeconds)} s left of ${budget.total} s)`;
   if (reviewedOod >= MIN_REVIEWED_OOD_FOR_MODE)
     return {
       ...base,
@@ -174,6 +212,53 @@ export function decideMode(
       `${fits}, but only ${reviewedOod} reviewed OOD image(s) to validate it on (${MIN_REVIEWED_OOD_FOR_MODE} needed), and on ` +
       'held-out benchmark data adapting lowered OOD separation: heads mode (--mode adapt to adapt anyway)',
   };
+}
+
+/** The run's mode. The budget covers the whole run: the adapt step gets what is left after the measured
+ * extraction and the predicted heads and storing (`extract.seconds`, when given, is what extraction took). */
+export function decideMode(
+  options: TrainOptions,
+  previous: PreviousRun,
+  extract: ExtractSeen,
+  trainImages: number,
+  engineAdapts = true,
+  reviewedOod = 0,
+): ModeDecision {
+  const budgetSeconds = options.budget ?? DEFAULT_ADAPT_BUDGET_SECONDS;
+  const base = { budgetSeconds };
+  const size = extract.preprocess.size;
+  const adaptable = (options.backbone ?? 'mobilenet_v2') === 'mobilenet_v2' && extract.layout.mapC === 96;
+  const extractSeconds = extract.seconds ?? 0;
+  if (options.mode === 'adapt') {
+    if (!adaptable)
+      throw new AppError(
+        'invalid-argument',
+        'adapt mode trains the top of the bundled mobilenet_v2 above its block-12 map: use the default backbone and layer',
+      );
+    return askedAdapt(runBudget(budgetSeconds, extractSeconds, trainImages, size), trainImages, size);
+  }
+  if (options.mode !== undefined)
+    return { ...base, mode: 'heads', adapt: 'none', reason: `${options.mode} mode was asked for` };
+  if (!adaptable)
+    return {
+      ...base,
+      mode: 'heads',
+      adapt: 'none',
+      reason: 'adapt mode needs the bundled mobilenet_v2 at its block-12 map',
+    };
+  if (!engineAdapts) return { ...base, mode: 'heads', adapt: 'none', reason: 'this engine cannot run adapt mode' };
+  const reuse = previousAdapt(previous);
+  if (reuse && reuse.baseKey === extract.backboneKey)
+    return {
+      ...base,
+      mode: 'adapt',
+      adapt: 'reuse',
+      reuse,
+      reason: `retrain: the adapted top of run ${reuse.trainedInRun ?? '?'} is reused (re-adapt with --mode adapt)`,
+    };
+  // Validating trains the heads twice: on the pretrained features and on the adapted ones.
+  const budget = runBudget(budgetSeconds, extractSeconds, trainImages, size, 2);
+  return automaticMode(budget, trainImages, size, reviewedOod);
 }
 
 export interface AdaptOutcome {
@@ -226,9 +311,9 @@ export async function trainAdapted(
   request: Omit<TrainRequest, 'kind'>,
   runId: number,
   ctx: JobContext,
-  options: { epochs?: number; withoutReviewedOod?: boolean } = {},
+  options: { epochs?: number; withoutReviewedOod?: boolean; trainSeconds?: number } = {},
 ): Promise<AdaptedTop> {
-  const { epochs, withoutReviewedOod = false } = options;
+  const { epochs, withoutReviewedOod = false, trainSeconds } = options;
   const progress = (p: EngineProgress): void =>
     ctx.progress({ phase: p.phase, done: p.done, total: p.total, loss: p.loss, message: p.message });
   const seed = request.config?.seed;
@@ -248,6 +333,7 @@ export async function trainAdapted(
         ...(request.config?.gamma !== undefined ? { gamma: request.config.gamma } : {}),
         ...(request.config?.alpha !== undefined ? { alpha: request.config.alpha } : {}),
       },
+      ...(trainSeconds !== undefined ? { budgetSeconds: trainSeconds } : {}),
       preprocess: extract.preprocess,
       modelOut: join(project.modelsDir, `adapt-run-${runId}.json`),
       // One place for every run: a run killed mid-way is resumed by the next one (same data and config).
@@ -293,6 +379,7 @@ export async function runAdaptStep(
   }
   const { key, record, result } = await trainAdapted(project, engine, extract, request, runId, ctx, {
     ...(decision.epochs !== undefined ? { epochs: decision.epochs } : {}),
+    ...(decision.budget ? { trainSeconds: decision.budget.trainSeconds } : {}),
     withoutReviewedOod: decision.adapt === 'validate',
   });
   const { valAccuracy, valAccuracyBefore } = result.summary;
@@ -311,6 +398,18 @@ export async function runAdaptStep(
   };
 }
 
+function roundedBudget(b: RunBudget): Record<keyof RunBudget, number> {
+  const r = (v: number): number => Math.round(v * 10) / 10;
+  return {
+    total: b.total,
+    extractSeconds: r(b.extractSeconds),
+    headsSeconds: r(b.headsSeconds),
+    otherSeconds: r(b.otherSeconds),
+    adaptSeconds: r(b.adaptSeconds),
+    trainSeconds: r(b.trainSeconds),
+  };
+}
+
 /** What the run's metrics say about the mode (metrics.adapt). */
 export function adaptMetrics(outcome: AdaptOutcome): Record<string, unknown> {
   const { decision, record, warning, validation } = outcome;
@@ -321,6 +420,7 @@ export function adaptMetrics(outcome: AdaptOutcome): Record<string, unknown> {
     reason: decision.reason,
     budgetSeconds: decision.budgetSeconds,
     ...(decision.estimatedSeconds !== undefined ? { estimatedSeconds: decision.estimatedSeconds } : {}),
+    ...(decision.budget ? { budget: roundedBudget(decision.budget) } : {}),
     ...(record ? { record, seconds: decision.adapt === 'train' ? record.seconds : 0 } : {}),
     ...(warnings.length ? { warnings } : {}),
     ...(validation ? { validation } : {}),

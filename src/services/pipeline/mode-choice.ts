@@ -105,8 +105,12 @@ export async function validateModes<H extends { result: { scores: ShaScore[]; me
   const pretrainedRequest = { ...v.request, modelOut: v.request.modelOut.replace(/\.json$/, '-pretrained.json') };
   const pretrained = await v.trainHeads(pretrainedRequest);
   const t1 = performance.now();
+  // The pretrained heads have run: what they took beyond the prediction comes out of the adapting's share.
+  const overrun = Math.max(0, (t1 - t0) / 1000 - (v.decision.budget?.headsSeconds ?? 0) / 2);
+  const trainSeconds = v.decision.budget ? Math.max(1, v.decision.budget.trainSeconds - overrun) : undefined;
   const top = await trainAdapted(v.project, v.engine, v.extract, v.request, v.runId, v.ctx, {
     ...(v.decision.epochs !== undefined ? { epochs: v.decision.epochs } : {}),
+    ...(trainSeconds !== undefined ? { trainSeconds } : {}),
     withoutReviewedOod: true,
   });
   const adaptedRequest = { ...v.request, backboneKey: top.key };
