@@ -150,8 +150,10 @@ export const COMMANDS: CommandSpec[] = [
     summary:
       'extract missing features, train SSOD, score everything (--crops N: random crops per image to widen ' +
       'sampling; 0 = never, default = only when the background is degenerate; without --mode: reuse the ' +
-      "current run's adapted top, or, with 10+ reviewed OOD images and an adaptation that fits --budget " +
-      '(default 300 s), train heads and adapt mode and keep the one that validates better; else heads)',
+      "current run's adapted top, or, with 10+ reviewed OOD images and an adaptation that fits --budget, train " +
+      'heads and adapt mode and keep the one that validates better; else heads; --budget SECONDS: the whole ' +
+      "run's time (default 300): adapting gets what extraction took and the heads and storing the run will " +
+      'take leave, and stops starting epochs when that is spent)',
     positionals: ['DIR'],
     options: {
       backbone: { type: 'string' },

@@ -243,7 +243,8 @@ export interface TrainOptions {
   layer?: string;
   /** Absent: adapt when it fits --budget and validates (or reuse the current run's adapted top), else heads. */
   mode?: 'heads' | 'end-to-end' | 'adapt';
-  /** Seconds an automatic choice may spend adapting the backbone's top (default 300). */
+  /** Seconds the whole run may take when it adapts the backbone's top (default 300): adapting gets what extraction,
+   * the heads and storing the run leave (metrics.adapt.budget says how it was shared). */
   budget?: number;
   inputSize?: number;
   folds?: number;
