@@ -57,7 +57,14 @@ function flagImages(p: ProjectHandle, stats: ReadonlyMap<string, ContentStats>, 
 
 /** Re-flags from the statistics already stored (no decoding): on opening a project, after a threshold change. */
 export function refreshQualityFlags(p: ProjectHandle): void {
-  flagImages(p, contentStats(p.db), [...curationImages(p.db, null, null)]);
+  const stats = contentStats(p.db);
+  // No statistics yet (quality never computed): no image can carry a flag, so the images are not listed. Listing
+  // them on every open held ~1 KB per image on the heap (250,000 images: ~220 MiB) until V8 collected it.
+  if (stats.size === 0) {
+    replaceQualityFlags(p.db, []);
+    return;
+  }
+  flagImages(p, stats, [...curationImages(p.db, null, null)]);
 }
 
 export async function computeQuality(p: ProjectHandle, kind?: QualityFlag, limit?: number): Promise<QualityReport> {
