@@ -61,13 +61,16 @@ function rowsIn(project: string): number {
 interface Watch {
   firstEta: PhaseResult['firstEta'];
   done: number;
+  /** The latest ETA shown, printed with each memory line so it can be held against the real end. */
+  eta: number | null;
 }
 
 /** Follows the job's progress: the first ETA shown, how far the scan is (for the memory series). */
 function watchProgress(services: ReturnType<typeof createServices>, t0: number): Watch {
-  const watch: Watch = { firstEta: null, done: 0 };
+  const watch: Watch = { firstEta: null, done: 0, eta: null };
   services.bus.on('job.progress', (p) => {
     watch.done = p.done;
+    watch.eta = p.etaSeconds;
     if (watch.firstEta || p.etaSeconds === null) return;
     const { phase, done, total, etaSeconds } = p;
     watch.firstEta = { seconds: (performance.now() - t0) / 1000, phase, done, total, etaSeconds };
@@ -87,7 +90,9 @@ async function phase(kind: Phase, base: string): Promise<void> {
   const sampler = new MemorySampler(() => watch.done);
   const every = Number(arg('mem-every', '30'));
   sampler.onSample = (s, i) => {
-    if (i % every === 0) console.error(`${kind} ${((performance.now() - t0) / 1000).toFixed(0)} s ${formatSample(s)}`);
+    if (i % every !== 0) return;
+    const eta = watch.eta === null ? 'none' : `${watch.eta.toFixed(0)} s`;
+    console.error(`${kind} ${((performance.now() - t0) / 1000).toFixed(0)} s ${formatSample(s)}; ETA shown ${eta}`);
   };
   sampler.start();
   try {
