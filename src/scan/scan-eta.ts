@@ -2,7 +2,7 @@
 // (thousands per second), a new or changed file is read, hashed and decoded (hundreds per second). One overall
 // files/s says "two minutes" while a resumed scan runs through the files it already committed, and keeps saying
 // far too little long after the slow part began. This fits seconds ≈ a·unchanged + b·probed over recent progress
-// windows (least squares, recent windows weigh more) and prices what is left of each kind. A kind this scan has
+// windows (weighted least squares, recent windows weigh more) and prices what is left of each kind. A kind this scan has
 // not met yet (the new files of a resumed scan, while it still runs through the committed ones) is priced at what
 // an earlier scan of the same folder measured, when there is one.
 
@@ -68,11 +68,15 @@ export class ScanEta {
 
   private add(dt: number, du: number, dp: number): void {
     const keep = Math.exp(-dt / MEMORY_SECONDS);
-    this.suu = this.suu * keep + du * du;
-    this.spp = this.spp * keep + dp * dp;
-    this.sup = this.sup * keep + du * dp;
-    this.sut = this.sut * keep + du * dt;
-    this.spt = this.spt * keep + dp * dt;
+    // Weighted by 1/files: windows are cut by the clock, so their file counts are what varies (a batch commit
+    // stalls one window, the next catches up). Unweighted, the busy windows dominate and the cost comes out low;
+    // weighted, a run of one kind gives exactly its seconds over its files.
+    const w = 1 / (du + dp);
+    this.suu = this.suu * keep + w * du * du;
+    this.spp = this.spp * keep + w * dp * dp;
+    this.sup = this.sup * keep + w * du * dp;
+    this.sut = this.sut * keep + w * du * dt;
+    this.spt = this.spt * keep + w * dp * dt;
   }
 
   /** The costs this scan measured (null for a kind it has not met): what a later scan may take as its prior. */
