@@ -66,7 +66,7 @@ const scoreMs = Date.now() - t;
 const scoreCpu = cpuSec(process.cpuUsage(cpu));
 console.log(`rescore phases (wall):\n${phases()}`);
 console.log(
-  `KNN (whole run): ${knnStats.pairs} pairs bounded, ${((100 * knnStats.candidates) / Math.max(1, knnStats.pairs)).toFixed(2)}% given the exact product, ${knnStats.fullBlocks} blocks fell back to the full product`,
+  `KNN (whole run): ${knnStats.pairs} pairs bounded, ${((100 * knnStats.candidates) / Math.max(1, knnStats.pairs)).toFixed(2)}% left by the bounds, ${((100 * knnStats.exactDots) / Math.max(1, knnStats.pairs)).toFixed(2)}% given the exact product, ${knnStats.fullBlocks} blocks fell back to the full product`,
 );
 console.log(
   `heads training + ${config.folds}-fold out-of-fold scoring of ${n} images: ${(trainMs / 1000).toFixed(1)} s wall, ${trainCpu.toFixed(1)} CPU-s; ` +

@@ -42,12 +42,14 @@ function bruteKth(refs: Float32Array, q: Float32Array, d: number, k: number, exc
 }
 
 /** The pruned search's k-th similarities equal brute force, and the bounds did the work: no full product, few
- * exact dot products. */
+ * exact dot products (at least k a query, at most the candidates the bounds left). */
 function expectPrunedExact(refs: Float32Array, q: Float32Array, d: number, k: number): void {
-  Object.assign(knnStats, { pairs: 0, candidates: 0, fullBlocks: 0 });
+  Object.assign(knnStats, { pairs: 0, candidates: 0, exactDots: 0, fullBlocks: 0 });
   const got = kthSimilarityPruned(refs, q, d, k)!;
   expect(knnStats.fullBlocks).toBe(0);
   expect(knnStats.candidates).toBeLessThan(0.05 * knnStats.pairs);
+  expect(knnStats.exactDots).toBeGreaterThanOrEqual((k * q.length) / d);
+  expect(knnStats.exactDots).toBeLessThanOrEqual(knnStats.candidates);
   bruteKth(refs, q, d, k).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
 }
 
@@ -68,7 +70,7 @@ describe('kthSimilarityPruned', () => {
     const d = 256;
     const refs = lowRank(2000, d, 1, 1, rng);
     const q = lowRank(20, d, 1, 1, rng);
-    Object.assign(knnStats, { pairs: 0, candidates: 0, fullBlocks: 0 });
+    Object.assign(knnStats, { pairs: 0, candidates: 0, exactDots: 0, fullBlocks: 0 });
     const got = kthSimilarityPruned(refs, q, d, 10)!;
     bruteKth(refs, q, d, 10).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
     expect(knnStats.fullBlocks).toBeGreaterThan(0);

@@ -35,8 +35,9 @@ export interface KnnIndex {
   prunable: boolean;
 }
 
-/** Counters for tests and benchmarks: pairs bounded, candidates given the exact product, blocks that fell back. */
-export const knnStats = { pairs: 0, candidates: 0, fullBlocks: 0 };
+/** Counters for tests and benchmarks: pairs bounded, candidates left by the bounds, candidates given the exact
+ * product before the search could stop, blocks that fell back. */
+export const knnStats = { pairs: 0, candidates: 0, exactDots: 0, fullBlocks: 0 };
 
 /** Indexes by reference array: a model's refs are built once and never written again (callers must not mutate
  * refs after a call, or the cached bounds go stale). */
@@ -263,8 +264,9 @@ function indexFor(refs: Float32Array, d: number): KnnIndex | undefined {
   return index.prunable ? index : undefined;
 }
 
-/** Candidates of each query of a block: the refs whose upper bound reaches the k-th best lower bound. `A` is the
- * block's [b, nRef] product in the subspace; `qRes` the block's query residuals; `ex` the refs to skip. */
+/** Candidates of each query of a block: the refs whose upper bound reaches the k-th best lower bound, in
+ * descending order of upper bound (`ub`, parallel). `A` is the block's [b, nRef] product in the subspace; `qRes`
+ * the block's query residuals; `ex` the refs to skip. */
 function blockCandidates(
   A: Float32Array,
   b: number,
@@ -272,10 +274,11 @@ function blockCandidates(
   qRes: ArrayLike<number>,
   k: number,
   ex: ((i: number) => number) | undefined,
-): { cand: Int32Array[]; total: number } {
+): { cand: Int32Array[]; ub: Float64Array[]; total: number } {
   const nRef = residual.length;
   const top = new Float64Array(k);
   const cand: Int32Array[] = [];
+  const ub: Float64Array[] = [];
   let total = 0;
   for (let i = 0; i < b; i++) {
     const qr = qRes[i]!;
@@ -285,11 +288,20 @@ function blockCandidates(
     for (let j = 0; j < nRef; j++) if (j !== skip) keepTop(top, A[o + j]! - qr * residual[j]! - EPS);
     const tau = top[0]!;
     const c: number[] = [];
-    for (let j = 0; j < nRef; j++) if (j !== skip && A[o + j]! + qr * residual[j]! + EPS >= tau) c.push(j);
-    cand.push(Int32Array.from(c));
+    const u: number[] = [];
+    for (let j = 0; j < nRef; j++) {
+      const bound = A[o + j]! + qr * residual[j]! + EPS;
+      if (j !== skip && bound >= tau) {
+        c.push(j);
+        u.push(bound);
+      }
+    }
+    const order = Array.from(c, (_, x) => x).sort((x, y) => u[y]! - u[x]!);
+    cand.push(Int32Array.from(order, (x) => c[x]!));
+    ub.push(Float64Array.from(order, (x) => u[x]!));
     total += c.length;
   }
-  return { cand, total };
+  return { cand, ub, total };
 }
 
 /** Exact dot product of two d-wide rows of a and b at offsets ao and bo. */
@@ -310,22 +322,31 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number
   return d0 + d1 + (d2 + d3);
 }
 
-/** The k-th exact similarity of queries s.. of a block over their candidates, into out. */
+/** The k-th exact similarity of queries s.. of a block over their candidates, into out. Candidates come in
+ * descending order of upper bound, so once the next one's bound is below the k-th exact similarity found so far,
+ * neither it nor any after it can enter the top k: the search stops there, still exact. */
 function exactOverCandidates(
   refs: Float32Array,
   queries: Float32Array,
   d: number,
   k: number,
   s: number,
-  cand: Int32Array[],
+  found: { cand: Int32Array[]; ub: Float64Array[] },
   out: Float32Array,
-): void {
+): number {
   const top = new Float64Array(k);
-  for (let i = 0; i < cand.length; i++) {
+  let dots = 0;
+  for (let i = 0; i < found.cand.length; i++) {
+    const cand = found.cand[i]!;
+    const ub = found.ub[i]!;
     top.fill(-Infinity);
-    for (const j of cand[i]!) keepTop(top, dot(queries, (s + i) * d, refs, j * d, d));
+    for (let c = 0; c < cand.length && ub[c]! >= top[0]!; c++) {
+      keepTop(top, dot(queries, (s + i) * d, refs, cand[c]! * d, d));
+      dots++;
+    }
     out[s + i] = top[0]!;
   }
+  return dots;
 }
 
 /** The k-th largest similarity of each query to the refs (skipping ref exclude[i] for query i), or undefined when
@@ -360,7 +381,8 @@ export function kthSimilarityPruned(
       tA.dispose();
       tl = lap('knn: bound product', tl);
       const ex = exclude ? (i: number): number => exclude[s + i]! : undefined;
-      const { cand, total } = blockCandidates(A, b, residual, qRes.subarray(s, s + b), k, ex);
+      const found = blockCandidates(A, b, residual, qRes.subarray(s, s + b), k, ex);
+      const { total } = found;
       tl = lap('knn: bound scan', tl);
       knnStats.pairs += b * nRef;
       if (total > MAX_CANDIDATE_SHARE * b * nRef) {
@@ -371,7 +393,7 @@ export function kthSimilarityPruned(
         break;
       }
       knnStats.candidates += total;
-      exactOverCandidates(refs, queries, d, k, s, cand, out);
+      knnStats.exactDots += exactOverCandidates(refs, queries, d, k, s, found, out);
       tl = lap('knn: exact dots', tl);
     }
   } finally {
