@@ -19,6 +19,8 @@ import {
   type IndexKind,
 } from '../../src/engine/curation/neighbour-index.js';
 import { nearCandidates } from '../../src/engine/curation/duplicates.js';
+import { streamNearCandidates } from '../../src/engine/curation/near-stream.js';
+import { matrixSource } from '../../src/engine/curation/pooled-source.js';
 import { clusteredVectors } from '../../src/engine/curation/testing.js';
 import { matrix, normaliseRows, row, type Matrix } from '../../src/engine/curation/vectors.js';
 import { createRng, normals } from '../../src/engine/ssod/rng.js';
@@ -88,6 +90,35 @@ function benchDups(n: number): void {
   console.log(
     `\n## duplicates over ${n} vectors (960-d): ${s.toFixed(1)} s (index + all-neighbours + exact check of pairs), ` +
       `${pairs.length} candidate pairs, planted copies found ${hit}/${copies}, peak RSS ${rssMiB()} MiB`,
+  );
+}
+
+/** The streamed duplicate search (the app's path) over `n` in-memory vectors, by either method. */
+async function benchStreamDups(n: number, method: 'buckets' | 'graph', dims: number, k: number): Promise<void> {
+  const copies = 1000;
+  const m = withCopies(n, copies, 11);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const phases: string[] = [];
+  const pairs = await streamNearCandidates(matrixSource(m), 0.93, {
+    method,
+    k,
+    buckets: { dims, threads: Number(arg('threads', '2')) },
+    onProgress: (p) => {
+      if (phases.at(-1)?.startsWith(p.phase) === true) return;
+      const c = process.cpuUsage(c0);
+      phases.push(`${p.phase} ${seconds(t0).toFixed(1)} s (CPU ${((c.user + c.system) / 1e6).toFixed(1)} s)`);
+    },
+  });
+  const s = seconds(t0);
+  const cpu = process.cpuUsage(c0);
+  const found = new Set(pairs.map((p) => `${p.a}:${p.b}`));
+  let hit = 0;
+  for (let c = 0; c < copies; c++) if (found.has(`${c}:${n - copies + c}`)) hit++;
+  console.log(
+    `\n## streamed duplicates over ${n} vectors (960-d), ${method}, dims ${dims}, k ${k}: ${s.toFixed(1)} s wall, ` +
+      `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU (phases from: ${phases.join(', ')}); ${pairs.length} pairs, ` +
+      `planted copies found ${hit}/${copies}, peak RSS ${rssMiB()} MiB`,
   );
 }
 
@@ -170,6 +201,13 @@ async function main(): Promise<void> {
   if (only.includes('dups')) benchDups(Number(arg('dups', '100000')));
   if (only.includes('dups-space'))
     benchDupsSpace(Number(arg('dups', '100000')), arg('cases', '').split(',').filter(Boolean));
+  if (only.includes('stream-mem'))
+    await benchStreamDups(
+      Number(arg('dups', '100000')),
+      arg('method', 'buckets') === 'graph' ? 'graph' : 'buckets',
+      Number(arg('dims', '64')),
+      Number(arg('k', '8')),
+    );
   if (only.includes('query')) benchQuery(Number(arg('query', '1000000')));
   if (only.includes('labels')) benchLabels(Number(arg('labels', '100000')));
   if (only.includes('map')) {

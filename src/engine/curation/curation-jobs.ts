@@ -3,7 +3,6 @@ import type { ProgressFn } from '../types.js';
 import { streamNearCandidates } from './near-stream.js';
 import { cacheSource, readAll, type CacheSource, type PooledSource } from './pooled-source.js';
 import { pcaLayout, umapLayout } from './embedding-map.js';
-import { openOrBuildGraph } from './saved-graph.js';
 import { SimilarSession } from './similar-session.js';
 import type { Matrix } from './vectors.js';
 import type { CurationRequest, CurationResult } from './worker-protocol.js';
@@ -44,9 +43,9 @@ async function runOn(
 ): Promise<CurationResult> {
   const missing = [...source.missing];
   if (req.kind === 'near-pairs') {
-    // Through the saved graph: a duplicate search and "more like this" over the same contents build it once.
-    const openGraph = async () => (await openOrBuildGraph(source, req, { onProgress })).index;
-    const pairs = await streamNearCandidates(source, req.minCosine, { onProgress, openGraph });
+    // Through buckets, not the saved "more like this" graph: searching the graph for every row cost more CPU than
+    // the whole bucketed search at 1,000,000 (docs/benchmarks.md), so the graph stays for "more like this" alone.
+    const pairs = await streamNearCandidates(source, req.minCosine, { onProgress });
     return { kind: 'near-pairs', pairs, missing };
   }
   const m = await readPooled(source, onProgress);

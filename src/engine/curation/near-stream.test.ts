@@ -37,27 +37,46 @@ describe('streamed near-duplicate candidates', () => {
   const m = planted(30, 20, 4);
   const missing = [10, 1489];
 
-  it('finds through the graph exactly the pairs brute force finds, reading a chunk at a time', async () => {
+  it('finds through the buckets exactly the pairs brute force finds, reading a chunk at a time', async () => {
     const progress = new Set<string>();
     const pairs = await streamNearCandidates(matrixSource(m, missing), 0.99, {
       chunkRows: 200,
-      graph: { threads: 1 },
+      buckets: { threads: 1, dims: 16 },
       onProgress: (p) => progress.add(p.phase),
     });
     const want = reference(m, 0.99, missing);
     expect(want).toHaveLength(18); // 20 planted, two of them with a row missing
     expect(pairs.map((p) => [p.a, p.b])).toEqual(want);
     for (const p of pairs) expect(p.similarity).toBeCloseTo(dot(m.data, p.a * 32, m.data, p.b * 32, 32), 5);
+    expect([...progress]).toEqual(['read-features', 'project', 'buckets', 'neighbours', 'confirm']);
+  });
+
+  it('finds the same pairs with the buckets split over two threads', async () => {
+    const one = await streamNearCandidates(matrixSource(m, missing), 0.99, { buckets: { threads: 1, dims: 16 } });
+    const two = await streamNearCandidates(matrixSource(m, missing), 0.99, { buckets: { threads: 2, dims: 16 } });
+    expect(two).toEqual(one);
+    expect(two).toHaveLength(18);
+  });
+
+  it('finds through the graph exactly the pairs brute force finds', async () => {
+    const progress = new Set<string>();
+    const pairs = await streamNearCandidates(matrixSource(m, missing), 0.99, {
+      method: 'graph',
+      chunkRows: 200,
+      graph: { threads: 1 },
+      onProgress: (p) => progress.add(p.phase),
+    });
+    expect(pairs.map((p) => [p.a, p.b])).toEqual(reference(m, 0.99, missing));
     expect([...progress]).toEqual(['index', 'neighbours', 'confirm']);
   });
 
   it('gives the same pairs when the rows to re-score exactly do not fit at once', async () => {
-    const once = await streamNearCandidates(matrixSource(m, missing), 0.99, { graph: { threads: 1 } });
+    const once = await streamNearCandidates(matrixSource(m, missing), 0.99, { buckets: { threads: 1 } });
     const phases: number[] = [];
     const batched = await streamNearCandidates(matrixSource(m, missing), 0.99, {
       chunkRows: 333,
       rescoreRows: 5,
-      graph: { threads: 1 },
+      buckets: { threads: 1 },
       onProgress: (p) => p.phase === 'confirm' && phases.push(p.done),
     });
     expect(batched).toEqual(once);

@@ -4,6 +4,7 @@
 // the pairs near the threshold; pass 3 re-reads the rows of those pairs, a bounded number at a time, and keeps the
 // pairs whose exact cosine meets it.
 import type { ProgressFn } from '../types.js';
+import { bucketCandidates, type BucketSearchOptions } from './bucket-search.js';
 import { nearCandidates, type CandidatePair } from './duplicates.js';
 import { EXACT_BELOW, UsearchIndex, type GraphOptions } from './neighbour-index.js';
 import { readAll, type PooledChunk, type PooledSource } from './pooled-source.js';
@@ -16,6 +17,11 @@ export interface StreamNearOptions {
   chunkRows?: number;
   /** Rows held at once while re-scoring candidate pairs exactly (more pairs than fit take more passes). */
   rescoreRows?: number;
+  /** 'buckets' (the default without `openGraph`): k-means buckets over projected rows, one read of the source (bucket-search.ts);
+   * 'graph': every row's neighbours in the usearch graph, one more read of the source and a graph walk per row
+   * (about five times the CPU at 1,000,000 rows: docs/benchmarks.md). */
+  method?: 'buckets' | 'graph';
+  buckets?: Omit<BucketSearchOptions, 'onProgress' | 'chunkRows'>;
   graph?: Omit<GraphOptions, 'onProgress'>;
   /** The graph of every present row, when the caller keeps one (the saved "more like this" graph: built once, then
    * shared by both questions); without it the graph is built here and dropped after. */
@@ -142,7 +148,17 @@ export async function streamNearCandidates(
     const m = await readAll(source, (done, total) => o.onProgress?.({ phase: 'read-features', done, total }));
     return nearCandidates(m, minCosine, o.k, o.graph).filter((p) => !missing.has(p.a) && !missing.has(p.b));
   }
+  const floor = minCosine - INDEX_SLACK;
+  if ((o.method ?? (o.openGraph ? 'graph' : 'buckets')) === 'buckets') {
+    const proposed = await bucketCandidates(source, floor, {
+      ...o.buckets,
+      k: o.k,
+      chunkRows: o.chunkRows,
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    });
+    return rescore(source, proposed, minCosine, o);
+  }
   const index = o.openGraph ? await o.openGraph() : await buildGraph(source, o);
-  const proposed = await proposePairs(source, index, minCosine - INDEX_SLACK, o);
+  const proposed = await proposePairs(source, index, floor, o);
   return rescore(source, proposed, minCosine, o);
 }

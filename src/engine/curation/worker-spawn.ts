@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
 
-export type CurationThread = 'worker' | 'similar-worker';
+export type CurationThread = 'worker' | 'similar-worker' | 'bucket-worker';
 
 export function spawnCurationThread(name: CurationThread, workerData?: unknown): Worker {
   if (!import.meta.url.endsWith('.ts')) {
