@@ -38,7 +38,24 @@ export async function runScan(
   options: ScanJobOptions = {},
 ): Promise<ScanSummary> {
   const started = performance.now();
-  const sources = options.sourceId !== undefined ? [getSource(project.db, options.sourceId)] : listSources(project.db);
+  // First, so the sources' counts (a pass over every image row) already read through the small cache.
+  const restorePragmas = useScanPragmas(project.db);
+  try {
+    const sources =
+      options.sourceId !== undefined ? [getSource(project.db, options.sourceId)] : listSources(project.db);
+    return await scanSources(project, sources, ctx, options, started);
+  } finally {
+    restorePragmas();
+  }
+}
+
+async function scanSources(
+  project: ProjectHandle,
+  sources: SourceInfo[],
+  ctx: JobContext,
+  options: ScanJobOptions,
+  started: number,
+): Promise<ScanSummary> {
   const summary: ScanSummary = {
     files: 0,
     added: 0,
@@ -50,16 +67,11 @@ export async function runScan(
     decoded: 0,
     seconds: 0,
   };
-  const restorePragmas = useScanPragmas(project.db);
-  try {
-    for (const source of sources) {
-      if (!existsSync(source.path)) {
-        throw new AppError('not-found', `source folder is gone: ${source.path} (reconnect the drive or remove it)`);
-      }
-      await scanSource(project, source, ctx, summary, options);
+  for (const source of sources) {
+    if (!existsSync(source.path)) {
+      throw new AppError('not-found', `source folder is gone: ${source.path} (reconnect the drive or remove it)`);
     }
-  } finally {
-    restorePragmas();
+    await scanSource(project, source, ctx, summary, options);
   }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
