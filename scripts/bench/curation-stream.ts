@@ -58,11 +58,17 @@ async function writeCache(dir: string, n: number): Promise<void> {
 async function benchDups(dir: string, n: number): Promise<void> {
   const shas = Array.from({ length: n }, (_, i) => shaOf(i));
   const t0 = performance.now();
-  const phases = new Map<string, number>();
+  const c0 = process.cpuUsage();
+  const cpu = (): number => {
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1e6;
+  };
+  const phases = new Map<string, string>();
   const r = await runCurationJob(
     { kind: 'near-pairs', cacheDir: dir, backboneKey: KEY, shas, minCosine: 0.93 },
     (p) => {
-      if (!phases.has(p.phase)) phases.set(p.phase, (performance.now() - t0) / 1000);
+      if (!phases.has(p.phase))
+        phases.set(p.phase, `${((performance.now() - t0) / 1000).toFixed(0)} s (CPU ${cpu().toFixed(0)} s)`);
     },
   );
   const s = (performance.now() - t0) / 1000;
@@ -70,10 +76,10 @@ async function benchDups(dir: string, n: number): Promise<void> {
   const found = new Set(r.pairs.map((p) => `${p.a}:${p.b}`));
   let hit = 0;
   for (let c = 0; c < COPIES; c++) if (found.has(`${c}:${n - COPIES + c}`)) hit++;
-  const starts = [...phases].map(([k, v]) => `${k} from ${v.toFixed(0)} s`).join(', ');
+  const starts = [...phases].map(([k, v]) => `${k} from ${v}`).join(', ');
   console.log(
     `\n## duplicates over ${n} cached vectors (960-d, streamed): ${s.toFixed(1)} s (${starts}); ` +
-      `${r.pairs.length} candidate pairs, planted copies found ${hit}/${COPIES}, peak RSS ${rssMiB()} MiB`,
+      `${r.pairs.length} candidate pairs, planted copies found ${hit}/${COPIES}, CPU ${cpu().toFixed(0)} s, peak RSS ${rssMiB()} MiB`,
   );
 }
 
