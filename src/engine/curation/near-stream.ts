@@ -1,8 +1,9 @@
-// Near-duplicate candidates over a stream of pooled vectors, in three passes over the source so that memory holds
-// the quantised graph and one chunk, never every vector (at 1,000,000 × 960 float32 that is 3.8 GB, twice over
-// once normalised): pass 1 adds each chunk to the graph; pass 2 asks the graph for each row's neighbours and keeps
-// the pairs near the threshold; pass 3 re-reads the rows of those pairs, a bounded number at a time, and keeps the
-// pairs whose exact cosine meets it.
+// Near-duplicate candidates over a stream of pooled vectors, never every float32 vector in memory at once (at
+// 1,000,000 × 960 that is 3.8 GB, twice over once normalised). Two ways to propose pairs: the default reads the
+// source once, keeping each row as int8, and searches k-means buckets of projected rows (bucket-search.ts); the
+// other adds every chunk to the quantised usearch graph (or opens the saved one) and asks it for each row's
+// neighbours in a second pass. Either way a last pass re-reads the rows of the proposed pairs, a bounded number at
+// a time, and keeps the pairs whose exact cosine meets the threshold.
 import type { ProgressFn } from '../types.js';
 import { bucketCandidates, type BucketSearchOptions } from './bucket-search.js';
 import { nearCandidates, type CandidatePair } from './duplicates.js';
