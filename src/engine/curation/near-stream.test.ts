@@ -51,6 +51,23 @@ describe('streamed near-duplicate candidates', () => {
     expect([...progress]).toEqual(['read-features', 'project', 'buckets', 'neighbours', 'confirm']);
   });
 
+  it('finds through the buckets every pair brute force finds when copies lie anywhere down to the threshold', async () => {
+    const graded = clusteredVectors(40, 50, 32, 0.6, 12);
+    const rng = createRng(13);
+    // Copies of rows 0..59 over rows 1940..1999, from nearly identical to well below the threshold.
+    for (let c = 0; c < 60; c++) {
+      const noise = normals(32, 0.002 + 0.001 * c, rng);
+      const dst = (graded.rows - 60 + c) * 32;
+      for (let j = 0; j < 32; j++) graded.data[dst + j] = graded.data[c * 32 + j]! + noise[j]!;
+    }
+    const unit = normaliseRows(graded);
+    const want = reference(unit, 0.95, []);
+    expect(want.length).toBeGreaterThan(25);
+    expect(want.length).toBeLessThan(60);
+    const pairs = await streamNearCandidates(matrixSource(unit), 0.95, { buckets: { threads: 1, dims: 16 } });
+    expect(pairs.map((p) => [p.a, p.b])).toEqual(want);
+  });
+
   it('finds the same pairs with the buckets split over two threads', async () => {
     const one = await streamNearCandidates(matrixSource(m, missing), 0.99, { buckets: { threads: 1, dims: 16 } });
     const two = await streamNearCandidates(matrixSource(m, missing), 0.99, { buckets: { threads: 2, dims: 16 } });
