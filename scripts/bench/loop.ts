@@ -2,7 +2,7 @@
 //   1. a project of N small generated images (default 10,000: 90% train in 4 classes, 10% inbox), scanned;
 //   2. a first train extracts and caches every feature (timed, but not the point);
 //   3. reviewers' decisions (1% rejected, 0.5% relabelled), then a heads retrain plus full rescore on the cached
-//      features (the target: <= 20 s); then `score` of N/20 newly added inbox images with the current run;
+//      features (the target: <= 10 s); then `score` of N/20 newly added inbox images with the current run;
 //   4. export of the curated train set, copy and hardlink (target: hardlink <= 5 s; copy in MB/s).
 // Peak RSS is read from /proc/<pid>/status (VmHWM) for this process and the engine process.
 // Options: --images N, --backbone B (default mobilenet_v2; `pixel` = the test double, seconds instead of
@@ -142,7 +142,7 @@ try {
     `retrain + full rescore of ${N} images (${rejects.length} rejected, ${relabels.length} relabelled; cached ` +
       `features): ${fmt(retrainS)} s (cache check ${fmt(t.extractSeconds)} s, heads train + out-of-fold scoring ` +
       `${fmt(t.trainSeconds)} s, the rest saving scores; folds ${config.folds ?? 'default'}, epochs ` +
-      `${config.epochs ?? 'default'}) — target <= 20 s`,
+      `${config.epochs ?? 'default'}) — target <= 10 s`,
   );
   // CPU time is what a loaded machine cannot inflate much: half the engine's is the wall time on two idle cores
   // if its threads kept both busy.
