@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, normals } from '../ssod/rng.js';
-import { assignBuckets, trainCentroids } from './coarse-buckets.js';
+import { assignBuckets, COARSE_DIMS, trainCentroids } from './coarse-buckets.js';
 import { ensureTensorBackend } from './tensor-backend.js';
 
 /** `k` tight, far-apart blobs of `per` points each in `p` dimensions; point i belongs to blob i % k. */
@@ -51,6 +51,6 @@ describe('coarse buckets', () => {
     await ensureTensorBackend();
     const few = [0, 1, 2];
     const centroids = trainCentroids(proj, p, few, 10);
-    expect(centroids.length / Math.min(p, 16)).toBe(3);
+    expect(centroids.length / Math.min(p, COARSE_DIMS)).toBe(3);
   });
 });
