@@ -169,12 +169,17 @@ async function fitScorers(
   const m = input.classes.length;
   const { variant } = job;
   const late = await input.late;
+  t = lap('model: wait for shared stats', t);
   // Mahalanobis statistics of exactly this model's ID items, summed from per-fold parts.
   const pooledScatter = addScatter(job.scatterFolds.map((f) => late.foldScatter[f]!));
+  const density = fitGaussian(feats.gbar, labels, trained.shapes.d, m, variant.shrinkage);
+  t = lap('fit: density', t);
+  const mahalanobis = gaussianFromScatter(pooledScatter, variant.shrinkage);
+  t = lap('fit: mahalanobis', t);
   const model: HeadsModel = {
     ...base,
-    density: fitGaussian(feats.gbar, labels, trained.shapes.d, m, variant.shrinkage),
-    mahalanobis: gaussianFromScatter(pooledScatter, variant.shrinkage),
+    density,
+    mahalanobis,
     knnRefs: l2NormaliseRows(Float32Array.from(feats.pooled), input.features.layout.pooledC),
     scales: {},
     ssodScore: variant.ssodScore,

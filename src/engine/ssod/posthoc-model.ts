@@ -11,6 +11,7 @@ import {
   type LinearHead,
 } from './posthoc.js';
 import { fitVim, vimScores, type VimModel } from './vim.js';
+import { lap, now } from './profile.js';
 
 export interface PosthocModel {
   /** One class-agnostic Gaussian on the pooled feature (RMDS). */
@@ -58,10 +59,15 @@ export function fitPosthoc(p: PosthocInputs): PosthocModel {
   for (let i = 0; i < n && take.length < ALPHA_SAMPLE; i += stride) take.push(i);
   const sample = new Float32Array(take.length * p.pooledC);
   take.forEach((r, i) => sample.set(p.pooled.subarray(r * p.pooledC, (r + 1) * p.pooledC), i * p.pooledC));
+  let t = now();
+  const background = backgroundGaussian(p.scatter, p.shrinkage);
+  t = lap('post-hoc fit: background gaussian', t);
+  const vim = fitVim(baselineHead(p, p.pooledC, p.classes), p.scatter, sample, p.vimStart);
+  lap('post-hoc fit: vim', t);
   return {
-    background: backgroundGaussian(p.scatter, p.shrinkage),
+    background,
     trainMean: scatterMean(p.scatter),
-    vim: fitVim(baselineHead(p, p.pooledC, p.classes), p.scatter, sample, p.vimStart),
+    vim,
     knnMapRefs: l2NormaliseRows(Float32Array.from(p.gbar), p.mapD),
   };
 }
@@ -86,11 +92,15 @@ export function posthocScores(
   const { classes: m, pooledC } = dims;
   const n = f.base.length / m;
   const head = baselineHead(model, pooledC, m);
-  return {
-    gen: genScores(f.base, n, m),
-    fdbd: fdbdScores(head, f.pooled, f.base, ph.trainMean),
-    vim: vimScores(ph.vim, f.pooled, f.base, m),
-    rmds: rmdsScores(mahalanobis, gaussianScores(ph.background, f.pooled)),
-    'knn-map': knnScores(ph.knnMapRefs, l2NormaliseRows(Float32Array.from(f.gbar), dims.mapD), dims.mapD, dims.knnK),
-  };
+  let t = now();
+  const gen = genScores(f.base, n, m);
+  const fdbd = fdbdScores(head, f.pooled, f.base, ph.trainMean);
+  t = lap('post-hoc score: gen + fdbd', t);
+  const vim = vimScores(ph.vim, f.pooled, f.base, m);
+  t = lap('post-hoc score: vim', t);
+  const rmds = rmdsScores(mahalanobis, gaussianScores(ph.background, f.pooled));
+  t = lap('post-hoc score: rmds', t);
+  const knnMap = knnScores(ph.knnMapRefs, l2NormaliseRows(Float32Array.from(f.gbar), dims.mapD), dims.mapD, dims.knnK);
+  lap('post-hoc score: knn-map', t);
+  return { gen, fdbd, vim, rmds, 'knn-map': knnMap };
 }
