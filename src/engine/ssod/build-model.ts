@@ -191,7 +191,7 @@ async function fitScorers(
       knn.basis,
       Int32Array.from(idK, (k) => knn.rowOf[job.itemIdx[k]!]!),
     );
-  t = lap('model: fit gaussians + knn refs', t);
+  t = lap('fit: knn refs', t);
   model.posthoc = fitPosthoc({
     arrays: trained.arrays,
     pooledStats: trained.pooledStats,
